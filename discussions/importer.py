@@ -1,0 +1,272 @@
+"""Save a reading of a discussion file into the database, in one transaction.
+
+The reader (discussions.reader) knows the file format; this module only knows
+which rows a reading becomes, and how a re-import updates them without losing
+anything a member wrote in the app.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import Q
+
+from discussions import reader
+from discussions.models import (
+    Answer,
+    Paper,
+    Participant,
+    Question,
+    Reference,
+    arxiv_id_of,
+    nfc,
+    normalise_url,
+)
+
+
+@dataclass
+class ImportReport:
+    filename: str
+    paper: Paper
+    created: bool
+    counts: Counter = field(default_factory=Counter)
+    warnings: list[reader.ReadWarning] = field(default_factory=list)
+
+    def summary(self) -> str:
+        verb = "created" if self.created else "updated"
+        parts = [f"{self.counts[name]} {name}" for name in ("questions", "answers", "open answers")]
+        if self.counts["kept from the app"]:
+            parts.append(f"{self.counts['kept from the app']} kept as written in the app")
+        return f"{self.filename}: {verb} “{self.paper.title}” ({', '.join(parts)})"
+
+    def warning_lines(self) -> list[str]:
+        return [f"{self.filename}:{w.line}: {w.message}" for w in self.warnings]
+
+
+class DryRunRollback(Exception):
+    pass
+
+
+def read_file(path: Path | str) -> reader.Discussion:
+    """Read a file; errors and warnings name it as the user gave it."""
+    return reader.read(Path(path).read_bytes(), filename=str(path))
+
+
+def import_discussions(readings, *, dry_run=False, **overrides) -> list[ImportReport]:
+    """Import several readings all or nothing; `readings` are (filename, Discussion) pairs."""
+    reports = []
+    try:
+        with transaction.atomic():
+            for filename, discussion in readings:
+                reports.append(_import_one(discussion, filename=filename, **overrides))
+            if dry_run:
+                raise DryRunRollback
+    except DryRunRollback:
+        pass
+    return reports
+
+
+def import_discussion(discussion, *, filename, dry_run=False, title="", url="") -> ImportReport:
+    return import_discussions([(filename, discussion)], dry_run=dry_run, title=title, url=url)[0]
+
+
+def _import_one(discussion: reader.Discussion, *, filename, title="", url=""):
+    paper, created = _find_or_create_paper(discussion, filename, title=title, url=url)
+    report = ImportReport(filename=filename, paper=paper, created=created, warnings=list(discussion.warnings))
+    paper.description = discussion.description
+    paper.source_file = filename
+    paper.save()
+
+    people = _participants(discussion)
+    _sync_references(paper, discussion)
+    _sync_questions(paper, discussion.questions, people, report)
+
+    listed = [people[name] for name in discussion.participants]
+    writers = Participant.objects.filter(pk__in=_author_ids(paper))
+    paper.participants.set({*listed, *writers})
+    return report
+
+
+def _find_or_create_paper(discussion, filename, *, title, url):
+    url = url or discussion.url
+    paper = None
+    if arxiv_id_of(url):
+        paper = Paper.objects.filter(arxiv_id=arxiv_id_of(url)).first()
+    if paper is None and normalise_url(url):
+        paper = Paper.objects.filter(url_key=normalise_url(url)).first()
+    if paper is None and (title or discussion.title):
+        paper = Paper.objects.filter(title__iexact=title or discussion.title).first()
+    created = paper is None
+    if created:
+        paper = Paper(title=discussion.title or Path(filename).stem)
+
+    if title:
+        paper.title, paper.title_locked = title, True
+    elif not paper.title_locked and discussion.title_source == "header":
+        paper.title = discussion.title
+    if url and url != discussion.url:
+        paper.url, paper.url_locked = url, True
+    elif discussion.url and not paper.url_locked:
+        paper.url = discussion.url
+    return paper, created
+
+
+def _participants(discussion) -> dict[str, Participant]:
+    """Signers and listed names → participants; a listed full name finds the one signer it ends with."""
+    signers = {nfc(post.author) for post in _walk(discussion.questions) if post.author}
+    people = {name: Participant.objects.get_or_create(name=name)[0] for name in sorted(signers)}
+
+    for listed in discussion.participants:
+        name = nfc(listed)
+        if name in people:
+            continue
+        suffixes = {name[i:] for i in range(1, len(name))}
+        in_file = {s for s in signers if s in suffixes}
+        in_archive = set(Participant.objects.filter(name__in=suffixes).values_list("name", flat=True))
+        candidates = in_file | in_archive
+        if len(candidates) == 1 and not Participant.objects.filter(name=name).exists():
+            person = people.get(*candidates) or Participant.objects.get(name=next(iter(candidates)))
+            if not person.full_name:
+                person.full_name = name
+                person.save(update_fields=["full_name"])
+        else:
+            person = Participant.objects.get_or_create(name=name)[0]
+        people[listed] = people[name] = person
+    return people
+
+
+def _walk(questions):
+    for question in questions:
+        yield question
+        stack = list(question.answers)
+        while stack:
+            answer = stack.pop()
+            yield answer
+            stack.extend(answer.replies)
+
+
+def _author_ids(paper):
+    question_authors = paper.questions.values_list("author", flat=True)
+    answer_authors = Answer.objects.filter(question__paper=paper).values_list("author", flat=True)
+    return {pk for pk in [*question_authors, *answer_authors] if pk}
+
+
+def _sync_references(paper, discussion):
+    wanted = [(ref.url, ref.label, ref.kind, Reference.Origin.LISTED) for ref in discussion.references]
+    wanted += [(link, "", "", Reference.Origin.CITED) for link in discussion.cited_links()]
+    existing = {(ref.origin, ref.url): ref for ref in paper.references.all()}
+    seen = set()
+    for position, (link, label, kind, origin) in enumerate(wanted):
+        if (origin, link) in seen:
+            continue
+        seen.add((origin, link))
+        ref = existing.get((origin, link))
+        if ref is None:
+            # The kind is inferred once; an admin's correction survives re-imports.
+            ref = Reference(paper=paper, url=link, origin=origin, kind=kind or Reference.infer_kind(link))
+        ref.label, ref.position = label, position
+        ref.save()
+
+
+def _keys(posts):
+    """A stable key per post: label, signature and how many identical ones came before it."""
+    seen = Counter()
+    for post in posts:
+        base = f"{post.label}|{nfc(post.author or '')}"
+        seen[base] += 1
+        yield f"{base}|{seen[base]}", post
+
+
+def _sync_questions(paper, file_questions, people, report):
+    existing = {q.import_key: q for q in paper.questions.all()} if paper.pk else {}
+    kept_order = sorted(existing.values(), key=lambda q: q.position)
+    from_file = []
+    for key, fq in _keys(file_questions):
+        question = existing.pop(key, None) or Question(paper=paper, import_key=key)
+        is_new = question.pk is None
+        _apply(question, fq, people, report)
+        question.save()
+        if is_new or not question.tags.exists():
+            if fq.tags:
+                question.tags.set(fq.tags)
+        report.counts["questions"] += 1
+        _sync_answers(question, None, fq.answers, people, report, prefix="")
+        from_file.append(question)
+
+    _remove_vanished(existing.values(), Question)
+    _renumber(kept_order, from_file)
+
+
+def _sync_answers(question, parent, file_answers, people, report, prefix):
+    siblings = question.answers.filter(parent=parent) if question.pk else Answer.objects.none()
+    existing = {a.import_key: a for a in siblings}
+    kept_order = sorted(existing.values(), key=lambda a: a.position)
+    from_file = []
+    for key, fa in _keys(file_answers):
+        key = f"{prefix}{key}"
+        answer = existing.pop(key, None) or Answer(question=question, parent=parent, import_key=key)
+        _apply(answer, fa, people, report)
+        answer.save()
+        report.counts["open answers" if answer.is_open else "answers"] += 1
+        _sync_answers(question, answer, fa.replies, people, report, prefix=f"{key}>")
+        from_file.append(answer)
+
+    _remove_vanished(existing.values(), Answer)
+    _renumber(kept_order, from_file)
+
+
+def _apply(post, parsed, people, report):
+    post.label = parsed.label
+    post.author = people[nfc(parsed.author)] if parsed.author else None
+    if not post.written_in_app:
+        post.body = parsed.body
+    elif post.body != parsed.body:
+        report.counts["kept from the app"] += 1
+        if parsed.body:
+            report.warnings.append(
+                reader.ReadWarning(
+                    parsed.line,
+                    f"{post.signature} was written in the app; the app's text is kept, not the file's",
+                )
+            )
+
+
+def _remove_vanished(posts, model):
+    """Posts the file no longer has go, unless a member wrote them (or under them) in the app."""
+    for post in posts:
+        if not post.import_key or _has_app_writing(post, model):
+            continue
+        post.delete()
+
+
+def _has_app_writing(post, model):
+    if post.written_in_app:
+        return True
+    made_or_changed_in_app = Q(written_in_app=True) | Q(import_key="")
+    if model is Question:
+        return post.answers.filter(made_or_changed_in_app).exists()
+    return post.replies.filter(made_or_changed_in_app).exists() or any(
+        _has_app_writing(reply, Answer) for reply in post.replies.all()
+    )
+
+
+def _renumber(previous_order, from_file):
+    """Thread order: the file's order, with each app-made post kept right after the post it followed."""
+    order = list(from_file)
+    placed = {p.pk for p in order}
+    after = None
+    for post in previous_order:
+        if post.pk in placed:
+            after = post
+            continue
+        if post.pk is None:
+            continue  # deleted by _remove_vanished
+        index = order.index(after) + 1 if after in order else len(order)
+        order.insert(index, post)
+        placed.add(post.pk)
+        after = post
+    for position, post in enumerate(order, start=1):
+        if post.position != position:
+            post.position = position
+            post.save(update_fields=["position"])

@@ -1,0 +1,39 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from discussions.importer import import_discussions, read_file
+from discussions.reader import FormatError
+
+
+class Command(BaseCommand):
+    help = "Import discussion files (FORMAT.md); all or nothing unless --skip-bad."
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+")
+        parser.add_argument("--title", default="", help="the paper's title; wins over the file's")
+        parser.add_argument("--url", default="", help="the paper's URL; wins over the file's")
+        parser.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+        parser.add_argument("--skip-bad", action="store_true", help="import the good files, skip refused ones")
+
+    def handle(self, *args, files, title, url, dry_run, skip_bad, **options):
+        if (title or url) and len(files) > 1:
+            raise CommandError("--title and --url name one paper: give them with a single file")
+        readings, refused = [], []
+        for path in files:
+            try:
+                readings.append((path, read_file(path)))
+            except FormatError as error:
+                refused.append(str(error))
+            except OSError as error:
+                refused.append(f"{path}:0: {error.strerror}")
+        for message in refused:
+            self.stderr.write(message)
+        if refused and not skip_bad:
+            raise CommandError(f"{len(refused)} file(s) refused; nothing was imported")
+
+        reports = import_discussions(readings, dry_run=dry_run, title=title, url=url)
+        for report in reports:
+            self.stdout.write(("(dry run) " if dry_run else "") + report.summary())
+            for line in report.warning_lines():
+                self.stdout.write(line)
+        if refused:
+            raise CommandError(f"{len(refused)} file(s) refused and skipped")

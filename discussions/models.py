@@ -1,0 +1,321 @@
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, F, Q
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+from taggit.managers import TaggableManager
+
+from discussions.rendering import render_markdown
+
+ARXIV_ID = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})", re.I)
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def arxiv_id_of(url: str) -> str:
+    """`/abs/ID`, `/pdf/ID.pdf` and `/abs/IDv2` all name one arXiv paper."""
+    match = ARXIV_ID.search(url or "")
+    return match.group(1) if match else ""
+
+
+def normalise_url(url: str) -> str:
+    """The part of a URL that says which document it is: no scheme, no www, no trailing slash."""
+    parts = urlsplit((url or "").strip())
+    host = parts.netloc.lower().removeprefix("www.")
+    if not host:
+        return ""
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{host}{parts.path.rstrip('/')}{query}"
+
+
+def unique_slug(model, text: str, max_length: int = 80, exclude_pk=None) -> str:
+    base = slugify(text, allow_unicode=True)[:max_length].strip("-") or "x"
+    slug, n = base, 1
+    others = model.objects.exclude(pk=exclude_pk)
+    while others.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base[: max_length - len(str(n)) - 1]}-{n}"
+    return slug
+
+
+class Participant(models.Model):
+    # The name they sign with (`정훈`); files and the app both find people by it.
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    full_name = models.CharField(_("full name"), max_length=100, blank=True)
+    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="participant",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name = nfc(self.name)
+        self.full_name = nfc(self.full_name)
+        if not self.slug:
+            self.slug = unique_slug(Participant, self.name, exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("discussions:participant", args=[self.slug])
+
+    @property
+    def display_name(self):
+        return self.full_name or self.name
+
+
+class PaperQuerySet(models.QuerySet):
+    def newest_first(self):
+        # Spelled out because Meta.ordering is not applied to GROUP BY queries such as with_counts().
+        return self.order_by(F("session_date").desc(nulls_last=True), "-created_at", "-pk")
+
+    def with_counts(self):
+        # One chain of joins (paper → questions → answers), so distinct counts stay exact.
+        return self.annotate(
+            question_count=Count("questions", distinct=True),
+            answer_count=Count(
+                "questions__answers", filter=~Q(questions__answers__body=""), distinct=True
+            ),
+            open_count=Count("questions__answers", filter=Q(questions__answers__body=""), distinct=True),
+        )
+
+
+class Paper(models.Model):
+    title = models.CharField(_("title"), max_length=300)
+    url = models.URLField(_("paper URL"), max_length=500, blank=True)
+    arxiv_id = models.CharField(_("arXiv id"), max_length=40, blank=True, db_index=True)
+    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
+    description = models.TextField(_("description"), blank=True)
+    description_html = models.TextField(blank=True, editable=False)
+    participants = models.ManyToManyField(Participant, blank=True, related_name="papers")
+    session_date = models.DateField(_("session date"), null=True, blank=True)
+    # A title or URL set by hand (command line, manifest, admin) wins over the file's, also on re-import.
+    title_locked = models.BooleanField(default=False)
+    url_locked = models.BooleanField(default=False)
+    # Which paper a re-imported file is: arXiv id first, then this normalised URL, then the title.
+    url_key = models.CharField(max_length=500, blank=True, db_index=True, editable=False)
+    source_file = models.CharField(max_length=300, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PaperQuerySet.as_manager()
+
+    class Meta:
+        ordering = [F("session_date").desc(nulls_last=True), "-created_at"]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.arxiv_id = arxiv_id_of(self.url) or self.arxiv_id
+        self.url_key = normalise_url(self.url)
+        if not self.slug:
+            self.slug = unique_slug(Paper, self.title, exclude_pk=self.pk)
+        self.description_html = render_markdown(self.description)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("discussions:paper", args=[self.slug])
+
+
+class ReferenceQuerySet(models.QuerySet):
+    def listed(self):
+        return self.filter(origin=Reference.Origin.LISTED)
+
+    def cited(self):
+        return self.filter(origin=Reference.Origin.CITED)
+
+
+class Reference(models.Model):
+    class Kind(models.TextChoices):
+        PAPER = "paper", _("paper")
+        BLOG = "blog", _("blog post")
+        VIDEO = "video", _("video")
+        CODE = "code", _("code")
+        SUMMARY = "summary", _("summary")
+        OTHER = "other", _("other")
+
+    class Origin(models.TextChoices):
+        LISTED = "listed", _("background reference")
+        CITED = "cited", _("cited in the discussion")
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="references")
+    label = models.CharField(_("label"), max_length=300, blank=True)
+    url = models.URLField(_("URL"), max_length=1000)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.OTHER)
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.LISTED)
+    position = models.PositiveIntegerField(default=0)
+
+    objects = ReferenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            # A re-import updates a reference in place, found by its URL.
+            models.UniqueConstraint(fields=["paper", "origin", "url"], name="reference_once_per_paper"),
+        ]
+
+    def __str__(self):
+        return self.label or self.url
+
+    @staticmethod
+    def infer_kind(url: str) -> str:
+        host = urlsplit(url).netloc.lower().removeprefix("www.")
+        path = urlsplit(url).path.lower()
+        if host in ("youtube.com", "youtu.be", "m.youtube.com", "vimeo.com"):
+            return Reference.Kind.VIDEO
+        if host in ("github.com", "gitlab.com", "huggingface.co", "colab.research.google.com"):
+            return Reference.Kind.CODE
+        if arxiv_id_of(url) or path.endswith(".pdf") or host in (
+            "aclanthology.org",
+            "openreview.net",
+            "papers.nips.cc",
+            "proceedings.neurips.cc",
+            "proceedings.mlr.press",
+            "dl.acm.org",
+            "semanticscholar.org",
+        ):
+            return Reference.Kind.PAPER
+        if host:
+            return Reference.Kind.BLOG
+        return Reference.Kind.OTHER
+
+    @property
+    def display_label(self):
+        """The label, else the URL without its scheme: two videos on one site must not read alike."""
+        if self.label:
+            return self.label
+        parts = urlsplit(self.url)
+        shown = parts.netloc.removeprefix("www.") + parts.path.rstrip("/")
+        return f"{shown}?{parts.query}" if parts.query else shown
+
+
+class Post(models.Model):
+    """What questions and answers share: a signed Markdown body in a thread."""
+
+    label = models.CharField(_("label"), max_length=30)
+    position = models.PositiveIntegerField(default=0)
+    body = models.TextField(_("text"), blank=True)
+    body_html = models.TextField(blank=True, editable=False)
+    # Where a re-import finds this row again: label, signature and occurrence in the file; "" if made in the app.
+    import_key = models.CharField(max_length=500, blank=True, editable=False)
+    # Set once a member wrote or changed the body in the app: a re-import never overwrites it then.
+    written_in_app = models.BooleanField(default=False, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.label} ({self.author})" if self.author_id else self.label
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "body" in update_fields:
+            self.body_html = render_markdown(self.body)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "body_html", "updated_at"}
+        super().save(*args, **kwargs)
+
+    @property
+    def signature(self):
+        return f"{self.label} ({self.author.name})" if self.author_id else self.label
+
+
+class QuestionQuerySet(models.QuerySet):
+    def in_thread_order(self):
+        return self.order_by("paper", "position")
+
+    def unanswered(self):
+        return self.filter(answers__isnull=True)
+
+
+class Question(Post):
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="questions")
+    author = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="questions"
+    )
+    tags = TaggableManager(blank=True)
+
+    objects = QuestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "pk"]
+        indexes = [
+            models.Index(fields=["paper", "position"], name="question_thread_order"),  # paper page
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["paper", "import_key"],
+                condition=~Q(import_key=""),
+                name="question_import_key_once_per_paper",
+            ),
+        ]
+
+    @property
+    def anchor(self):
+        return f"q{self.pk}"
+
+    def get_absolute_url(self):
+        return f"{self.paper.get_absolute_url()}#{self.anchor}"
+
+
+class AnswerQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(body="")
+
+    def filled(self):
+        return self.exclude(body="")
+
+
+class Answer(Post):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    author = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="answers"
+    )
+
+    objects = AnswerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "pk"]
+        indexes = [
+            models.Index(fields=["question", "position"], name="answer_thread_order"),  # paper page
+            models.Index(fields=["author"], condition=Q(body=""), name="open_answer_by_author"),  # /open/
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "import_key"],
+                condition=~Q(import_key=""),
+                name="answer_import_key_once_per_question",
+            ),
+        ]
+
+    @property
+    def is_open(self):
+        return not self.body
+
+    @property
+    def anchor(self):
+        return f"a{self.pk}"
+
+    def get_absolute_url(self):
+        return f"{self.question.paper.get_absolute_url()}#{self.anchor}"

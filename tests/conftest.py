@@ -1,0 +1,55 @@
+from pathlib import Path
+
+import pytest
+
+from discussions import reader
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SEED = FIXTURES / "gpt3-discussion.md"
+
+
+@pytest.fixture
+def seeded(db):
+    """The GPT-3 archive, as `make run` loads it."""
+    from django.core.management import call_command
+
+    from discussions.models import Paper
+
+    call_command("seed", stdout=open("/dev/null", "w"))
+    return Paper.objects.get()
+
+
+def generated_discussion(questions=100, answers=5, title="A generated paper", url="") -> reader.Discussion:
+    """A paper with `questions` × `answers`, every third answer open, some replies."""
+    people = [f"회원{i}" for i in range(12)]
+    made = []
+    for q in range(1, questions + 1):
+        thread = []
+        for a in range(answers):
+            author = people[(q + a) % len(people)]
+            body = "" if a % 3 == 2 else f"답변 {q}-{a}: 효율적으로 생각하면 https://example.com/{q}/{a} 를 보세요."
+            replies = [reader.Answer(label=f"A{q}", author=people[a], body=f"답글 {q}-{a}")] if a == 0 else []
+            thread.append(reader.Answer(label=f"A{q}", author=author, body=body, replies=replies))
+        made.append(
+            reader.Question(label=f"Q{q}", author=people[q % len(people)], body=f"질문 {q}. few-shot?", answers=thread)
+        )
+    return reader.Discussion(
+        title=title,
+        title_source="header",
+        url=url,
+        participants=people,
+        references=[reader.Reference(url="https://arxiv.org/abs/2005.14165", label="GPT-3")],
+        description="생성된 논문",
+        questions=made,
+    )
+
+
+@pytest.fixture
+def make_paper(db):
+    # Imported here so the pure reader/writer tests also run without Django (pytest -p no:django).
+    from discussions.importer import import_discussion
+
+    def make(**kwargs):
+        return import_discussion(generated_discussion(**kwargs), filename="generated.md").paper
+
+    return make

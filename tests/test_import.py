@@ -1,0 +1,210 @@
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from discussions import reader
+from discussions.importer import import_discussion
+from discussions.models import Answer, Paper, Participant, Question, Reference
+from tests.conftest import SEED
+
+
+def run(*args):
+    out, err = StringIO(), StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_the_seed_gives_the_gpt3_session_exactly(seeded):
+    paper = seeded
+    assert paper.title == "Language Models are Few-Shot Learners"
+    assert paper.url == "https://arxiv.org/abs/2005.14165"
+    assert paper.arxiv_id == "2005.14165"
+    questions = list(paper.questions.all())
+    assert [q.label for q in questions] == ["Q1", "Q2", "Q3", "Q4", "Q4", "Q5", "Q6", "Q7", "Q8", "Q9", "Q9"]
+    answers = Answer.objects.filter(question__paper=paper)
+    assert answers.count() == 17
+    assert sorted((a.question.label, a.question.author.name, a.author.name) for a in answers.open()) == [
+        ("Q9", "선민", "쯔위"),
+        ("Q9", "지은", "쯔위"),
+    ]
+    assert set(Participant.objects.values_list("name", flat=True)) == {
+        "정훈", "소연", "지성", "지은", "선민", "민상", "쯔위",
+    }
+    assert paper.participants.count() == 7
+    assert paper.references.listed().count() == 5
+    assert set(paper.references.cited().values_list("url", flat=True)) == {
+        "https://arxiv.org/abs/1911.03064",
+        "https://github.com/tunib-ai/parallelformers?fbclid=IwAR1R4Hilz3-k4V2Uj_V35FN3LzL_K4yKxwbYHNkvcwA4suyLeXx9dOj7WoQ",
+        "https://arxiv.org/abs/2008.03945",
+    }
+    first_q4, second_q4 = (q for q in questions if q.label == "Q4")
+    assert [a.author.name for a in first_q4.answers.all()] == ["선민"]
+    assert [a.author.name for a in second_q4.answers.all()] == ["정훈", "소연", "지성"]
+    assert paper.description.startswith("GPT3 논문입니다.")
+
+
+def test_reference_kinds_are_inferred_from_their_urls(seeded):
+    kinds = list(seeded.references.listed().values_list("kind", flat=True))
+    assert kinds == ["paper", "paper", "blog", "video", "video"]
+    assert seeded.references.listed().first().label == "GPT1"
+
+
+def test_seeding_twice_duplicates_nothing_and_keeps_urls(seeded):
+    before = list(Question.objects.values_list("pk", "label")), list(Answer.objects.values_list("pk", "label"))
+    run("seed")
+    after = list(Question.objects.values_list("pk", "label")), list(Answer.objects.values_list("pk", "label"))
+    assert after == before
+    assert Paper.objects.count() == 1
+    assert Participant.objects.count() == 7
+    assert Reference.objects.count() == 8
+
+
+def test_it_keeps_a_filled_answer_on_reimport(seeded):
+    slot = Answer.objects.open().first()
+    slot.body = "프롬프트는 mixture와 다르게 …"
+    slot.written_in_app = True
+    slot.save()
+    out, _ = run("import_discussion", str(SEED))
+    slot.refresh_from_db()
+    assert slot.body == "프롬프트는 mixture와 다르게 …"
+    assert Answer.objects.open().count() == 1
+    assert "1 kept as written in the app" in out
+
+
+def test_it_keeps_an_edited_answer_even_when_the_file_changed_it(db, tmp_path):
+    path = tmp_path / "s.md"
+    path.write_text("## 토론\nQ1 (정훈). 질문\nA1 (소연). 원래 답\n", encoding="utf-8")
+    run("import_discussion", str(path), "--title", "P")
+    answer = Answer.objects.get()
+    answer.body, answer.written_in_app = "앱에서 고친 답", True
+    answer.save()
+    path.write_text("## 토론\nQ1 (정훈). 질문\nA1 (소연). 파일에서 고친 답\n", encoding="utf-8")
+    out, _ = run("import_discussion", str(path), "--title", "P")
+    answer.refresh_from_db()
+    assert answer.body == "앱에서 고친 답"
+    assert f"{path}:3: A1 (소연) was written in the app" in out
+
+
+def test_questions_and_answers_made_in_the_app_survive_a_reimport_in_place(seeded):
+    q1 = seeded.questions.get(label="Q1")
+    asked = Question.objects.create(paper=seeded, label="Q10", body="앱에서 한 질문", position=12)
+    answered = Answer.objects.create(question=q1, label="A1", body="앱에서 단 답", position=3)
+    reply = Answer.objects.create(question=q1, parent=answered, label="A1", body="답글", position=4)
+    run("seed")
+    assert Question.objects.filter(pk=asked.pk).exists()
+    assert list(q1.answers.filter(parent=None).values_list("body", flat=True))[-1] == "앱에서 단 답"
+    assert Answer.objects.get(pk=reply.pk).parent_id == answered.pk
+    assert list(seeded.questions.values_list("label", flat=True))[-1] == "Q10"
+
+
+def test_a_question_removed_from_the_file_goes_unless_members_wrote_under_it(db, tmp_path):
+    path = tmp_path / "p.md"
+    path.write_text("Q1 (a). one\nA1 (b). x\nQ2 (a). two\nQ3 (a). three\n", encoding="utf-8")
+    run("import_discussion", str(path), "--title", "P")
+    q3 = Question.objects.get(label="Q3")
+    Answer.objects.create(question=q3, label="A3", body="앱 답", position=1)
+    path.write_text("Q1 (a). one\nA1 (b). x\n", encoding="utf-8")
+    run("import_discussion", str(path), "--title", "P")
+    assert list(Question.objects.values_list("label", flat=True)) == ["Q1", "Q3"]
+
+
+def test_a_refused_file_names_its_line_and_nothing_is_written(db, tmp_path):
+    good = tmp_path / "good.md"
+    good.write_text("Q1 (정훈). 질문\n", encoding="utf-8")
+    bad = tmp_path / "gpt3.md"
+    bad.write_text("## 토론\n\n---\n\nA1 (소연). 답\nQ1 (정훈). 질문\n", encoding="utf-8")
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_discussion", str(good), str(bad), stdout=StringIO(), stderr=err)
+    assert f"{bad}:5: answer A1 (소연) comes before any question" in err.getvalue()
+    assert Paper.objects.count() == 0
+
+
+def test_skip_bad_imports_the_good_files_and_still_fails(db, tmp_path):
+    good = tmp_path / "good.md"
+    good.write_text("Q1 (정훈). 질문\n", encoding="utf-8")
+    bad = tmp_path / "bad.md"
+    bad.write_bytes(b"Q1 (a). \xff\n")
+    with pytest.raises(CommandError):
+        call_command("import_discussion", str(good), str(bad), "--skip-bad", stdout=StringIO(), stderr=StringIO())
+    assert Paper.objects.get().title == "good"
+
+
+def test_dry_run_reports_and_writes_nothing(db):
+    out, _ = run("import_discussion", str(SEED), "--dry-run")
+    assert f"(dry run) {SEED}: created" in out
+    assert "11 questions, 15 answers, 2 open answers" in out
+    assert Paper.objects.count() == 0 and Participant.objects.count() == 0
+
+
+def test_the_import_prints_each_warning_with_file_and_line(db, tmp_path):
+    path = tmp_path / "w.md"
+    path.write_text("Q1 (a). q\nA2 (b). answers Q1 all the same\n", encoding="utf-8")
+    out, _ = run("import_discussion", str(path))
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{path}: created")
+    assert any(line.startswith(f"{path}:2: ") for line in lines[1:])
+
+
+def test_the_same_arxiv_paper_as_pdf_or_new_version_is_the_same_row(db):
+    def reading(url):
+        return reader.read(f"논문 URL : {url}\n## 토론\nQ1 (a). q\n", filename="x.md")
+
+    import_discussion(reading("https://arxiv.org/abs/2005.14165"), filename="a.md", title="GPT-3")
+    import_discussion(reading("https://arxiv.org/pdf/2005.14165.pdf"), filename="b.md")
+    import_discussion(reading("http://arxiv.org/abs/2005.14165v4"), filename="c.md")
+    assert Paper.objects.count() == 1
+    assert Paper.objects.get().title == "GPT-3"
+
+
+def test_a_title_from_the_file_name_never_replaces_a_title_the_paper_has(db):
+    text = "논문 URL : https://example.org/paper\n## 토론\nQ1 (a). q\n"
+    import_discussion(reader.read(text, filename="x.md"), filename="x.md", title="Given by hand")
+    import_discussion(reader.read(text, filename="8. Other name.md"), filename="8. Other name.md")
+    assert Paper.objects.get().title == "Given by hand"
+
+
+def test_a_header_title_updates_the_paper_unless_given_by_hand(db):
+    def text(title):
+        return f"## 논문\n- 제목 : {title}\n- 원본 : https://example.org/p\n## 토론\nQ1 (a). q\n"
+
+    import_discussion(reader.read(text("Old"), filename="p.md"), filename="p.md")
+    import_discussion(reader.read(text("New"), filename="p.md"), filename="p.md")
+    assert Paper.objects.get().title == "New"
+    import_discussion(reader.read(text("New"), filename="p.md"), filename="p.md", title="Mine")
+    import_discussion(reader.read(text("Newer"), filename="p.md"), filename="p.md")
+    assert Paper.objects.get().title == "Mine"
+
+
+def test_a_listed_full_name_is_the_signer_it_ends_with(seeded, tmp_path):
+    path = tmp_path / "later.md"
+    path.write_text(
+        "## 논문\n- 제목 : RoBERTa\n- 원본 : https://arxiv.org/abs/1907.11692\n"
+        "## 참여자\n이정훈, 구선민, 남궁민상, 박새롬\n## 토론\nQ1 (새롬). 질문\nA1 (정훈). 답\n",
+        encoding="utf-8",
+    )
+    run("import_discussion", str(path))
+    assert Participant.objects.get(name="민상").full_name == "남궁민상"
+    assert Participant.objects.get(name="정훈").full_name == "이정훈"
+    assert Participant.objects.get(name="새롬").full_name == "박새롬"
+    assert not Participant.objects.filter(name__in=["이정훈", "남궁민상", "박새롬"]).exists()
+    roberta = Paper.objects.get(title="RoBERTa")
+    assert set(roberta.participants.values_list("name", flat=True)) == {"정훈", "선민", "민상", "새롬"}
+
+
+def test_decomposed_hangul_from_macos_is_the_same_participant(seeded, tmp_path):
+    import unicodedata
+
+    path = tmp_path / "nfd.md"
+    path.write_text(unicodedata.normalize("NFD", "Q1 (정훈). 질문\nA1 (소연). 답\n"), encoding="utf-8")
+    run("import_discussion", str(path), "--title", "NFD paper")
+    assert Participant.objects.count() == 7
+
+
+def test_raw_html_in_a_body_never_runs(db, tmp_path):
+    path = tmp_path / "x.md"
+    path.write_text('Q1 (a). <script>alert(1)</script><img src=x onerror="alert(1)">\n', encoding="utf-8")
+    run("import_discussion", str(path))
+    html = Question.objects.get().body_html
+    assert "<script" not in html and "onerror" not in html

@@ -1,0 +1,108 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from discussions.models import Answer, Paper, Participant
+
+
+def test_home_lists_papers_with_their_counts_and_people(client, seeded):
+    html = client.get("/").content.decode()
+    assert "Language Models are Few-Shot Learners" in html
+    assert seeded.get_absolute_url() in html
+    text = re.sub(r"\s+", " ", html)
+    assert "11" in text and "15" in text
+    assert "쯔위" in html
+
+
+def test_home_shows_the_newest_session_first(client, make_paper):
+    import datetime
+
+    old = make_paper(questions=1, answers=1, title="Old one")
+    new = make_paper(questions=1, answers=1, title="New one")
+    Paper.objects.filter(pk=old.pk).update(session_date=datetime.date(2021, 1, 1))
+    Paper.objects.filter(pk=new.pk).update(session_date=datetime.date(2021, 6, 1))
+    html = client.get("/").content.decode()
+    assert html.index("New one") < html.index("Old one")
+
+
+def test_the_paper_page_shows_the_thread_as_written(client, seeded):
+    response = client.get(seeded.get_absolute_url())
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'href="https://arxiv.org/abs/2005.14165"' in html
+    assert "GPT3 논문입니다." in html
+    for question in seeded.questions.all():
+        assert f'id="{question.anchor}"' in html
+        assert f'href="#{question.anchor}"' in html
+    for answer in Answer.objects.all():
+        assert f'id="{answer.anchor}"' in html
+    # thread order: Q4 (소연) then 선민's answer, then Q4 (민상) and its three answers
+    first_q4, second_q4 = seeded.questions.filter(label="Q4")
+    positions = [html.index(f'id="{x.anchor}"') for x in [first_q4, *first_q4.answers.all(), second_q4, *second_q4.answers.all()]]
+    assert positions == sorted(positions)
+
+
+def test_an_open_answer_shows_as_waiting_for_its_author(client, seeded):
+    html = client.get(seeded.get_absolute_url()).content.decode()
+    assert html.count("쯔위 님의 답변을 기다리는 중") == 2
+
+
+def test_references_are_grouped_by_kind_and_cited_links_listed(client, seeded):
+    html = client.get(seeded.get_absolute_url()).content.decode()
+    assert "GPT1" in html and "jalammar.github.io" in html
+    assert html.index("GPT1") < html.index("youtube.com/watch?v=xNdp3_Zrr8Q")
+    assert "https://arxiv.org/abs/1911.03064" in html
+    assert "https://arxiv.org/abs/2008.03945" in html
+
+
+def test_replies_show_under_their_answer(client, make_paper):
+    paper = make_paper(questions=2, answers=2)
+    html = client.get(paper.get_absolute_url()).content.decode()
+    reply = Answer.objects.filter(parent__isnull=False).first()
+    parent_at = html.index(f'id="{reply.parent.anchor}"')
+    reply_at = html.index(f'id="{reply.anchor}"')
+    assert parent_at < html.index('class="replies"', parent_at) < reply_at
+
+
+def test_a_participant_page_shows_what_they_asked_answered_and_owe(client, seeded):
+    tzuyu = Participant.objects.get(name="쯔위")
+    html = client.get(tzuyu.get_absolute_url()).content.decode()
+    for answer in Answer.objects.open():
+        assert answer.get_absolute_url() in html
+    sunmin = Participant.objects.get(name="선민")
+    html = client.get(sunmin.get_absolute_url()).content.decode()
+    assert sunmin.questions.first().get_absolute_url() in html
+    assert sunmin.answers.first().get_absolute_url() in html
+
+
+def test_unknown_pages_get_a_friendly_404(client, db, settings):
+    settings.DEBUG = False
+    response = client.get("/papers/nope/")
+    assert response.status_code == 404
+    assert reverse("discussions:home") in response.content.decode()
+
+
+@pytest.mark.parametrize("size", ["seed", "large"])
+def test_the_paper_page_costs_the_same_queries_at_any_size(client, seeded, make_paper, size, django_assert_num_queries):
+    paper = seeded if size == "seed" else make_paper(questions=100, answers=5)
+    # paper, participants, questions+authors, answers+authors, references
+    with django_assert_num_queries(5):
+        assert client.get(paper.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.parametrize("extra_papers", [0, 3])
+def test_the_home_page_costs_the_same_queries_at_any_size(client, seeded, make_paper, extra_papers, django_assert_num_queries):
+    for i in range(extra_papers):
+        make_paper(questions=5, answers=2, title=f"Paper {i}")
+    # papers with counts, their participants
+    with django_assert_num_queries(2):
+        assert client.get("/").status_code == 200
+
+
+def test_a_participant_page_costs_the_same_queries_at_any_size(client, seeded, make_paper, django_assert_num_queries):
+    make_paper(questions=50, answers=3)
+    person = Participant.objects.get(name="회원1")
+    # participant, questions+papers, answers+questions+papers
+    with django_assert_num_queries(3):
+        client.get(person.get_absolute_url())
