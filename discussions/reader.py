@@ -603,7 +603,9 @@ class _Reader:
 
     def _read_other(self, section: _Section):
         # Nothing is dropped: a section the format does not know goes into the description.
-        self.warn(section.line, f"section '## {section.heading}' is not part of the format; kept in the description")
+        self.warn(
+            section.line, f"section '## {section.heading}' is not part of the format; kept in the description"
+        )
         self._describe(f"## {section.heading}".rstrip())
         self._describe("")
         for _, line in section.lines:
@@ -662,7 +664,8 @@ class _Reader:
             self.thread = [*self.thread[: label.depth + 1], answer]
         question = self.thread[0]
         if _main_number(label.label) != _main_number(question.label):
-            self.warn(number, f"{label.label} is kept under {question.label}, the nearest question above it")
+            message = f"{label.label} is kept under {question.label}, the nearest question above it"
+            self.warn(number, message + ", though the numbers differ")
 
     def _add_body_line(self, number: int, text: str):
         if self.block_lines is not None:

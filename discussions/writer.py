@@ -99,7 +99,9 @@ def _question_block(question: Question) -> str:
     return _block("Q", question.label, question.author, question.body, 0, question.tags)
 
 
-def _block(letter: str, label: str, author: str | None, body: str, depth: int, tags: Iterable[str] = ()) -> str:
+def _block(
+    letter: str, label: str, author: str | None, body: str, depth: int, tags: Iterable[str] = ()
+) -> str:
     """A label line (`↳ A4 (지성).`), then the body, each line escaped where the reader needs it."""
     head = _label_head(letter, label, author, depth)
     body_lines = LINE_BREAK.split(body) if body else []

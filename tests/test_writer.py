@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from discussions.reader import Answer, Discussion, Question, Reference, read
 from discussions.writer import write
 
-SEED = Path(__file__).resolve().parent.parent / "fixtures" / "gpt3-discussion.md"
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "fixtures" / "gpt3-discussion.md"
 
 EXAMPLE = Discussion(
     title="Language Models are Few-Shot Learners",
@@ -28,7 +29,12 @@ EXAMPLE = Discussion(
             "정훈",
             "GPT-3를 실서비스에 사용할 수 있을까요?\n\nQ1. 이건 인용",
             answers=[
-                Answer("A1", "소연", "어렵네요", replies=[Answer("A1", "지성", "동의해요", replies=[Answer("A1", "소연", "감사")])]),
+                Answer(
+                    "A1",
+                    "소연",
+                    "어렵네요",
+                    replies=[Answer("A1", "지성", "동의해요", replies=[Answer("A1", "소연", "감사")])],
+                ),
                 Answer("A1", "쯔위", ""),
             ],
             tags=["deployment", "few-shot"],
@@ -90,7 +96,13 @@ def essence(discussion: Discussion):
         [(reference.url, reference.label, reference.kind) for reference in discussion.references],
         discussion.description,
         [
-            (question.label, question.author, question.body, question.tags, [thread(a) for a in question.answers])
+            (
+                question.label,
+                question.author,
+                question.body,
+                question.tags,
+                [thread(a) for a in question.answers],
+            )
             for question in discussion.questions
         ],
     )
@@ -105,6 +117,12 @@ def thread(answer: Answer):
 
 def test_it_writes_the_canonical_style():
     assert write(EXAMPLE) == EXAMPLE_TEXT
+
+
+def test_it_writes_the_example_in_docs_as_shown():
+    documented = (ROOT / "docs" / "file-format.md").read_text(encoding="utf-8")
+    example = documented.split("## The canonical export style")[1].split("```\n")[1]
+    assert write(read(example)) == example
 
 
 def test_it_reads_back_the_canonical_example():
@@ -142,10 +160,14 @@ def test_it_escapes_an_escaped_line_once_more():
 
 
 def test_it_escapes_description_lines_shaped_like_references():
-    discussion = Discussion(description="1) GPT1 : [https://a.example](https://a.example)\n- [b](https://b.example)")
+    discussion = Discussion(
+        description="1) GPT1 : [https://a.example](https://a.example)\n- [b](https://b.example)"
+    )
     discussion.questions = [Question("Q1", None, "")]
     text = write(discussion)
-    assert "[설명]\n\n\\1) GPT1 : [https://a.example](https://a.example)\n\\- [b](https://b.example)\n" in text
+    assert (
+        "[설명]\n\n\\1) GPT1 : [https://a.example](https://a.example)\n\\- [b](https://b.example)\n" in text
+    )
     assert read(text).references == []
 
 
@@ -260,14 +282,20 @@ LINES = st.one_of(st.sampled_from(NASTY_LINES), st.text(TEXT_CHARACTERS, max_siz
 MARKDOWN = st.lists(LINES, max_size=6).map(lambda lines: nfc_stripped("\n".join(lines)))
 
 NAME_CHARACTERS = st.sampled_from("가나다라마바사아자차카타파하정훈소연쯔위 abcXYZ019.")
-SIGNATURES = st.text(NAME_CHARACTERS, min_size=1, max_size=12).map(str.strip).filter(
-    lambda name: name and not name.isdigit()
+SIGNATURES = (
+    st.text(NAME_CHARACTERS, min_size=1, max_size=12)
+    .map(str.strip)
+    .filter(lambda name: name and not name.isdigit())
 )
 AUTHORS = st.one_of(st.none(), SIGNATURES)
 NUMBERS = st.integers(min_value=1, max_value=12)
 SUB_NUMBERS = st.one_of(st.just(""), NUMBERS.map(lambda n: f"-{n}"))
-WORDS = st.text(st.sampled_from("가나다GPTbert 01:.-_!?"), min_size=1, max_size=20).map(str.strip).filter(bool)
-URLS = st.text(st.sampled_from("abcxyz0189./-_?=&%~"), min_size=1, max_size=20).map(lambda path: f"https://{path}")
+WORDS = (
+    st.text(st.sampled_from("가나다GPTbert 01:.-_!?"), min_size=1, max_size=20).map(str.strip).filter(bool)
+)
+URLS = st.text(st.sampled_from("abcxyz0189./-_?=&%~"), min_size=1, max_size=20).map(
+    lambda path: f"https://{path}"
+)
 
 
 def answer_threads(depth: int):
@@ -294,7 +322,12 @@ QUESTIONS = st.builds(
 @st.composite
 def canonical_discussions(draw):
     # Canonical form: NFC, stripped, no CR; summaries listed before other references.
-    summaries = draw(st.lists(st.builds(Reference, url=URLS, label=st.one_of(st.just(""), WORDS), kind=st.just("summary")), max_size=2))
+    summaries = draw(
+        st.lists(
+            st.builds(Reference, url=URLS, label=st.one_of(st.just(""), WORDS), kind=st.just("summary")),
+            max_size=2,
+        )
+    )
     listed = draw(st.lists(st.builds(Reference, url=URLS, label=st.one_of(st.just(""), WORDS)), max_size=3))
     return Discussion(
         title=draw(WORDS),
