@@ -24,4 +24,5 @@ run: seed
 
 test: install
 	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m ruff check .
 	$(PY) -m pytest

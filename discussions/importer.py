@@ -182,14 +182,14 @@ def _sync_questions(paper, file_questions, people, report):
     existing = {q.import_key: q for q in paper.questions.all()} if paper.pk else {}
     kept_order = sorted(existing.values(), key=lambda q: q.position)
     from_file = []
-    for key, fq in _keys(file_questions):
-        question = existing.pop(key, None) or Question(paper=paper, import_key=key)
+    for position, (key, fq) in enumerate(_keys(file_questions), start=1):
+        question = existing.pop(key, None) or Question(paper=paper, import_key=key, position=position)
         is_new = question.pk is None
         _apply(question, fq, people, report)
         question.save()
-        if is_new or not question.tags.exists():
-            if fq.tags:
-                question.tags.set(fq.tags)
+        # Tags set by hand in the app are never replaced by the file's.
+        if fq.tags and (is_new or not question.tags.exists()):
+            question.tags.set(fq.tags)
         report.counts["questions"] += 1
         _sync_answers(question, None, fq.answers, people, report, prefix="")
         from_file.append(question)
@@ -203,9 +203,11 @@ def _sync_answers(question, parent, file_answers, people, report, prefix):
     existing = {a.import_key: a for a in siblings}
     kept_order = sorted(existing.values(), key=lambda a: a.position)
     from_file = []
-    for key, fa in _keys(file_answers):
+    for position, (key, fa) in enumerate(_keys(file_answers), start=1):
         key = f"{prefix}{key}"
-        answer = existing.pop(key, None) or Answer(question=question, parent=parent, import_key=key)
+        answer = existing.pop(key, None) or Answer(
+            question=question, parent=parent, import_key=key, position=position
+        )
         _apply(answer, fa, people, report)
         answer.save()
         report.counts["open answers" if answer.is_open else "answers"] += 1
@@ -268,5 +270,6 @@ def _renumber(previous_order, from_file):
         after = post
     for position, post in enumerate(order, start=1):
         if post.position != position:
+            # Order is not content: an update, not a save, so the history gets no empty version.
+            type(post).objects.filter(pk=post.pk).update(position=position)
             post.position = position
-            post.save(update_fields=["position"])

@@ -3,11 +3,13 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Count, F, Q
+from django.db import models, transaction
+from django.db.models import Count, F, Max, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 
 from discussions.rendering import render_markdown
@@ -86,12 +88,16 @@ class PaperQuerySet(models.QuerySet):
 
     def with_counts(self):
         # One chain of joins (paper → questions → answers), so distinct counts stay exact.
+        shown = Q(questions__hidden_at__isnull=True)
+        shown_answer = shown & Q(questions__answers__hidden_at__isnull=True)
         return self.annotate(
-            question_count=Count("questions", distinct=True),
+            question_count=Count("questions", filter=shown, distinct=True),
             answer_count=Count(
-                "questions__answers", filter=~Q(questions__answers__body=""), distinct=True
+                "questions__answers", filter=shown_answer & ~Q(questions__answers__body=""), distinct=True
             ),
-            open_count=Count("questions__answers", filter=Q(questions__answers__body=""), distinct=True),
+            open_count=Count(
+                "questions__answers", filter=shown_answer & Q(questions__answers__body=""), distinct=True
+            ),
         )
 
 
@@ -181,14 +187,19 @@ class Reference(models.Model):
             return Reference.Kind.VIDEO
         if host in ("github.com", "gitlab.com", "huggingface.co", "colab.research.google.com"):
             return Reference.Kind.CODE
-        if arxiv_id_of(url) or path.endswith(".pdf") or host in (
-            "aclanthology.org",
-            "openreview.net",
-            "papers.nips.cc",
-            "proceedings.neurips.cc",
-            "proceedings.mlr.press",
-            "dl.acm.org",
-            "semanticscholar.org",
+        if (
+            arxiv_id_of(url)
+            or path.endswith(".pdf")
+            or host
+            in (
+                "aclanthology.org",
+                "openreview.net",
+                "papers.nips.cc",
+                "proceedings.neurips.cc",
+                "proceedings.mlr.press",
+                "dl.acm.org",
+                "semanticscholar.org",
+            )
         ):
             return Reference.Kind.PAPER
         if host:
@@ -212,12 +223,19 @@ class Post(models.Model):
     position = models.PositiveIntegerField(default=0)
     body = models.TextField(_("text"), blank=True)
     body_html = models.TextField(blank=True, editable=False)
-    # Where a re-import finds this row again: label, signature and occurrence in the file; "" if made in the app.
+    # How a re-import finds this row again: label, signature, occurrence. "" when made in the app.
     import_key = models.CharField(max_length=500, blank=True, editable=False)
     # Set once a member wrote or changed the body in the app: a re-import never overwrites it then.
     written_in_app = models.BooleanField(default=False, editable=False)
+    # Bumped by every save through the app; a form carries the version it started from, so two
+    # people saving at once cannot overwrite each other unseen.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    # Deleting hides a post from the thread; the history keeps every version.
+    hidden_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(inherit=True, excluded_fields=["updated_at"])
 
     class Meta:
         abstract = True
@@ -237,13 +255,58 @@ class Post(models.Model):
     def signature(self):
         return f"{self.label} ({self.author.name})" if self.author_id else self.label
 
+    @property
+    def number(self):
+        """`Q4` and `A4-1` → `4`, `4-1`: the part a new answer or reply repeats."""
+        return self.label[1:]
 
-class QuestionQuerySet(models.QuerySet):
-    def in_thread_order(self):
-        return self.order_by("paper", "position")
+    def save_text(self, body, *, expected_version, only_if_open=False) -> bool:
+        """Save a member's text unless someone saved first; False means the caller lost the race.
 
+        The conditional UPDATE is the lock: on PostgreSQL a second writer waits for the
+        first to commit, then finds the version (or the empty body) changed and updates nothing.
+        """
+        with transaction.atomic():
+            rows = type(self).objects.filter(pk=self.pk, version=expected_version)
+            if only_if_open:
+                rows = rows.filter(body="")
+            if not rows.update(version=F("version") + 1):
+                return False
+            self.body, self.version, self.written_in_app = body, expected_version + 1, True
+            self.save()
+        return True
+
+    def hide(self):
+        self.hidden_at = timezone.now()
+        self.version += 1
+        self.save()
+
+    def is_editable_by(self, user):
+        return user.is_staff or (
+            self.author_id is not None and user.is_authenticated and self.author.user_id == user.pk
+        )
+
+
+class PostQuerySet(models.QuerySet):
+    def visible(self):
+        return self.filter(hidden_at__isnull=True)
+
+    def next_position(self, **thread):
+        return (self.filter(**thread).aggregate(last=Max("position"))["last"] or 0) + 1
+
+
+class QuestionQuerySet(PostQuerySet):
     def unanswered(self):
-        return self.filter(answers__isnull=True)
+        shown_answers = Answer.objects.visible().filter(question=models.OuterRef("pk"))
+        return self.visible().exclude(models.Exists(shown_answers))
+
+    def next_label(self, paper):
+        numbers = [
+            int(m.group(1))
+            for label in self.filter(paper=paper).values_list("label", flat=True)
+            if (m := re.match(r"Q(\d+)", label))
+        ]
+        return f"Q{max(numbers, default=0) + 1}"
 
 
 class Question(Post):
@@ -276,12 +339,12 @@ class Question(Post):
         return f"{self.paper.get_absolute_url()}#{self.anchor}"
 
 
-class AnswerQuerySet(models.QuerySet):
+class AnswerQuerySet(PostQuerySet):
     def open(self):
-        return self.filter(body="")
+        return self.visible().filter(body="")
 
     def filled(self):
-        return self.exclude(body="")
+        return self.visible().exclude(body="")
 
 
 class Answer(Post):
@@ -312,6 +375,10 @@ class Answer(Post):
     @property
     def is_open(self):
         return not self.body
+
+    def is_fillable_by(self, user):
+        """Its author fills an open answer; staff may fill it on the author's behalf."""
+        return self.is_open and self.is_editable_by(user)
 
     @property
     def anchor(self):

@@ -8,9 +8,8 @@ executable, so raw HTML typed into a body can never run in a reader's browser.
 import nh3
 from markdown_it import MarkdownIt
 
-_markdown = (
-    MarkdownIt("commonmark", {"breaks": True, "linkify": True, "typographer": False})
-    .enable(["table", "strikethrough", "linkify"])
+_markdown = MarkdownIt("commonmark", {"breaks": True, "linkify": True, "typographer": False}).enable(
+    ["table", "strikethrough", "linkify"]
 )
 
 _ALLOWED_TAGS = nh3.ALLOWED_TAGS - {"area", "map", "center"}

@@ -6,6 +6,17 @@ app_name = "discussions"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("open/", views.open_items, name="open"),
     path("papers/<str:slug>/", views.paper_detail, name="paper"),
+    path("papers/<str:slug>/ask/", views.ask, name="ask"),
     path("participants/<str:slug>/", views.participant_detail, name="participant"),
+    path("questions/<int:pk>/answer/", views.answer_question, name="answer"),
+    path("questions/<int:pk>/edit/", views.edit_post, {"kind": "question"}, name="edit_question"),
+    path("questions/<int:pk>/delete/", views.delete_post, {"kind": "question"}, name="delete_question"),
+    path("questions/<int:pk>/history/", views.post_history, {"kind": "question"}, name="question_history"),
+    path("answers/<int:pk>/fill/", views.fill_answer, name="fill"),
+    path("answers/<int:pk>/reply/", views.reply, name="reply"),
+    path("answers/<int:pk>/edit/", views.edit_post, {"kind": "answer"}, name="edit_answer"),
+    path("answers/<int:pk>/delete/", views.delete_post, {"kind": "answer"}, name="delete_answer"),
+    path("answers/<int:pk>/history/", views.post_history, {"kind": "answer"}, name="answer_history"),
 ]

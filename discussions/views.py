@@ -1,8 +1,20 @@
 from itertools import groupby
 
-from django.shortcuts import get_object_or_404, render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from discussions.models import Answer, Paper, Participant, Reference
+from discussions.forms import PostForm
+from discussions.models import Answer, Paper, Participant, Question, Reference
+from discussions.rendering import render_markdown
+
+POSTS = {"question": Question, "answer": Answer}
+
+
+# Reading
 
 
 def home(request):
@@ -12,9 +24,9 @@ def home(request):
 
 def paper_detail(request, slug):
     paper = get_object_or_404(Paper, slug=slug)
-    questions = list(paper.questions.select_related("author"))
-    answers = Answer.objects.filter(question__paper=paper).select_related("author")
-    attach_threads(questions, answers)
+    questions = list(paper.questions.visible().select_related("author__user"))
+    answers = Answer.objects.visible().filter(question__paper=paper).select_related("author__user")
+    attach_threads(questions, answers, request.user)
     references = sorted(paper.references.all(), key=lambda ref: (ref.origin, ref.position))
     listed = [ref for ref in references if ref.origin == Reference.Origin.LISTED]
     ctx = {
@@ -23,34 +35,254 @@ def paper_detail(request, slug):
         "questions": questions,
         "references_by_kind": group_by_kind(listed),
         "cited": [ref for ref in references if ref.origin == Reference.Origin.CITED],
+        "ask_form": PostForm() if participant_of(request.user) else None,
     }
     return render(request, "discussions/paper_detail.html", ctx)
 
 
 def participant_detail(request, slug):
     participant = get_object_or_404(Participant, slug=slug)
-    answers = participant.answers.select_related("question__paper").order_by(
-        "question__paper", "question__position", "position"
+    answers = (
+        participant.answers.visible()
+        .select_related("question__paper")
+        .order_by("question__paper", "question__position", "position")
     )
     ctx = {
         "participant": participant,
-        "questions": participant.questions.select_related("paper").order_by("paper", "position"),
+        "questions": participant.questions.visible().select_related("paper").order_by("paper", "position"),
         "answers": [a for a in answers if not a.is_open],
         "open_answers": [a for a in answers if a.is_open],
     }
     return render(request, "discussions/participant_detail.html", ctx)
 
 
-def attach_threads(questions, answers):
-    """Give each question `.thread`: its answers in order, each with `.children`, its replies."""
+def open_items(request):
+    """Every open answer and every unanswered question, by paper; `?mine=1` for my own."""
+    mine = request.GET.get("mine") == "1" and request.user.is_authenticated
+    member = participant_of(request.user) if mine else None
+    slots = Answer.objects.open().filter(question__hidden_at__isnull=True)
+    unanswered = Question.objects.unanswered()
+    if mine:
+        slots, unanswered = slots.filter(author=member), unanswered.filter(author=member)
+    slots = slots.select_related("author", "question__paper", "question__author")
+    unanswered = unanswered.select_related("author", "paper")
+    by_paper = {}
+    for slot in slots.order_by("question__paper", "question__position", "position"):
+        by_paper.setdefault(slot.question.paper, ([], []))[0].append(slot)
+    for question in unanswered.order_by("paper", "position"):
+        by_paper.setdefault(question.paper, ([], []))[1].append(question)
+    ctx = {
+        "by_paper": sorted(by_paper.items(), key=lambda item: item[0].title),
+        "mine": mine,
+        "member": member,
+    }
+    return render(request, "discussions/open.html", ctx)
+
+
+def post_history(request, kind, pk):
+    post = get_object_or_404(POSTS[kind].objects.select_related("author"), pk=pk)
+    versions = post.history.select_related("history_user").order_by("-history_date", "-history_id")
+    return render(request, "discussions/history.html", {"post": post, "kind": kind, "versions": versions})
+
+
+# Writing
+
+
+@login_required
+def fill_answer(request, pk):
+    answer = get_object_or_404(Answer.objects.visible().select_related("author", "question__paper"), pk=pk)
+    if not answer.is_editable_by(request.user):
+        raise PermissionDenied
+    if not answer.is_open and request.method != "POST":
+        return redirect(answer)
+    form = PostForm(request.POST or None, initial={"version": answer.version})
+    if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
+        saved = answer.save_text(
+            form.cleaned_data["body"], expected_version=form.cleaned_data["version"], only_if_open=True
+        )
+        if saved:
+            messages.success(request, _("Your answer is saved."))
+            return redirect(answer)
+        answer.refresh_from_db()
+        return conflict(request, answer, form.cleaned_data["body"], filled_meanwhile=True)
+    return form_page(request, form, answer.question, _("Fill in your answer"), target=answer)
+
+
+@login_required
+def answer_question(request, pk):
+    question = get_object_or_404(Question.objects.visible().select_related("paper", "author"), pk=pk)
+    member = require_member(request.user)
+    form = PostForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
+        answer = Answer.objects.create(
+            question=question,
+            label=f"A{question.number}",
+            author=member,
+            body=form.cleaned_data["body"],
+            position=Answer.objects.next_position(question=question),
+            written_in_app=True,
+        )
+        messages.success(request, _("Your answer is posted."))
+        return redirect(answer)
+    return form_page(request, form, question, _("Answer %(label)s") % {"label": question.label})
+
+
+@login_required
+def reply(request, pk):
+    parent = get_object_or_404(Answer.objects.visible().select_related("question__paper", "author"), pk=pk)
+    member = require_member(request.user)
+    form = PostForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
+        answer = Answer.objects.create(
+            question=parent.question,
+            parent=parent,
+            label=parent.label,
+            author=member,
+            body=form.cleaned_data["body"],
+            position=Answer.objects.next_position(question=parent.question),
+            written_in_app=True,
+        )
+        messages.success(request, _("Your reply is posted."))
+        return redirect(answer)
+    return form_page(request, form, parent, _("Reply to %(label)s") % {"label": parent.signature})
+
+
+@login_required
+def ask(request, slug):
+    paper = get_object_or_404(Paper, slug=slug)
+    member = require_member(request.user)
+    form = PostForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
+        question = Question.objects.create(
+            paper=paper,
+            label=Question.objects.next_label(paper),
+            author=member,
+            body=form.cleaned_data["body"],
+            position=Question.objects.next_position(paper=paper),
+            written_in_app=True,
+        )
+        messages.success(request, _("Your question is posted."))
+        return redirect(question)
+    return form_page(
+        request, form, None, _("Ask a question about “%(title)s”") % {"title": paper.title}, paper=paper
+    )
+
+
+@login_required
+def edit_post(request, kind, pk):
+    post = get_editable_post(request.user, kind, pk)
+    form = PostForm(request.POST or None, initial={"body": post.body, "version": post.version})
+    if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
+        if post.save_text(form.cleaned_data["body"], expected_version=form.cleaned_data["version"]):
+            messages.success(request, _("Your changes are saved."))
+            return redirect(post)
+        post.refresh_from_db()
+        return conflict(request, post, form.cleaned_data["body"])
+    title = _("Edit %(label)s") % {"label": post.signature}
+    delete_url = reverse(f"discussions:delete_{kind}", args=[post.pk])
+    return form_page(request, form, post, title, target=post, delete_url=delete_url)
+
+
+@login_required
+def delete_post(request, kind, pk):
+    post = get_editable_post(request.user, kind, pk)
+    if request.method == "POST":
+        thread_url = post.paper.get_absolute_url() if kind == "question" else post.question.get_absolute_url()
+        post.hide()
+        messages.success(
+            request,
+            _("%(label)s is removed from the thread; its history is kept.") % {"label": post.signature},
+        )
+        return redirect(thread_url)
+    return render(request, "discussions/delete.html", {"post": post, "kind": kind})
+
+
+# Helpers: who may do what, and the pages the write views share
+
+
+def participant_of(user):
+    if not user.is_authenticated:
+        return None
+    try:
+        return user.participant
+    except Participant.DoesNotExist:
+        return None
+
+
+def require_member(user):
+    member = participant_of(user)
+    if member is None:
+        raise PermissionDenied(_("Your account is not linked to a participant of the study group."))
+    return member
+
+
+def get_editable_post(user, kind, pk):
+    model = POSTS[kind]
+    related = ["author", "paper"] if model is Question else ["author", "question__paper"]
+    post = get_object_or_404(model.objects.visible().select_related(*related), pk=pk)
+    if not post.is_editable_by(user):
+        raise PermissionDenied
+    return post
+
+
+def form_page(request, form, context_post, title, target=None, paper=None, delete_url=""):
+    preview = ""
+    if request.method == "POST" and "preview" in request.POST and form.is_valid():
+        preview = render_markdown(form.cleaned_data["body"])
+    if paper is None:
+        paper = context_post.paper if isinstance(context_post, Question) else context_post.question.paper
+    ctx = {
+        "form": form,
+        "context_post": context_post,
+        "title": title,
+        "target": target,
+        "preview": preview,
+        "paper": paper,
+        "delete_url": delete_url,
+    }
+    return render(request, "discussions/post_form.html", ctx)
+
+
+def conflict(request, post, my_text, filled_meanwhile=False):
+    """Someone saved first: show what they saved, and keep my text in a form that can still post it."""
+    question = post if isinstance(post, Question) else post.question
+    if filled_meanwhile:
+        form = PostForm(initial={"body": my_text})
+        action = "discussions:answer"
+        action_pk = question.pk
+    else:
+        # Saving again from here is a deliberate overwrite of the version shown above.
+        form = PostForm(initial={"body": my_text, "version": post.version})
+        action = f"discussions:edit_{'question' if isinstance(post, Question) else 'answer'}"
+        action_pk = post.pk
+    ctx = {
+        "post": post,
+        "form": form,
+        "action": action,
+        "action_pk": action_pk,
+        "filled_meanwhile": filled_meanwhile,
+    }
+    return render(request, "discussions/conflict.html", ctx, status=409)
+
+
+def attach_threads(questions, answers, user):
+    """Give each question `.thread`: its answers in order, each with `.children` (replies) and `.depth`."""
     children = {}
     for answer in sorted(answers, key=lambda a: (a.position, a.pk)):
+        answer.can_fill = answer.is_open and answer.is_fillable_by(user)
+        answer.can_edit = not answer.is_open and answer.is_editable_by(user)
         children.setdefault((answer.question_id, answer.parent_id), []).append(answer)
-    for answers_here in children.values():
+
+    def place(answers_here, depth):
         for answer in answers_here:
+            answer.depth = depth
             answer.children = children.get((answer.question_id, answer.pk), [])
+            place(answer.children, depth + 1)
+
     for question in questions:
+        question.can_edit = question.is_editable_by(user)
         question.thread = children.get((question.pk, None), [])
+        place(question.thread, 0)
 
 
 def group_by_kind(references):

@@ -1,3 +1,4 @@
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,12 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SEED = FIXTURES / "gpt3-discussion.md"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The real hasher is slow on purpose; tests log people in hundreds of times.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def seeded(db):
     """The GPT-3 archive, as `make run` loads it."""
@@ -15,7 +22,7 @@ def seeded(db):
 
     from discussions.models import Paper
 
-    call_command("seed", stdout=open("/dev/null", "w"))
+    call_command("seed", stdout=StringIO())
     return Paper.objects.get()
 
 
@@ -27,11 +34,17 @@ def generated_discussion(questions=100, answers=5, title="A generated paper", ur
         thread = []
         for a in range(answers):
             author = people[(q + a) % len(people)]
-            body = "" if a % 3 == 2 else f"답변 {q}-{a}: 효율적으로 생각하면 https://example.com/{q}/{a} 를 보세요."
+            body = (
+                ""
+                if a % 3 == 2
+                else f"답변 {q}-{a}: 효율적으로 생각하면 https://example.com/{q}/{a} 를 보세요."
+            )
             replies = [reader.Answer(label=f"A{q}", author=people[a], body=f"답글 {q}-{a}")] if a == 0 else []
             thread.append(reader.Answer(label=f"A{q}", author=author, body=body, replies=replies))
         made.append(
-            reader.Question(label=f"Q{q}", author=people[q % len(people)], body=f"질문 {q}. few-shot?", answers=thread)
+            reader.Question(
+                label=f"Q{q}", author=people[q % len(people)], body=f"질문 {q}. few-shot?", answers=thread
+            )
         )
     return reader.Discussion(
         title=title,
@@ -53,3 +66,32 @@ def make_paper(db):
         return import_discussion(generated_discussion(**kwargs), filename="generated.md").paper
 
     return make
+
+
+@pytest.fixture
+def personas(seeded, django_user_model):
+    """Alice owns the open answers (she signs 쯔위), Bob is another member (선민), Carol is staff (정훈)."""
+    from discussions.models import Participant
+
+    def member(username, name, **extra):
+        user = django_user_model.objects.create_user(username, password="pw-" + username, **extra)
+        Participant.objects.filter(name=name).update(user=user)
+        return user
+
+    return {
+        "alice": member("alice", "쯔위"),
+        "bob": member("bob", "선민"),
+        "carol": member("carol", "정훈", is_staff=True),
+        "anonymous": None,
+    }
+
+
+@pytest.fixture
+def as_persona(client, personas):
+    def login(name):
+        client.logout()
+        if personas[name] is not None:
+            client.force_login(personas[name])
+        return client
+
+    return login

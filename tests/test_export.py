@@ -49,7 +49,9 @@ def test_export_then_import_into_an_empty_database_gives_the_same_archive(seeded
     slot.body, slot.written_in_app = "앱에서 채운 답\n\nQ1. 이 줄은 인용입니다", True
     slot.save()
     Answer.objects.create(question=q, parent=q.answers.first(), label="A2", body="> 인용한 답글", position=99)
-    Reference.objects.create(paper=seeded, url="https://some.blog/274", label="PDF", kind="summary", position=9)
+    Reference.objects.create(
+        paper=seeded, url="https://some.blog/274", label="PDF", kind="summary", position=9
+    )
     before = snapshot()
 
     call_command("export_discussion", "--all", "-o", str(tmp_path), stdout=StringIO())

@@ -29,7 +29,13 @@ def test_the_seed_gives_the_gpt3_session_exactly(seeded):
         ("Q9", "지은", "쯔위"),
     ]
     assert set(Participant.objects.values_list("name", flat=True)) == {
-        "정훈", "소연", "지성", "지은", "선민", "민상", "쯔위",
+        "정훈",
+        "소연",
+        "지성",
+        "지은",
+        "선민",
+        "민상",
+        "쯔위",
     }
     assert paper.participants.count() == 7
     assert paper.references.listed().count() == 5
@@ -51,7 +57,10 @@ def test_reference_kinds_are_inferred_from_their_urls(seeded):
 
 
 def test_seeding_twice_duplicates_nothing_and_keeps_urls(seeded):
-    before = list(Question.objects.values_list("pk", "label")), list(Answer.objects.values_list("pk", "label"))
+    before = (
+        list(Question.objects.values_list("pk", "label")),
+        list(Answer.objects.values_list("pk", "label")),
+    )
     run("seed")
     after = list(Question.objects.values_list("pk", "label")), list(Answer.objects.values_list("pk", "label"))
     assert after == before
@@ -127,7 +136,9 @@ def test_skip_bad_imports_the_good_files_and_still_fails(db, tmp_path):
     bad = tmp_path / "bad.md"
     bad.write_bytes(b"Q1 (a). \xff\n")
     with pytest.raises(CommandError):
-        call_command("import_discussion", str(good), str(bad), "--skip-bad", stdout=StringIO(), stderr=StringIO())
+        call_command(
+            "import_discussion", str(good), str(bad), "--skip-bad", stdout=StringIO(), stderr=StringIO()
+        )
     assert Paper.objects.get().title == "good"
 
 

@@ -39,7 +39,10 @@ def test_the_paper_page_shows_the_thread_as_written(client, seeded):
         assert f'id="{answer.anchor}"' in html
     # thread order: Q4 (소연) then 선민's answer, then Q4 (민상) and its three answers
     first_q4, second_q4 = seeded.questions.filter(label="Q4")
-    positions = [html.index(f'id="{x.anchor}"') for x in [first_q4, *first_q4.answers.all(), second_q4, *second_q4.answers.all()]]
+    positions = [
+        html.index(f'id="{x.anchor}"')
+        for x in [first_q4, *first_q4.answers.all(), second_q4, *second_q4.answers.all()]
+    ]
     assert positions == sorted(positions)
 
 
@@ -84,7 +87,9 @@ def test_unknown_pages_get_a_friendly_404(client, db, settings):
 
 
 @pytest.mark.parametrize("size", ["seed", "large"])
-def test_the_paper_page_costs_the_same_queries_at_any_size(client, seeded, make_paper, size, django_assert_num_queries):
+def test_the_paper_page_costs_the_same_queries_at_any_size(
+    client, seeded, make_paper, size, django_assert_num_queries
+):
     paper = seeded if size == "seed" else make_paper(questions=100, answers=5)
     # paper, participants, questions+authors, answers+authors, references
     with django_assert_num_queries(5):
@@ -92,7 +97,9 @@ def test_the_paper_page_costs_the_same_queries_at_any_size(client, seeded, make_
 
 
 @pytest.mark.parametrize("extra_papers", [0, 3])
-def test_the_home_page_costs_the_same_queries_at_any_size(client, seeded, make_paper, extra_papers, django_assert_num_queries):
+def test_the_home_page_costs_the_same_queries_at_any_size(
+    client, seeded, make_paper, extra_papers, django_assert_num_queries
+):
     for i in range(extra_papers):
         make_paper(questions=5, answers=2, title=f"Paper {i}")
     # papers with counts, their participants
@@ -100,7 +107,9 @@ def test_the_home_page_costs_the_same_queries_at_any_size(client, seeded, make_p
         assert client.get("/").status_code == 200
 
 
-def test_a_participant_page_costs_the_same_queries_at_any_size(client, seeded, make_paper, django_assert_num_queries):
+def test_a_participant_page_costs_the_same_queries_at_any_size(
+    client, seeded, make_paper, django_assert_num_queries
+):
     make_paper(questions=50, answers=3)
     person = Participant.objects.get(name="회원1")
     # participant, questions+papers, answers+questions+papers

@@ -7,128 +7,261 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('taggit', '0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx'),
+        ("taggit", "0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Participant',
+            name="Participant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('full_name', models.CharField(blank=True, max_length=100, verbose_name='full name')),
-                ('slug', models.SlugField(allow_unicode=True, max_length=100, unique=True)),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='participant', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                ("full_name", models.CharField(blank=True, max_length=100, verbose_name="full name")),
+                ("slug", models.SlugField(allow_unicode=True, max_length=100, unique=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="participant",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Paper',
+            name="Paper",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('url', models.URLField(blank=True, max_length=500, verbose_name='paper URL')),
-                ('arxiv_id', models.CharField(blank=True, db_index=True, max_length=40, verbose_name='arXiv id')),
-                ('slug', models.SlugField(allow_unicode=True, max_length=100, unique=True)),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('description_html', models.TextField(blank=True, editable=False)),
-                ('session_date', models.DateField(blank=True, null=True, verbose_name='session date')),
-                ('title_locked', models.BooleanField(default=False)),
-                ('url_locked', models.BooleanField(default=False)),
-                ('url_key', models.CharField(blank=True, db_index=True, editable=False, max_length=500)),
-                ('source_file', models.CharField(blank=True, editable=False, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('participants', models.ManyToManyField(blank=True, related_name='papers', to='discussions.participant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                ("url", models.URLField(blank=True, max_length=500, verbose_name="paper URL")),
+                (
+                    "arxiv_id",
+                    models.CharField(blank=True, db_index=True, max_length=40, verbose_name="arXiv id"),
+                ),
+                ("slug", models.SlugField(allow_unicode=True, max_length=100, unique=True)),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("description_html", models.TextField(blank=True, editable=False)),
+                ("session_date", models.DateField(blank=True, null=True, verbose_name="session date")),
+                ("title_locked", models.BooleanField(default=False)),
+                ("url_locked", models.BooleanField(default=False)),
+                ("url_key", models.CharField(blank=True, db_index=True, editable=False, max_length=500)),
+                ("source_file", models.CharField(blank=True, editable=False, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "participants",
+                    models.ManyToManyField(blank=True, related_name="papers", to="discussions.participant"),
+                ),
             ],
             options={
-                'ordering': [models.OrderBy(models.F('session_date'), descending=True, nulls_last=True), '-created_at'],
+                "ordering": [
+                    models.OrderBy(models.F("session_date"), descending=True, nulls_last=True),
+                    "-created_at",
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Question',
+            name="Question",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=30, verbose_name='label')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('body', models.TextField(blank=True, verbose_name='text')),
-                ('body_html', models.TextField(blank=True, editable=False)),
-                ('import_key', models.CharField(blank=True, editable=False, max_length=500)),
-                ('written_in_app', models.BooleanField(default=False, editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='questions', to='discussions.participant')),
-                ('paper', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='discussions.paper')),
-                ('tags', taggit.managers.TaggableManager(blank=True, help_text='A comma-separated list of tags.', through='taggit.TaggedItem', to='taggit.Tag', verbose_name='Tags')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(max_length=30, verbose_name="label")),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("body", models.TextField(blank=True, verbose_name="text")),
+                ("body_html", models.TextField(blank=True, editable=False)),
+                ("import_key", models.CharField(blank=True, editable=False, max_length=500)),
+                ("written_in_app", models.BooleanField(default=False, editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="questions",
+                        to="discussions.participant",
+                    ),
+                ),
+                (
+                    "paper",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="questions",
+                        to="discussions.paper",
+                    ),
+                ),
+                (
+                    "tags",
+                    taggit.managers.TaggableManager(
+                        blank=True,
+                        help_text="A comma-separated list of tags.",
+                        through="taggit.TaggedItem",
+                        to="taggit.Tag",
+                        verbose_name="Tags",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'pk'],
+                "ordering": ["position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Answer',
+            name="Answer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=30, verbose_name='label')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('body', models.TextField(blank=True, verbose_name='text')),
-                ('body_html', models.TextField(blank=True, editable=False)),
-                ('import_key', models.CharField(blank=True, editable=False, max_length=500)),
-                ('written_in_app', models.BooleanField(default=False, editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='replies', to='discussions.answer')),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='answers', to='discussions.participant')),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='discussions.question')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(max_length=30, verbose_name="label")),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("body", models.TextField(blank=True, verbose_name="text")),
+                ("body_html", models.TextField(blank=True, editable=False)),
+                ("import_key", models.CharField(blank=True, editable=False, max_length=500)),
+                ("written_in_app", models.BooleanField(default=False, editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="replies",
+                        to="discussions.answer",
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="answers",
+                        to="discussions.participant",
+                    ),
+                ),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="answers",
+                        to="discussions.question",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'pk'],
+                "ordering": ["position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Reference',
+            name="Reference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(blank=True, max_length=300, verbose_name='label')),
-                ('url', models.URLField(max_length=1000, verbose_name='URL')),
-                ('kind', models.CharField(choices=[('paper', 'paper'), ('blog', 'blog post'), ('video', 'video'), ('code', 'code'), ('summary', 'summary'), ('other', 'other')], default='other', max_length=10, verbose_name='kind')),
-                ('origin', models.CharField(choices=[('listed', 'background reference'), ('cited', 'cited in the discussion')], default='listed', max_length=10)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('paper', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='references', to='discussions.paper')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(blank=True, max_length=300, verbose_name="label")),
+                ("url", models.URLField(max_length=1000, verbose_name="URL")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("paper", "paper"),
+                            ("blog", "blog post"),
+                            ("video", "video"),
+                            ("code", "code"),
+                            ("summary", "summary"),
+                            ("other", "other"),
+                        ],
+                        default="other",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[("listed", "background reference"), ("cited", "cited in the discussion")],
+                        default="listed",
+                        max_length=10,
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "paper",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="references",
+                        to="discussions.paper",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'pk'],
+                "ordering": ["position", "pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='question',
-            index=models.Index(fields=['paper', 'position'], name='question_thread_order'),
+            model_name="question",
+            index=models.Index(fields=["paper", "position"], name="question_thread_order"),
         ),
         migrations.AddConstraint(
-            model_name='question',
-            constraint=models.UniqueConstraint(condition=models.Q(('import_key', ''), _negated=True), fields=('paper', 'import_key'), name='question_import_key_once_per_paper'),
+            model_name="question",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("import_key", ""), _negated=True),
+                fields=("paper", "import_key"),
+                name="question_import_key_once_per_paper",
+            ),
         ),
         migrations.AddIndex(
-            model_name='answer',
-            index=models.Index(fields=['question', 'position'], name='answer_thread_order'),
+            model_name="answer",
+            index=models.Index(fields=["question", "position"], name="answer_thread_order"),
         ),
         migrations.AddIndex(
-            model_name='answer',
-            index=models.Index(condition=models.Q(('body', '')), fields=['author'], name='open_answer_by_author'),
+            model_name="answer",
+            index=models.Index(
+                condition=models.Q(("body", "")), fields=["author"], name="open_answer_by_author"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='answer',
-            constraint=models.UniqueConstraint(condition=models.Q(('import_key', ''), _negated=True), fields=('question', 'import_key'), name='answer_import_key_once_per_question'),
+            model_name="answer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("import_key", ""), _negated=True),
+                fields=("question", "import_key"),
+                name="answer_import_key_once_per_question",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reference',
-            constraint=models.UniqueConstraint(fields=('paper', 'origin', 'url'), name='reference_once_per_paper'),
+            model_name="reference",
+            constraint=models.UniqueConstraint(
+                fields=("paper", "origin", "url"), name="reference_once_per_paper"
+            ),
         ),
     ]

@@ -12,7 +12,9 @@ class Command(BaseCommand):
         parser.add_argument("--title", default="", help="the paper's title; wins over the file's")
         parser.add_argument("--url", default="", help="the paper's URL; wins over the file's")
         parser.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
-        parser.add_argument("--skip-bad", action="store_true", help="import the good files, skip refused ones")
+        parser.add_argument(
+            "--skip-bad", action="store_true", help="import the good files, skip refused ones"
+        )
 
     def handle(self, *args, files, title, url, dry_run, skip_bad, **options):
         if (title or url) and len(files) > 1:
