@@ -52,14 +52,10 @@ def in_threads(*jobs):
 def test_two_members_filling_one_open_answer_at_once_exactly_one_wins(archive):
     for slot in Answer.objects.open():
         texts = [f"first fill of {slot.pk}", f"second fill of {slot.pk}"]
-        results = in_threads(
-            *[
-                lambda text=text: Answer.objects.get(pk=slot.pk).save_text(
-                    text, expected_version=1, only_if_open=True
-                )
-                for text in texts
-            ]
-        )
+        def fill(text, pk=slot.pk):
+            return Answer.objects.get(pk=pk).save_text(text, expected_version=1, only_if_open=True)
+
+        results = in_threads(*[lambda text=text: fill(text) for text in texts])
         assert sorted(results) == [False, True]
         slot.refresh_from_db()
         assert slot.body == texts[results.index(True)]
