@@ -11,6 +11,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
+from taggit.models import ItemBase, TagBase
 
 from discussions.rendering import render_markdown
 
@@ -60,6 +61,8 @@ class Participant(models.Model):
         related_name="participant",
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["name"]
 
@@ -101,6 +104,20 @@ class PaperQuerySet(models.QuerySet):
         )
 
 
+class Topic(TagBase):
+    """A topic the group comes back to (bias, efficiency, few-shot …): a django-taggit tag."""
+
+    description = models.CharField(_("description"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def get_absolute_url(self):
+        return reverse("discussions:topic", args=[self.slug])
+
+
 class Paper(models.Model):
     title = models.CharField(_("title"), max_length=300)
     url = models.URLField(_("paper URL"), max_length=500, blank=True)
@@ -110,6 +127,14 @@ class Paper(models.Model):
     description_html = models.TextField(blank=True, editable=False)
     participants = models.ManyToManyField(Participant, blank=True, related_name="papers")
     session_date = models.DateField(_("session date"), null=True, blank=True)
+    presenter = models.ForeignKey(
+        Participant,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="presented_papers",
+        verbose_name=_("presenter"),
+    )
     # A title or URL set by hand (command line, manifest, admin) wins over the file's, also on re-import.
     title_locked = models.BooleanField(default=False)
     url_locked = models.BooleanField(default=False)
@@ -118,6 +143,8 @@ class Paper(models.Model):
     source_file = models.CharField(max_length=300, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["description_html", "updated_at"])
 
     objects = PaperQuerySet.as_manager()
 
@@ -314,7 +341,11 @@ class Question(Post):
     author = models.ForeignKey(
         Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="questions"
     )
-    tags = TaggableManager(blank=True)
+    tags = TaggableManager(through="TaggedQuestion", blank=True, verbose_name=_("topics"))
+    # Set when a member or admin chose the topics: a re-import then keeps them as they are.
+    tags_by_hand = models.BooleanField(default=False, editable=False)
+    # The topics as text, so the history shows every change of topics next to the text's.
+    topic_names = models.CharField(max_length=500, blank=True, editable=False)
 
     objects = QuestionQuerySet.as_manager()
 
@@ -386,3 +417,14 @@ class Answer(Post):
 
     def get_absolute_url(self):
         return f"{self.question.paper.get_absolute_url()}#{self.anchor}"
+
+
+class TaggedQuestion(ItemBase):
+    content_object = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="tagged_items")
+    tag = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="tagged_questions")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content_object", "tag"], name="topic_once_per_question"),
+        ]
+        indexes = [models.Index(fields=["tag", "content_object"], name="questions_by_topic")]  # topic page
