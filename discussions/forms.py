@@ -2,6 +2,7 @@ import unicodedata
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from taggit.forms import TagField
 
 
 class PostForm(forms.Form):
@@ -21,3 +22,12 @@ class PostForm(forms.Form):
         if not body:
             raise forms.ValidationError(_("Write something before saving."))
         return body
+
+
+class TopicsForm(forms.Form):
+    topics = TagField(
+        label=_("Topics"),
+        required=False,
+        help_text=_("Separate topics with commas, e.g. bias, efficiency."),
+        widget=forms.TextInput(attrs={"list": "known-topics", "autocomplete": "off"}),
+    )

@@ -5,10 +5,12 @@ which rows a reading becomes, and how a re-import updates them without losing
 anything a member wrote in the app.
 """
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
@@ -19,10 +21,12 @@ from discussions.models import (
     Participant,
     Question,
     Reference,
+    Topic,
     arxiv_id_of,
     nfc,
     normalise_url,
 )
+from discussions.topics import load_rules
 
 
 @dataclass
@@ -58,6 +62,7 @@ def import_discussions(readings, *, dry_run=False, **overrides) -> list[ImportRe
     reports = []
     try:
         with transaction.atomic():
+            ensure_topics()
             for filename, discussion in readings:
                 reports.append(_import_one(discussion, filename=filename, **overrides))
             if dry_run:
@@ -184,18 +189,45 @@ def _sync_questions(paper, file_questions, people, report):
     from_file = []
     for position, (key, fq) in enumerate(_keys(file_questions), start=1):
         question = existing.pop(key, None) or Question(paper=paper, import_key=key, position=position)
-        is_new = question.pk is None
         _apply(question, fq, people, report)
+        topics = _topics(question, fq)
         question.save()
-        # Tags set by hand in the app are never replaced by the file's.
-        if fq.tags and (is_new or not question.tags.exists()):
-            question.tags.set(fq.tags)
+        if topics is not None:
+            question.tags.set(topics)
         report.counts["questions"] += 1
         _sync_answers(question, None, fq.answers, people, report, prefix="")
         from_file.append(question)
 
     _remove_vanished(existing.values(), Question)
     _renumber(kept_order, from_file)
+
+
+def _topics(question, parsed):
+    """The topics to set on a question, or None to leave them: the file's, else the rules' guess.
+
+    Topics a member or admin chose by hand are never replaced. Setting topic_names before the
+    save keeps the import to one history version per question.
+    """
+    if question.tags_by_hand:
+        return None
+    texts = [post.body for post in _walk([parsed]) if post is not parsed]
+    names = parsed.tags or topic_rules().topics_for(parsed.body, texts)
+    names = sorted(set(names), key=str.casefold)
+    if question.pk and names == sorted(question.tags.names(), key=str.casefold):
+        return None
+    question.topic_names = ", ".join(names)
+    return names
+
+
+@functools.cache
+def topic_rules():
+    return load_rules(settings.TOPIC_RULES)
+
+
+def ensure_topics():
+    """Topics named in the rules exist, with their descriptions, before any question is tagged."""
+    for rule in topic_rules().topics:
+        Topic.objects.get_or_create(name=rule.name, defaults={"description": rule.description})
 
 
 def _sync_answers(question, parent, file_answers, people, report, prefix):

@@ -323,6 +323,16 @@ class PostQuerySet(models.QuerySet):
 
 
 class QuestionQuerySet(PostQuerySet):
+    def for_topic(self, topic):
+        return self.visible().filter(tagged_items__tag=topic)
+
+    def with_answer_counts(self):
+        shown = Q(answers__hidden_at__isnull=True)
+        return self.annotate(
+            answer_count=Count("answers", filter=shown & ~Q(answers__body=""), distinct=True),
+            open_count=Count("answers", filter=shown & Q(answers__body=""), distinct=True),
+        )
+
     def unanswered(self):
         shown_answers = Answer.objects.visible().filter(question=models.OuterRef("pk"))
         return self.visible().exclude(models.Exists(shown_answers))
@@ -361,6 +371,14 @@ class Question(Post):
                 name="question_import_key_once_per_paper",
             ),
         ]
+
+    def set_topics(self, names, *, by_hand):
+        """Replace the topics; by hand means a member or admin chose them, so imports keep them."""
+        names = sorted({name.strip() for name in names if name.strip()}, key=str.casefold)
+        self.tags.set(names)
+        self.topic_names = ", ".join(names)
+        self.tags_by_hand = self.tags_by_hand or by_hand
+        self.save(update_fields=["topic_names", "tags_by_hand"])
 
     @property
     def anchor(self):

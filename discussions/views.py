@@ -3,12 +3,18 @@ from itertools import groupby
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from discussions.forms import PostForm
-from discussions.models import Answer, Paper, Participant, Question, Reference
+from discussions import search
+from discussions.archive import discussion_file, filename_for
+from discussions.forms import PostForm, TopicsForm
+from discussions.models import Answer, Paper, Participant, Question, Reference, Topic
 from discussions.rendering import render_markdown
 
 POSTS = {"question": Question, "answer": Answer}
@@ -18,13 +24,23 @@ POSTS = {"question": Question, "answer": Answer}
 
 
 def home(request):
-    papers = Paper.objects.with_counts().newest_first().prefetch_related("participants")
+    papers = list(Paper.objects.with_counts().newest_first().prefetch_related("participants"))
+    # One query for every paper's topics: a topic row per paper it appears in.
+    topics = Topic.objects.filter(
+        tagged_questions__content_object__paper__in=papers,
+        tagged_questions__content_object__hidden_at__isnull=True,
+    ).annotate(paper_id=F("tagged_questions__content_object__paper"))
+    topics_by_paper = {}
+    for topic in topics.distinct().order_by("name"):
+        topics_by_paper.setdefault(topic.paper_id, []).append(topic)
+    for paper in papers:
+        paper.topics = topics_by_paper.get(paper.pk, [])
     return render(request, "discussions/home.html", {"papers": papers})
 
 
 def paper_detail(request, slug):
     paper = get_object_or_404(Paper, slug=slug)
-    questions = list(paper.questions.visible().select_related("author__user"))
+    questions = list(paper.questions.visible().select_related("author__user").prefetch_related("tags"))
     answers = Answer.objects.visible().filter(question__paper=paper).select_related("author__user")
     attach_threads(questions, answers, request.user)
     references = sorted(paper.references.all(), key=lambda ref: (ref.origin, ref.position))
@@ -38,6 +54,15 @@ def paper_detail(request, slug):
         "ask_form": PostForm() if participant_of(request.user) else None,
     }
     return render(request, "discussions/paper_detail.html", ctx)
+
+
+def paper_download(request, slug):
+    """The paper as a discussion file (FORMAT.md), with everything members wrote in the app."""
+    paper = get_object_or_404(Paper, slug=slug)
+    response = HttpResponse(discussion_file(paper), content_type="text/markdown; charset=utf-8")
+    # Slugs may be Korean: the header carries the name as RFC 6266's UTF-8 `filename*`.
+    response["Content-Disposition"] = content_disposition_header(True, filename_for(paper))
+    return response
 
 
 def participant_detail(request, slug):
@@ -85,6 +110,72 @@ def post_history(request, kind, pk):
     return render(request, "discussions/history.html", {"post": post, "kind": kind, "versions": versions})
 
 
+# Topics and search
+
+
+def topic_list(request):
+    shown = Q(tagged_questions__content_object__hidden_at__isnull=True)
+    topics = Topic.objects.annotate(question_count=Count("tagged_questions", filter=shown)).order_by("name")
+    return render(request, "discussions/topic_list.html", {"topics": topics})
+
+
+def topic_detail(request, slug):
+    topic = get_object_or_404(Topic, slug=slug)
+    questions = (
+        Question.objects.for_topic(topic)
+        .with_answer_counts()
+        .select_related("paper", "author")
+        .order_by("paper__title", "paper", "position")
+    )
+    page = Paginator(questions, 50).get_page(request.GET.get("page"))
+    return render(request, "discussions/topic_detail.html", {"topic": topic, "page": page})
+
+
+def search_page(request):
+    query = request.GET.get("q", "").strip()
+    terms = search.terms_of(query)
+    filters = search.Filters(
+        topic=_by_slug(Topic, request.GET.get("topic")),
+        paper=_by_slug(Paper, request.GET.get("paper")),
+        participant=_by_slug(Participant, request.GET.get("participant")),
+        open_only=request.GET.get("open") == "1",
+    )
+    kind = request.GET.get("kind") if request.GET.get("kind") in search.KINDS else None
+    groups = []
+    if terms:
+        for name, find in search.KINDS.items():
+            if kind and name != kind:
+                continue
+            results = find(terms, filters)
+            page = Paginator(results, 20 if kind else 5).get_page(request.GET.get("page") if kind else 1)
+            for item in page:
+                item.snippet = search.snippet(_searchable_text(item), terms)
+            groups.append((name, page))
+    ctx = {
+        "query": query,
+        "terms": terms,
+        "kind": kind,
+        "groups": groups,
+        "filters": filters,
+        "topics": Topic.objects.order_by("name"),
+        "papers": Paper.objects.order_by("title").only("title", "slug"),
+        "participants": Participant.objects.order_by("name").only("name", "slug"),
+    }
+    return render(request, "discussions/search.html", ctx)
+
+
+def _by_slug(model, slug):
+    return model.objects.filter(slug=slug).first() if slug else None
+
+
+def _searchable_text(item):
+    if isinstance(item, Paper):
+        return f"{item.title} — {item.description}"
+    if isinstance(item, Reference):
+        return f"{item.label} {item.url}"
+    return item.body
+
+
 # Writing
 
 
@@ -101,6 +192,8 @@ def fill_answer(request, pk):
             form.cleaned_data["body"], expected_version=form.cleaned_data["version"], only_if_open=True
         )
         if saved:
+            if request.htmx:  # the enhanced thread page swaps the filled answer in place
+                return thread_item(request, answer)
             messages.success(request, _("Your answer is saved."))
             return redirect(answer)
         answer.refresh_from_db()
@@ -166,6 +259,20 @@ def ask(request, slug):
     return form_page(
         request, form, None, _("Ask a question about “%(title)s”") % {"title": paper.title}, paper=paper
     )
+
+
+@login_required
+def edit_topics(request, pk):
+    question = get_object_or_404(Question.objects.visible().select_related("paper", "author"), pk=pk)
+    if not (request.user.is_staff or participant_of(request.user)):
+        raise PermissionDenied
+    form = TopicsForm(request.POST or None, initial={"topics": question.tags.names()})
+    if request.method == "POST" and form.is_valid():
+        question.set_topics(form.cleaned_data["topics"], by_hand=True)
+        messages.success(request, _("Topics saved."))
+        return redirect(question)
+    ctx = {"form": form, "question": question, "all_topics": Topic.objects.order_by("name")}
+    return render(request, "discussions/topics_form.html", ctx)
 
 
 @login_required
@@ -283,6 +390,26 @@ def attach_threads(questions, answers, user):
         question.can_edit = question.is_editable_by(user)
         question.thread = children.get((question.pk, None), [])
         place(question.thread, 0)
+        # For the table of contents: how many answers, how many still waiting.
+        in_thread = list(answers_in(question.thread))
+        question.open_total = sum(1 for a in in_thread if a.is_open)
+        question.answer_total = len(in_thread) - question.open_total
+
+
+def thread_item(request, answer):
+    """One answer as the paper page shows it (its replies under it), for an in-place htmx swap."""
+    question = answer.question
+    answers = question.answers.visible().select_related("author__user")
+    attach_threads([question], answers, request.user)
+    placed = {a.pk: a for a in answers_in(question.thread)}
+    ctx = {"answer": placed[answer.pk], "paper": question.paper, "just_saved": True}
+    return render(request, "discussions/_answer.html", ctx)
+
+
+def answers_in(thread):
+    for answer in thread:
+        yield answer
+        yield from answers_in(answer.children)
 
 
 def group_by_kind(references):

@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",  # request.htmx: a fragment for in-place swaps
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -119,6 +120,8 @@ STORAGES = {
 }
 
 TAGGIT_CASE_INSENSITIVE = True
+# Keyword rules that give imported questions their topics (see the file's comments).
+TOPIC_RULES = BASE_DIR / os.environ.get("TOPIC_RULES", "fixtures/topics.toml")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "discussions:open"

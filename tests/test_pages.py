@@ -91,8 +91,8 @@ def test_the_paper_page_costs_the_same_queries_at_any_size(
     client, seeded, make_paper, size, django_assert_num_queries
 ):
     paper = seeded if size == "seed" else make_paper(questions=100, answers=5)
-    # paper, participants, questions+authors, answers+authors, references
-    with django_assert_num_queries(5):
+    # paper, participants, questions+authors, their topics, answers+authors, references
+    with django_assert_num_queries(6):
         assert client.get(paper.get_absolute_url()).status_code == 200
 
 
@@ -102,8 +102,8 @@ def test_the_home_page_costs_the_same_queries_at_any_size(
 ):
     for i in range(extra_papers):
         make_paper(questions=5, answers=2, title=f"Paper {i}")
-    # papers with counts, their participants
-    with django_assert_num_queries(2):
+    # papers with counts, their participants, their topics
+    with django_assert_num_queries(3):
         assert client.get("/").status_code == 200
 
 
