@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test migrate seed
+.PHONY: install messages run test migrate seed
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,7 +13,13 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-migrate: install
+# Korean interface text: locale/ko/*.po → .mo with gettext's msgfmt (Debian: gettext). Without it,
+# the committed .mo files are used as they are.
+messages: install
+	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv -v0; \
+	else echo "msgfmt (gettext) not found: using the committed .mo files"; fi
+
+migrate: messages
 	$(PY) manage.py migrate --noinput
 
 seed: migrate
@@ -22,7 +28,24 @@ seed: migrate
 run: seed
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: install
+# backups/<timestamp>.zip: every paper's discussion file plus the data (users, history) that
+# `make restore FILE=backups/<timestamp>.zip` loads into an empty database (a new DATABASE_URL).
+.PHONY: backup restore
+backup: install
+	$(PY) manage.py backup
+
+restore: migrate
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/<timestamp>.zip"; exit 2; }
+	$(PY) manage.py restore "$(FILE)"
+
+# The browser tests (Chromium, tests/browser/) run here too; `pytest -m browser` runs them alone.
+test: messages
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m ruff check .
 	$(PY) -m pytest
+
+# The benchmark (README, "Benchmark"): SIZE=full (1,000 papers; several minutes) or SIZE=small (< 2 min).
+SIZE ?= full
+.PHONY: bench
+bench: install
+	$(PY) bench/run.py --size $(SIZE)

@@ -1,18 +1,195 @@
+"""The admin: where the study group's admin curates papers, participants and topics.
+
+Every changelist reads its counts with subqueries and its related rows with select_related or
+prefetch_related, so a page costs the same number of queries however big the archive grows
+(tests/test_admin.py pins them). Values the discussion file format cannot hold are refused in
+the forms, so every paper can always be downloaded as a file.
+"""
+
+import base64
+import secrets
+
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import content_disposition_header
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from taggit.models import Tag
 
+from discussions import reader, writer
+from discussions.archive import ExportError, papers_zip
+from discussions.importer import import_discussions
 from discussions.invites import invite
-from discussions.models import Answer, Paper, Participant, Question, Reference
+from discussions.merging import MergeError, merge_participants
+from discussions.models import (
+    Answer,
+    Paper,
+    Participant,
+    ParticipantAlias,
+    Question,
+    Reference,
+    TaggedQuestion,
+    Topic,
+    archive_write,
+)
+
+# Our topics are a custom tag model; taggit's own Tag table stays empty, so it has no page.
+admin.site.unregister(Tag)
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # the upload form's texts say "2 MB"
+UPLOAD_SESSION_KEY = "discussions.upload"
+
+
+def count_of(model, link, *conditions, **filters):
+    """How many `model` rows point at the listed row, as a subquery.
+
+    A subquery per count, not joins: joining questions and answers and papers at once would
+    multiply rows, and each count would need DISTINCT over the product.
+    """
+    rows = (
+        model.objects.filter(*conditions, **{link: OuterRef("pk")}, **filters)
+        .order_by()
+        .values(link)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows), 0)
+
+
+def check_writable(**discussion):
+    """The writer is the judge: a value it cannot write back is refused now, not at download."""
+    try:
+        writer.write(reader.Discussion(**discussion))
+    except ValueError as error:
+        raise forms.ValidationError(
+            _("The discussion file format cannot hold this: %(error)s"), params={"error": error}
+        ) from error
+
+
+def admin_link(obj, text=None):
+    url = reverse(f"admin:discussions_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, text or obj)
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    # Names each version without building an object from it (see the template's comment).
+    object_history_list_template = "admin/discussions/object_history_list.html"
+
+
+class RemovedFilter(admin.SimpleListFilter):
+    title = _("removed")
+    parameter_name = "removed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Removed from the thread")), ("no", _("Shown"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(hidden_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(hidden_at__isnull=True)
+        return queryset
+
+
+# Participants
+
+
+class ParticipantForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False  # Participant.save() makes one from the name
+
+    def clean(self):
+        cleaned = super().clean()
+        name, full_name = cleaned.get("name"), cleaned.get("full_name")
+        if name:
+            # A name signs posts (`Q1 (정훈).`) and is listed among the participants.
+            check_writable(participants=[name], questions=[reader.Question("Q1", name, "")])
+        if full_name:
+            check_writable(participants=[full_name])
+        return cleaned
+
+
+class MergeForm(forms.Form):
+    target = forms.ModelChoiceField(
+        queryset=Participant.objects.none(),
+        label=_("Merge into"),
+        help_text=_(
+            "Keep the name people sign with. The names merged away become other names of this "
+            "participant, so files signed with them still find this participant."
+        ),
+    )
+
+    def __init__(self, *args, sources, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].queryset = Participant.objects.exclude(pk__in=[p.pk for p in sources])
+
+
+class ParticipantAliasInline(admin.TabularInline):
+    model = ParticipantAlias
+    extra = 0
 
 
 @admin.register(Participant)
-class ParticipantAdmin(admin.ModelAdmin):
-    list_display = ["name", "full_name", "user"]
+class ParticipantAdmin(HistoryAdmin):
+    form = ParticipantForm
+    list_display = [
+        "name",
+        "full_name",
+        "user",
+        "question_count",
+        "answer_count",
+        "open_count",
+        "paper_count",
+    ]
     list_select_related = ["user"]
+    list_filter = [("user", admin.EmptyFieldListFilter)]
     search_fields = ["name", "full_name", "user__username", "user__email"]
+    fields = ["name", "full_name", "slug", "user"]
     raw_id_fields = ["user"]
-    actions = ["send_invites"]
+    prepopulated_fields = {"slug": ["name"]}
+    actions = ["send_invites", "merge_into"]
+    inlines = [ParticipantAliasInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                question_count=count_of(Question, "author", hidden_at__isnull=True),
+                answer_count=count_of(Answer, "author", ~Q(body=""), hidden_at__isnull=True),
+                open_count=count_of(Answer, "author", hidden_at__isnull=True, body=""),
+                paper_count=count_of(Paper.participants.through, "participant"),
+            )
+        )
+
+    @admin.display(description=_("questions"), ordering="question_count")
+    def question_count(self, participant):
+        return participant.question_count
+
+    @admin.display(description=_("answers"), ordering="answer_count")
+    def answer_count(self, participant):
+        return participant.answer_count
+
+    @admin.display(description=_("open answers"), ordering="open_count")
+    def open_count(self, participant):
+        return participant.open_count
+
+    @admin.display(description=_("papers"), ordering="paper_count")
+    def paper_count(self, participant):
+        return participant.paper_count
 
     @admin.action(description=_("Invite: create an account and show a one-time link to set its password"))
     def send_invites(self, request, queryset):
@@ -20,31 +197,500 @@ class ParticipantAdmin(admin.ModelAdmin):
             link = invite(participant)
             self.message_user(request, f"{participant.name}: {link}", messages.SUCCESS)
 
+    @admin.action(description=_("Merge into…"), permissions=["change", "delete"])
+    def merge_into(self, request, queryset):
+        """First post: a page to choose whom to merge into. Second post (with `merge`): merge."""
+        sources = list(queryset)
+        form = MergeForm(request.POST if "merge" in request.POST else None, sources=sources)
+        if form.is_valid():
+            target = form.cleaned_data["target"]
+            try:
+                # All or nothing: one refused merge leaves every selected participant as it was.
+                with archive_write():
+                    reports = [merge_participants(source, target) for source in sources]
+            except MergeError as error:
+                self.message_user(request, str(error), messages.ERROR)
+                return None
+            for report in reports:
+                self.message_user(request, report.summary(), messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Merge participants"),
+            "opts": self.model._meta,
+            "sources": sources,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/discussions/participant/merge.html", context)
+
+
+# Papers
+
+
+class ReferenceForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("url") and cleaned.get("origin") == Reference.Origin.LISTED:
+            kind = "summary" if cleaned.get("kind") == Reference.Kind.SUMMARY else ""
+            reference = reader.Reference(url=cleaned["url"], label=cleaned.get("label", ""), kind=kind)
+            check_writable(references=[reference])
+        return cleaned
+
 
 class ReferenceInline(admin.TabularInline):
     model = Reference
+    form = ReferenceForm
+    fields = ["label", "url", "kind", "origin", "position"]
     extra = 0
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+class PaperForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False  # Paper.save() makes one from the title
+
+    def clean(self):
+        cleaned = super().clean()
+        check_writable(title=cleaned.get("title", ""), url=cleaned.get("url", ""))
+        return cleaned
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field, as Django's documentation shows."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".md,.markdown,.txt"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        uploads = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(upload, initial) for upload in uploads]
+
+
+class UploadForm(forms.Form):
+    files = MultipleFileField(
+        label=_("Discussion files"),
+        help_text=_("Markdown files as the group writes them (FORMAT.md), 2 MB each at most."),
+        # An empty file is refused by the reader, with its name and line like any other refusal.
+        allow_empty_file=True,
+    )
+
+    def clean_files(self):
+        uploads = self.cleaned_data["files"]
+        too_big = [upload for upload in uploads if upload.size > MAX_UPLOAD_BYTES]
+        if too_big:
+            raise forms.ValidationError(
+                [
+                    forms.ValidationError(
+                        _("%(name)s is %(size)s MB; the limit is 2 MB per file. Nothing was imported."),
+                        params={"name": upload.name, "size": f"{upload.size / 1024 / 1024:.1f}"},
+                    )
+                    for upload in too_big
+                ]
+            )
+        return uploads
 
 
 @admin.register(Paper)
-class PaperAdmin(admin.ModelAdmin):
-    list_display = ["title", "session_date", "arxiv_id"]
-    search_fields = ["title", "url", "arxiv_id"]
+class PaperAdmin(HistoryAdmin):
+    form = PaperForm
+    list_display = [
+        "title",
+        "session_date",
+        "presenter",
+        "question_count",
+        "answer_count",
+        "open_count",
+        "download",
+    ]
+    list_select_related = ["presenter"]
+    list_filter = ["session_date", "title_locked", "url_locked"]
+    search_fields = ["title", "url", "arxiv_id", "description"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["participants"]
+    readonly_fields = ["source_file", "question_list", "download"]
+    fieldsets = [
+        (None, {"fields": ["title", "url", "arxiv_id", "slug", "session_date", "presenter", "participants"]}),
+        (None, {"fields": ["description"]}),
+        (
+            _("Discussion file"),
+            {
+                "fields": ["title_locked", "url_locked", "source_file", "download"],
+                "description": _(
+                    "A title or URL edited here is locked: importing the paper's file again keeps it."
+                ),
+            },
+        ),
+        (_("Questions"), {"fields": ["question_list"]}),
+    ]
     inlines = [ReferenceInline]
+    actions = ["export_zip"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_counts()
+
+    def get_urls(self):
+        own = [
+            path("upload/", self.admin_site.admin_view(self.upload_view), name="discussions_paper_upload"),
+            path("export/", self.admin_site.admin_view(self.export_view), name="discussions_paper_export"),
+        ]
+        # Before the model's own URLs, whose `<object_id>/` would take `upload/` for an id.
+        return own + super().get_urls()
+
+    def save_model(self, request, obj, form, change):
+        # A title or URL given by hand wins over the file's on every later import.
+        if "title" in form.changed_data:
+            obj.title_locked = True
+        if "url" in form.changed_data:
+            obj.url_locked = True
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("questions"), ordering="question_count")
+    def question_count(self, paper):
+        return paper.question_count
+
+    @admin.display(description=_("answers"), ordering="answer_count")
+    def answer_count(self, paper):
+        return paper.answer_count
+
+    @admin.display(description=_("open answers"), ordering="open_count")
+    def open_count(self, paper):
+        return paper.open_count
+
+    @admin.display(description=_("discussion file"))
+    def download(self, paper):
+        if not paper.pk:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("discussions:paper_download", args=[paper.slug]), _("download")
+        )
+
+    @admin.display(description=_("questions"))
+    def question_list(self, paper):
+        if not paper.pk:
+            return "—"
+        questions = paper.questions.select_related("author")
+        items = format_html_join(
+            "",
+            "<li>{} {}{}</li>",
+            (
+                (
+                    admin_link(question, question.signature),
+                    Truncator(question.body).chars(100),
+                    _(" (removed)") if question.hidden_at else "",
+                )
+                for question in questions
+            ),
+        )
+        return format_html("<ol>{}</ol>", items) if items else "—"
+
+    @admin.action(description=_("Download the selected papers as a zip of discussion files"))
+    def export_zip(self, request, queryset):
+        return self.zip_response(request, queryset.order_by("slug"), "papers")
+
+    def export_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return self.zip_response(request, Paper.objects.order_by("slug"), "studygroup")
+
+    def zip_response(self, request, papers, name):
+        try:
+            data = papers_zip(papers)
+        except ExportError as error:
+            self.message_user(
+                request, _("Nothing was exported: %(error)s") % {"error": error}, messages.ERROR
+            )
+            return redirect("admin:discussions_paper_changelist")
+        response = HttpResponse(data, content_type="application/zip")
+        filename = f"{name}-{timezone.localtime():%Y%m%d-%H%M%S}.zip"
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+        return response
+
+    def upload_view(self, request):
+        """Upload → a dry-run preview of every file → confirm → import, all files or none.
+
+        Between the preview and the confirmation the files wait in the session, on the server:
+        the confirmation posts only a one-time token, so what is imported is what was previewed.
+        """
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        if request.method == "POST" and "confirm" in request.POST:
+            return self.confirm_upload(request)
+
+        form = UploadForm(request.POST or None, request.FILES or None)
+        context = {"form": form, "refused": [], "reports": [], "token": ""}
+        if request.method == "POST" and form.is_valid():
+            files = [(upload.name, upload.read()) for upload in form.cleaned_data["files"]]
+            readings, refused = read_uploads(files)
+            context["refused"] = refused
+            if not refused:
+                context["reports"] = import_discussions(readings, dry_run=True)
+                context["token"] = secrets.token_urlsafe(16)
+                request.session[UPLOAD_SESSION_KEY] = {
+                    "token": context["token"],
+                    "files": [[name, base64.b64encode(data).decode("ascii")] for name, data in files],
+                }
+        return self.render_upload(request, context)
+
+    def confirm_upload(self, request):
+        pending = request.session.get(UPLOAD_SESSION_KEY)
+        if not pending or not secrets.compare_digest(pending["token"], request.POST.get("token", "")):
+            self.message_user(
+                request, _("This preview is out of date: upload the files again."), messages.ERROR
+            )
+            return redirect("admin:discussions_paper_upload")
+        files = [(name, base64.b64decode(data)) for name, data in pending["files"]]
+        readings, refused = read_uploads(files)
+        if refused:  # the same bytes read the same way; only a changed reader could get here
+            return self.render_upload(request, {"form": UploadForm(), "refused": refused, "reports": []})
+        reports = import_discussions(readings)
+        del request.session[UPLOAD_SESSION_KEY]
+        for report in reports:
+            self.message_user(request, _("Imported: %(summary)s") % {"summary": report.summary()})
+            for line in report.warning_lines():
+                self.message_user(request, _("Warning: %(line)s") % {"line": line}, messages.WARNING)
+        return redirect("admin:discussions_paper_changelist")
+
+    def render_upload(self, request, context):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Upload discussion files"),
+            "opts": self.model._meta,
+            **context,
+        }
+        return TemplateResponse(request, "admin/discussions/paper/upload.html", context)
+
+
+def read_uploads(files):
+    """(name, bytes) pairs → (readings, refusals); a refusal is `file:line: message`."""
+    readings, refused = [], []
+    for name, data in files:
+        try:
+            readings.append((name, reader.read(data, filename=name)))
+        except reader.FormatError as error:
+            refused.append(str(error))
+    return readings, refused
+
+
+# Questions and answers
+
+
+def mark_written_here(post, form, change):
+    """Text written in the admin is written in the app: a re-import keeps it, a member's open
+    edit form sees a new version (and shows the conflict instead of overwriting)."""
+    if not change or "body" in form.changed_data:
+        post.written_in_app = True
+    if change and "body" in form.changed_data:
+        post.version += 1
+
+
+class AnswerInline(admin.TabularInline):
+    model = Answer
+    fields = ["label", "author", "body", "position", "reply_to", "removed"]
+    readonly_fields = ["reply_to", "removed"]
+    extra = 0
+    show_change_link = True
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 70})}}
+
+    def get_queryset(self, request):
+        # The row's title (`A1 (정훈)`) and its reply_to column name authors.
+        return super().get_queryset(request).select_related("author", "parent__author")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "author":
+            # Read the participants once for the formset: a queryset is copied into every row's
+            # form and read again there, which grows the page's queries with the answers.
+            # (iter(): list() would ask the iterator its length first, a COUNT query.)
+            field.choices = list(iter(field.choices))
+        return field
+
+    @admin.display(description=_("reply to"))
+    def reply_to(self, answer):
+        return answer.parent.signature if answer.parent_id else ""
+
+    @admin.display(description=_("removed"), boolean=True)
+    def removed(self, answer):
+        return answer.hidden_at is not None
+
+
+class QuestionForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("label"):
+            author = cleaned.get("author")
+            tags = list(cleaned.get("tags") or [])
+            question = reader.Question(cleaned["label"], author.name if author else None, "", tags=tags)
+            check_writable(questions=[question])
+        return cleaned
 
 
 @admin.register(Question)
-class QuestionAdmin(SimpleHistoryAdmin):
-    list_display = ["label", "author", "paper", "position"]
+class QuestionAdmin(HistoryAdmin):
+    form = QuestionForm
+    list_display = [
+        "label",
+        "author",
+        "paper",
+        "excerpt",
+        "topics",
+        "answer_count",
+        "open_count",
+        "removed",
+    ]
     list_select_related = ["author", "paper"]
-    search_fields = ["body", "label", "author__name"]
+    list_filter = [RemovedFilter, "written_in_app", "tags", "paper"]
+    search_fields = ["body", "label", "author__name", "author__full_name", "paper__title"]
+    fields = ["paper", "label", "author", "body", "position", "tags"]
+    inlines = [AnswerInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("tags")
+            .annotate(
+                answer_count=count_of(Answer, "question", ~Q(body=""), hidden_at__isnull=True),
+                open_count=count_of(Answer, "question", hidden_at__isnull=True, body=""),
+            )
+        )
+
+    def save_model(self, request, obj, form, change):
+        mark_written_here(obj, form, change)
+        if not change and not obj.position:
+            obj.position = Question.objects.next_position(paper=obj.paper)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if "tags" in form.changed_data:
+            # Chosen by hand: imports keep these topics from now on, and the history shows them.
+            form.instance.set_topics(form.cleaned_data["tags"], by_hand=True)
+
+    def save_formset(self, request, form, formset, change):
+        for answer_form in formset.forms:
+            if answer_form.has_changed():
+                answer = answer_form.instance
+                mark_written_here(answer, answer_form, answer.pk is not None)
+                if answer.pk is None and not answer.position:
+                    answer.position = Answer.objects.next_position(question=form.instance)
+        super().save_formset(request, form, formset, change)
+
+    @admin.display(description=_("text"))
+    def excerpt(self, question):
+        return Truncator(question.body).chars(60)
+
+    @admin.display(description=_("topics"))
+    def topics(self, question):
+        # Over the prefetched tags (taggit: never `tags` itself in list_display).
+        return ", ".join(tag.name for tag in question.tags.all())
+
+    @admin.display(description=_("answers"), ordering="answer_count")
+    def answer_count(self, question):
+        return question.answer_count
+
+    @admin.display(description=_("open answers"), ordering="open_count")
+    def open_count(self, question):
+        return question.open_count
+
+    @admin.display(description=_("removed"), boolean=True, ordering="hidden_at")
+    def removed(self, question):
+        return question.hidden_at is not None
+
+
+class OpenFilter(admin.SimpleListFilter):
+    title = _("open")
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Open: waiting for its author")), ("no", _("Written"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(body="")
+        if self.value() == "no":
+            return queryset.exclude(body="")
+        return queryset
+
+
+class AnswerForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        parent, question = cleaned.get("parent"), cleaned.get("question")
+        if parent and question and parent.question_id != question.pk:
+            raise forms.ValidationError(
+                _("A reply must be in the same question as the answer it replies to.")
+            )
+        if cleaned.get("label"):
+            author = cleaned.get("author")
+            answer = reader.Answer(cleaned["label"], author.name if author else None, "")
+            check_writable(questions=[reader.Question("Q1", None, "", answers=[answer])])
+        return cleaned
 
 
 @admin.register(Answer)
-class AnswerAdmin(SimpleHistoryAdmin):
-    list_display = ["label", "author", "question", "position"]
-    list_select_related = ["author", "question__author"]
-    search_fields = ["body", "label", "author__name"]
+class AnswerAdmin(HistoryAdmin):
+    form = AnswerForm
+    list_display = ["label", "author", "question", "paper", "excerpt", "is_open", "removed"]
+    list_select_related = ["author", "question__author", "question__paper"]
+    list_filter = [OpenFilter, RemovedFilter, "written_in_app", "question__paper"]
+    search_fields = ["body", "label", "author__name", "author__full_name"]
+    fields = ["question", "parent", "label", "author", "body", "position"]
     raw_id_fields = ["question", "parent"]
+
+    def save_model(self, request, obj, form, change):
+        mark_written_here(obj, form, change)
+        if not change and not obj.position:
+            obj.position = Answer.objects.next_position(question=obj.question)
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("paper"), ordering="question__paper__title")
+    def paper(self, answer):
+        return answer.question.paper
+
+    @admin.display(description=_("text"))
+    def excerpt(self, answer):
+        return Truncator(answer.body).chars(60)
+
+    @admin.display(description=_("open"), boolean=True)
+    def is_open(self, answer):
+        return answer.is_open
+
+    @admin.display(description=_("removed"), boolean=True, ordering="hidden_at")
+    def removed(self, answer):
+        return answer.hidden_at is not None
+
+
+# Topics
+
+
+class TopicForm(forms.ModelForm):
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        check_writable(questions=[reader.Question("Q1", None, "", tags=[name])])
+        return name
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    form = TopicForm
+    fields = ["name", "slug", "description"]
+    list_display = ["name", "slug", "description", "question_count"]
+    search_fields = ["name", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        shown = count_of(TaggedQuestion, "tag", content_object__hidden_at__isnull=True)
+        return super().get_queryset(request).annotate(question_count=shown)
+
+    @admin.display(description=_("questions"), ordering="question_count")
+    def question_count(self, topic):
+        return topic.question_count

@@ -5,8 +5,10 @@ from discussions.models import Answer, Paper
 
 
 def to_discussion(paper: Paper) -> reader.Discussion:
-    questions = list(paper.questions.select_related("author").prefetch_related("tags"))
-    answers = Answer.objects.filter(question__paper=paper).select_related("author")
+    # Removed posts stay out (their history keeps them): a file imported again would show them.
+    # A removed answer's replies go with it, as on the paper page.
+    questions = list(paper.questions.visible().select_related("author").prefetch_related("tags"))
+    answers = Answer.objects.visible().filter(question__paper=paper).select_related("author")
     children = {}
     for answer in answers:
         children.setdefault((answer.question_id, answer.parent_id), []).append(answer)

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 
 from discussions import reader
@@ -22,6 +21,7 @@ from discussions.models import (
     Question,
     Reference,
     Topic,
+    archive_write,
     arxiv_id_of,
     nfc,
     normalise_url,
@@ -61,7 +61,7 @@ def import_discussions(readings, *, dry_run=False, **overrides) -> list[ImportRe
     """Import several readings all or nothing; `readings` are (filename, Discussion) pairs."""
     reports = []
     try:
-        with transaction.atomic():
+        with archive_write():
             ensure_topics()
             for filename, discussion in readings:
                 reports.append(_import_one(discussion, filename=filename, **overrides))
@@ -120,25 +120,37 @@ def _find_or_create_paper(discussion, filename, *, title, url):
 def _participants(discussion) -> dict[str, Participant]:
     """Signers and listed names → participants; a listed full name finds the one signer it ends with."""
     signers = {nfc(post.author) for post in _walk(discussion.questions) if post.author}
-    people = {name: Participant.objects.get_or_create(name=name)[0] for name in sorted(signers)}
+    people = {name: _known(name) or Participant.objects.create(name=name) for name in sorted(signers)}
 
     for listed in discussion.participants:
         name = nfc(listed)
-        if name in people:
-            continue
-        suffixes = {name[i:] for i in range(1, len(name))}
-        in_file = {s for s in signers if s in suffixes}
-        in_archive = set(Participant.objects.filter(name__in=suffixes).values_list("name", flat=True))
-        candidates = in_file | in_archive
-        if len(candidates) == 1 and not Participant.objects.filter(name=name).exists():
-            person = people.get(*candidates) or Participant.objects.get(name=next(iter(candidates)))
-            if not person.full_name:
-                person.full_name = name
-                person.save(update_fields=["full_name"])
-        else:
-            person = Participant.objects.get_or_create(name=name)[0]
-        people[listed] = people[name] = person
+        if name not in people:
+            people[name] = _known(name) or _by_signature(name, signers, people)
+        people[listed] = people[name]
     return people
+
+
+def _known(name):
+    """The participant who signs with this name, is listed under it, or was merged from it."""
+    return (
+        Participant.objects.filter(Q(name=name) | Q(full_name=name)).first()
+        or Participant.objects.filter(aliases__name=name).first()
+    )
+
+
+def _by_signature(full_name, signers, people):
+    """`남궁민상` is the one participant whose signature ends it (`민상`), else a participant of its own."""
+    suffixes = {full_name[i:] for i in range(1, len(full_name))}
+    candidates = {s for s in signers if s in suffixes}
+    candidates |= set(Participant.objects.filter(name__in=suffixes).values_list("name", flat=True))
+    if len(candidates) != 1:
+        return Participant.objects.create(name=full_name)
+    (signature,) = candidates
+    person = people.get(signature) or Participant.objects.get(name=signature)
+    if not person.full_name:
+        person.full_name = full_name
+        person.save(update_fields=["full_name"])
+    return person
 
 
 def _walk(questions):

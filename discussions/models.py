@@ -1,4 +1,5 @@
 import re
+import threading
 import unicodedata
 from urllib.parse import urlsplit
 
@@ -82,6 +83,22 @@ class Participant(models.Model):
     @property
     def display_name(self):
         return self.full_name or self.name
+
+
+class ParticipantAlias(models.Model):
+    """Another name someone signed or was listed with, kept when two participants are merged,
+    so a re-import of an old file finds the merged participant instead of making the old one again."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="aliases")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("other name")
+        verbose_name_plural = _("other names")
+
+    def __str__(self):
+        return self.name
 
 
 class PaperQuerySet(models.QuerySet):
@@ -293,7 +310,7 @@ class Post(models.Model):
         The conditional UPDATE is the lock: on PostgreSQL a second writer waits for the
         first to commit, then finds the version (or the empty body) changed and updates nothing.
         """
-        with transaction.atomic():
+        with archive_write():
             rows = type(self).objects.filter(pk=self.pk, version=expected_version)
             if only_if_open:
                 rows = rows.filter(body="")
@@ -304,9 +321,10 @@ class Post(models.Model):
         return True
 
     def hide(self):
-        self.hidden_at = timezone.now()
-        self.version += 1
-        self.save()
+        with archive_write():
+            self.hidden_at = timezone.now()
+            self.version += 1
+            self.save()
 
     def is_editable_by(self, user):
         return user.is_staff or (
@@ -375,10 +393,11 @@ class Question(Post):
     def set_topics(self, names, *, by_hand):
         """Replace the topics; by hand means a member or admin chose them, so imports keep them."""
         names = sorted({name.strip() for name in names if name.strip()}, key=str.casefold)
-        self.tags.set(names)
-        self.topic_names = ", ".join(names)
-        self.tags_by_hand = self.tags_by_hand or by_hand
-        self.save(update_fields=["topic_names", "tags_by_hand"])
+        with archive_write():
+            self.tags.set(names)
+            self.topic_names = ", ".join(names)
+            self.tags_by_hand = self.tags_by_hand or by_hand
+            self.save(update_fields=["topic_names", "tags_by_hand"])
 
     @property
     def anchor(self):
@@ -446,3 +465,50 @@ class TaggedQuestion(ItemBase):
             models.UniqueConstraint(fields=["content_object", "tag"], name="topic_once_per_question"),
         ]
         indexes = [models.Index(fields=["tag", "content_object"], name="questions_by_topic")]  # topic page
+
+
+class ArchiveState(models.Model):
+    """A single row whose generation goes up with every write to the archive.
+
+    Cached pages are keyed by it (discussions.caching), so any write — an answer, an edit, a
+    topic, an import, an admin change — makes the next request render afresh.
+    """
+
+    generation = models.PositiveBigIntegerField(default=0)
+
+
+_write_state = threading.local()
+
+
+def generation() -> int:
+    return ArchiveState.objects.filter(pk=1).values_list("generation", flat=True).first() or 0
+
+
+def bump():
+    if not ArchiveState.objects.filter(pk=1).update(generation=F("generation") + 1):
+        ArchiveState.objects.get_or_create(pk=1, defaults={"generation": 1})
+
+
+def inside_archive_write() -> bool:
+    return getattr(_write_state, "depth", 0) > 0
+
+
+class archive_write(transaction.Atomic):
+    """`with archive_write():` a transaction that bumps the archive's generation before it writes.
+
+    Bumping first takes the generation row's lock first, the same order for every writer, so
+    two writers wait for each other instead of deadlocking. Inside it the per-save signal
+    bumps (discussions.caching) are skipped: one bump covers the whole operation.
+    """
+
+    def __init__(self):
+        super().__init__(using=None, savepoint=True, durable=False)
+
+    def __enter__(self):
+        super().__enter__()
+        bump()
+        _write_state.depth = getattr(_write_state, "depth", 0) + 1
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        _write_state.depth -= 1
+        return super().__exit__(exc_type, exc_value, traceback)

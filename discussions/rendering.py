@@ -1,22 +1,133 @@
 """Markdown → safe HTML, done once when a body is saved, never per request.
 
 markdown-it-py parses CommonMark the way the group's notes app does (single
-newlines are line breaks, bare URLs become links); nh3 then strips anything
-executable, so raw HTML typed into a body can never run in a reader's browser.
+newlines are line breaks, bare URLs become links). Two things are typeset here
+too, so pages need no JavaScript to show them:
+
+- math: `$…$` inline and `$$…$$` on its own becomes MathML (latex2mathml), which
+  browsers render natively; LaTeX that does not parse is shown as its source in
+  `<code>` instead of failing the save;
+- code: fenced blocks with a language are highlighted by Pygments into class-named
+  spans, coloured by `static/css/site.css` in light and dark.
+
+nh3 then strips anything executable, so raw HTML typed into a body can never run
+in a reader's browser: the MathML and class names allowed below carry no links,
+scripts or styles.
 """
 
-import nh3
-from markdown_it import MarkdownIt
+import html
 
-_markdown = MarkdownIt("commonmark", {"breaks": True, "linkify": True, "typographer": False}).enable(
-    ["table", "strikethrough", "linkify"]
+import nh3
+from latex2mathml.converter import convert as latex_to_mathml
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.token import STANDARD_TYPES
+from pygments.util import ClassNotFound
+
+
+def render_math(latex: str, options: dict) -> str:
+    """LaTeX → MathML; on LaTeX that does not parse, its source, so a save never fails on it."""
+    display = "block" if options.get("display_mode") else "inline"
+    try:
+        return latex_to_mathml(latex, display=display)
+    except Exception:  # latex2mathml raises many kinds (missing end, missing argument, …)
+        return f'<code class="math-source">{html.escape(latex)}</code>'
+
+
+_formatter = HtmlFormatter(nowrap=True)
+
+
+def highlight_code(code: str, lang: str, attrs: str) -> str:
+    """A fenced block: Pygments spans for a language it knows, escaped text otherwise."""
+    try:
+        lexer = get_lexer_by_name(lang.strip()) if lang.strip() else None
+    except ClassNotFound:
+        lexer = None
+    body = pygments_highlight(code, lexer, _formatter) if lexer else html.escape(code)
+    return f'<pre class="highlight"><code>{body}</code></pre>'
+
+
+_markdown = (
+    MarkdownIt(
+        "commonmark", {"breaks": True, "linkify": True, "typographer": False, "highlight": highlight_code}
+    )
+    .enable(["table", "strikethrough", "linkify"])
+    .use(
+        dollarmath_plugin,
+        # `$5 and $10` and `$ x $` stay text: math starts and ends on a non-space, non-digit.
+        allow_space=False,
+        allow_digits=False,
+        allow_labels=False,
+        allow_blank_lines=False,
+        double_inline=True,
+        renderer=render_math,
+    )
 )
 
-_ALLOWED_TAGS = nh3.ALLOWED_TAGS - {"area", "map", "center"}
+
+def _render_math_inline_double(renderer, tokens, idx, options, env):
+    # `$$…$$` inside a sentence: displayed math, but in a <span> so the paragraph stays valid HTML.
+    math = render_math(tokens[idx].content.strip(), {"display_mode": True})
+    return f'<span class="math display">{math}</span>'
+
+
+_markdown.add_render_rule("math_inline_double", _render_math_inline_double)
+
+# Presentation MathML as latex2mathml writes it; no `href`, `style` or `maction`, which could link or script.
+_MATHML_TAGS = {
+    "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup", "msubsup", "mfrac",
+    "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mstyle", "mpadded",
+    "mphantom", "menclose", "merror", "mmultiscripts", "mprescripts", "none", "semantics", "annotation",
+}  # fmt: skip
+_MATHML_ATTRIBUTES = {
+    "math": {"xmlns", "display"},
+    "mo": {"stretchy", "fence", "separator", "lspace", "rspace", "form", "minsize", "maxsize",
+           "largeop", "movablelimits", "accent", "symmetric"},
+    "mi": {"mathvariant"},
+    "mn": {"mathvariant"},
+    "mtext": {"mathvariant"},
+    "mstyle": {"displaystyle", "scriptlevel", "mathvariant", "mathsize"},
+    "mfrac": {"linethickness"},
+    "mspace": {"width", "height", "depth"},
+    "mpadded": {"width", "height", "depth", "lspace", "voffset"},
+    "mover": {"accent"},
+    "munder": {"accentunder"},
+    "munderover": {"accent", "accentunder"},
+    "menclose": {"notation"},
+    "mtable": {"columnalign", "rowalign", "columnspacing", "rowspacing", "columnlines", "rowlines",
+               "frame", "displaystyle"},
+    "mtr": {"columnalign", "rowalign"},
+    "mtd": {"columnalign", "rowalign", "columnspan", "rowspan"},
+    "annotation": {"encoding"},
+}  # fmt: skip
+
+# Class names are allowed only from fixed sets: a body cannot dress itself in the site's own classes.
+_CODE_CLASSES = set(STANDARD_TYPES.values()) - {""}
+_ALLOWED_CLASSES = {
+    "span": _CODE_CLASSES | {"math", "inline", "display"},
+    "div": {"math", "inline", "block"},
+    "pre": {"highlight"},
+    "code": {"math-source"},
+}
+
+_ALLOWED_TAGS = (nh3.ALLOWED_TAGS - {"area", "map", "center"}) | _MATHML_TAGS
+_ALLOWED_ATTRIBUTES = {
+    tag: set(nh3.ALLOWED_ATTRIBUTES.get(tag, set())) | _MATHML_ATTRIBUTES.get(tag, set())
+    for tag in nh3.ALLOWED_ATTRIBUTES.keys() | _MATHML_ATTRIBUTES.keys()
+}
 
 
 def render_markdown(text: str) -> str:
     if not text.strip():
         return ""
-    html = _markdown.render(text)
-    return nh3.clean(html, tags=_ALLOWED_TAGS, link_rel="nofollow noopener noreferrer")
+    rendered = _markdown.render(text)
+    return nh3.clean(
+        rendered,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        allowed_classes=_ALLOWED_CLASSES,
+        link_rel="nofollow noopener noreferrer",
+    )

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from discussions import feeds, views
+from discussions.caching import cached_for_visitors
 
 app_name = "discussions"
 
@@ -8,14 +9,14 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("open/", views.open_items, name="open"),
     path("search/", views.search_page, name="search"),
-    path("feed/", feeds.LatestPostsFeed(), name="feed"),
+    path("feed/", cached_for_visitors(feeds.LatestPostsFeed()), name="feed"),
     path("topics/", views.topic_list, name="topics"),
     path("topics/<str:slug>/", views.topic_detail, name="topic"),
-    path("topics/<str:slug>/feed/", feeds.TopicFeed(), name="topic_feed"),
+    path("topics/<str:slug>/feed/", cached_for_visitors(feeds.TopicFeed()), name="topic_feed"),
     path("papers/<str:slug>/", views.paper_detail, name="paper"),
     path("papers/<str:slug>/ask/", views.ask, name="ask"),
     path("papers/<str:slug>/download/", views.paper_download, name="paper_download"),
-    path("papers/<str:slug>/feed/", feeds.PaperFeed(), name="paper_feed"),
+    path("papers/<str:slug>/feed/", cached_for_visitors(feeds.PaperFeed()), name="paper_feed"),
     path("participants/<str:slug>/", views.participant_detail, name="participant"),
     path("questions/<int:pk>/answer/", views.answer_question, name="answer"),
     path("questions/<int:pk>/topics/", views.edit_topics, name="edit_topics"),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from discussions import search
 from discussions.archive import discussion_file, filename_for
+from discussions.caching import cached_for_visitors
 from discussions.forms import PostForm, TopicsForm
 from discussions.models import Answer, Paper, Participant, Question, Reference, Topic
 from discussions.rendering import render_markdown
@@ -23,6 +24,7 @@ POSTS = {"question": Question, "answer": Answer}
 # Reading
 
 
+@cached_for_visitors
 def home(request):
     papers = list(Paper.objects.with_counts().newest_first().prefetch_related("participants"))
     # One query for every paper's topics: a topic row per paper it appears in.
@@ -38,6 +40,7 @@ def home(request):
     return render(request, "discussions/home.html", {"papers": papers})
 
 
+@cached_for_visitors
 def paper_detail(request, slug):
     paper = get_object_or_404(Paper, slug=slug)
     questions = list(paper.questions.visible().select_related("author__user").prefetch_related("tags"))
@@ -65,6 +68,7 @@ def paper_download(request, slug):
     return response
 
 
+@cached_for_visitors
 def participant_detail(request, slug):
     participant = get_object_or_404(Participant, slug=slug)
     answers = (
@@ -81,6 +85,7 @@ def participant_detail(request, slug):
     return render(request, "discussions/participant_detail.html", ctx)
 
 
+@cached_for_visitors
 def open_items(request):
     """Every open answer and every unanswered question, by paper; `?mine=1` for my own."""
     mine = request.GET.get("mine") == "1" and request.user.is_authenticated
@@ -104,6 +109,7 @@ def open_items(request):
     return render(request, "discussions/open.html", ctx)
 
 
+@cached_for_visitors
 def post_history(request, kind, pk):
     post = get_object_or_404(POSTS[kind].objects.select_related("author"), pk=pk)
     versions = post.history.select_related("history_user").order_by("-history_date", "-history_id")
@@ -113,12 +119,14 @@ def post_history(request, kind, pk):
 # Topics and search
 
 
+@cached_for_visitors
 def topic_list(request):
     shown = Q(tagged_questions__content_object__hidden_at__isnull=True)
     topics = Topic.objects.annotate(question_count=Count("tagged_questions", filter=shown)).order_by("name")
     return render(request, "discussions/topic_list.html", {"topics": topics})
 
 
+@cached_for_visitors
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
     questions = (
@@ -131,6 +139,7 @@ def topic_detail(request, slug):
     return render(request, "discussions/topic_detail.html", {"topic": topic, "page": page})
 
 
+@cached_for_visitors
 def search_page(request):
     query = request.GET.get("q", "").strip()
     terms = search.terms_of(query)

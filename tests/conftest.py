@@ -15,6 +15,16 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    # Each test's database starts over, generation numbers included: so must the page cache.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def seeded(db):
     """The GPT-3 archive, as `make run` loads it."""
@@ -95,3 +105,17 @@ def as_persona(client, personas):
         return client
 
     return login
+
+
+@pytest.fixture
+def staff(django_user_model):
+    """A superuser: the study group's admin, with every right in /admin/."""
+    return django_user_model.objects.create_superuser("curator", "curator@example.com", "pw-curator")
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    # English pages, so assertions on the admin's text hold whatever the translations say.
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client

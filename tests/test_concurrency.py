@@ -52,6 +52,7 @@ def in_threads(*jobs):
 def test_two_members_filling_one_open_answer_at_once_exactly_one_wins(archive):
     for slot in Answer.objects.open():
         texts = [f"first fill of {slot.pk}", f"second fill of {slot.pk}"]
+
         def fill(text, pk=slot.pk):
             return Answer.objects.get(pk=pk).save_text(text, expected_version=1, only_if_open=True)
 

@@ -119,6 +119,6 @@ def test_the_search_page_costs_the_same_queries_at_any_size(
     client, seeded, make_paper, django_assert_max_num_queries
 ):
     make_paper(questions=40, answers=3)
-    # per kind: a count and a page (8); the filter lists: topics, papers, participants (3)
-    with django_assert_max_num_queries(11):
+    # generation; per kind: a count and a page (8); the filter lists: topics, papers, participants (3)
+    with django_assert_max_num_queries(12):
         search(client, q="효율")

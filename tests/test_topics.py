@@ -123,8 +123,8 @@ def test_a_topic_page_costs_the_same_queries_at_any_size(
         for question in paper.questions.all():
             question.tags.add(topic)
     url = Topic.objects.get(name="few-shot").get_absolute_url()
-    # topic, count for the paginator, the page of questions with counts, papers and authors
-    with django_assert_num_queries(3):
+    # generation, topic, count for the paginator, the page of questions with counts, papers and authors
+    with django_assert_num_queries(4):
         assert client.get(url).status_code == 200
 
 

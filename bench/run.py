@@ -1,0 +1,726 @@
+"""`make bench [SIZE=small]`: how fast the archive's pages are, as a number anyone can rerun.
+
+1. Drops and recreates its own PostgreSQL database (studygroup_bench, or BENCH_DATABASE_URL), migrates,
+   builds the synthetic archive (make_synthetic_archive) and imports the GPT-3 seed.
+2. Serves it as production does: gunicorn, 2 sync workers, DEBUG=0, static files collected
+   into a temporary folder and served by whitenoise.
+3. Loads each page with wrk, a separate process, at a fixed concurrency: requests/s and p50/p95/p99.
+   Before and after every page it measures a do-nothing Django view on the same server
+   (/bench/noop/), and reports the page's p50 as a multiple of the mean of those two, which
+   cancels most of the machine's drift.
+4. Reports each worker's peak memory (VmHWM), the database's size, and how long importing the
+   archive's discussion files (export_discussion --all) into an empty database takes, in one
+   process, by the wall clock.
+
+Table on stdout (Markdown, so the README can show it as it is), everything in bench/results/*.json.
+Run with the project's virtualenv from the project root: `.venv/bin/python bench/run.py --size small`.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime
+from http.client import HTTPConnection
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import quote, quote_plus, urlencode, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
+PYTHON = sys.executable  # the virtualenv's python: `make bench` runs this script with it
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/studygroup_bench"
+
+# As in discussions/management/commands/make_synthetic_archive.py (tests/test_bench.py checks they
+# agree); not imported from there, because that module needs Django set up and this one does not.
+BENCH_USERNAME = "bench"
+BENCH_PASSWORD = "bench-password-not-secret"
+BENCH_PARTICIPANT = "벤치"
+
+SEARCH_TERM = "효율"
+# What a member types into an open answer: a realistic length, Markdown, Korean and English.
+FILLED_TEXT = (
+    "벤치마크에서 채운 답변입니다. 제 경험으로는 **knowledge distillation**이 데이터가 적을 때 특히 "
+    "효과가 컸습니다.\n\n결국 trade-off의 문제라서 상황에 따라 선택해야 할 것 같습니다. "
+    "참고: https://arxiv.org/abs/1503.02531"
+)
+
+# The issue's targets, at full size.
+PAGE_RATIO_TARGET = 3.0  # every page's p50 within 3× the do-nothing view's
+POST_RATIO_TARGET = 10.0
+SEARCH_P95_TARGET_MS = 100.0
+IMPORT_TARGET_S = 60.0  # for the full archive's 1,000 files, which hold 120,000 posts
+IMPORT_TARGET_POSTS = 120_000
+WORKER_TARGET_MB = 150.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How long and how hard wrk pushes: fixed per size, so runs of one size compare."""
+
+    threads: int
+    connections: int
+    seconds: int
+    warmup_seconds: int
+    import_files: int | None  # how many exported files the import timing takes; None: all
+
+
+PLANS = {
+    "full": Plan(threads=2, connections=8, seconds=10, warmup_seconds=2, import_files=None),
+    # Short enough that the whole `make bench SIZE=small` stays under two minutes.
+    "small": Plan(threads=2, connections=8, seconds=3, warmup_seconds=1, import_files=10),
+}
+
+
+# --- Reading results (pure functions, tested in tests/test_bench.py) -----------------------------------
+
+
+def parse_wrk(output: str) -> dict:
+    """The BENCH_RESULT line that report.lua prints, with latencies in milliseconds and requests/s."""
+    for line in output.splitlines():
+        if line.startswith("BENCH_RESULT "):
+            raw = json.loads(line.removeprefix("BENCH_RESULT "))
+            break
+    else:
+        raise ValueError(f"no BENCH_RESULT line in wrk's output:\n{output}")
+    latency = {name: value / 1000 for name, value in raw["latency_us"].items()}
+    seconds = raw["duration_us"] / 1_000_000
+    requests = raw["requests"]
+    return {
+        "requests": requests,
+        "seconds": round(seconds, 3),
+        "requests_per_s": round(requests / seconds, 1) if seconds else 0.0,
+        "p50_ms": latency["p50"],
+        "p90_ms": latency["p90"],
+        "p95_ms": latency["p95"],
+        "p99_ms": latency["p99"],
+        "mean_ms": round(latency["mean"], 3),
+        "max_ms": latency["max"],
+        "bytes_per_response": round(raw["bytes"] / requests) if requests else 0,
+        "errors": raw["errors"],
+        "exhausted": raw["exhausted"],
+    }
+
+
+def ratio_to_noop(page_p50: float, noop_before_p50: float, noop_after_p50: float) -> float:
+    """A page's p50 as a multiple of the do-nothing view's, measured just before and just after it."""
+    return page_p50 / ((noop_before_p50 + noop_after_p50) / 2)
+
+
+def vm_hwm_mb(status_text: str) -> float:
+    """A process's peak resident memory, from the text of /proc/<pid>/status (VmHWM is in kB)."""
+    for line in status_text.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise ValueError("no VmHWM line")
+
+
+def check_targets(result: dict) -> list[dict]:
+    """Each of the issue's targets: what was measured, the target, and whether it was met."""
+    checks = []
+    for page in result["pages"]:
+        limit = POST_RATIO_TARGET if page["method"] == "POST" else PAGE_RATIO_TARGET
+        checks.append(
+            {
+                "what": f"{page['name']}: p50 × do-nothing",
+                "measured": f"{page['ratio']:.1f}×",
+                "target": f"≤ {limit:g}×",
+                "met": page["ratio"] <= limit,
+            }
+        )
+        if page["name"].startswith("search"):
+            checks.append(
+                {
+                    "what": f"{page['name']}: p95",
+                    "measured": f"{page['p95_ms']:.1f} ms",
+                    "target": f"< {SEARCH_P95_TARGET_MS:g} ms",
+                    "met": page["p95_ms"] < SEARCH_P95_TARGET_MS,
+                }
+            )
+    imported = result["import"]
+    # The target is for the full archive's files; a smaller import is held to the same rate per post.
+    limit = round(IMPORT_TARGET_S * (imported["questions"] + imported["answers"]) / IMPORT_TARGET_POSTS, 1)
+    checks.append(
+        {
+            "what": f"import {imported['files']:,} files",
+            "measured": f"{imported['seconds']:.1f} s",
+            "target": f"< {limit:g} s",
+            "met": imported["seconds"] < limit,
+        }
+    )
+    for pid, peak in result["workers_peak_mb"].items():
+        checks.append(
+            {
+                "what": f"worker {pid} peak memory",
+                "measured": f"{peak:.1f} MB",
+                "target": f"< {WORKER_TARGET_MB:g} MB",
+                "met": peak < WORKER_TARGET_MB,
+            }
+        )
+    return checks
+
+
+def format_report(result: dict) -> str:
+    """The results as Markdown: readable in a terminal, and pasted as it is into the README."""
+    plan, machine = result["plan"], result["machine"]
+    lines = [
+        f"Benchmark, size {result['size']} (seed {result['seed']}), {result['started']}, "
+        f"commit {machine['commit']}",
+        f"Machine: {machine['cpus']} cores, {machine['cpu_model']}, {machine['memory_gib']} GiB; "
+        f"PostgreSQL {machine['postgresql']}; Python {machine['python']}; load average before "
+        f"{result['load_average']['before']}, after {result['load_average']['after']} (other work on the "
+        f"machine shows as noise)",
+        f"Load: wrk -t{plan['threads']} -c{plan['connections']} -d{plan['seconds']}s against gunicorn "
+        f"(2 sync workers, DEBUG=0), one page at a time. First request: one request alone, the "
+        f"first after a write.",
+        "",
+        "| page | req/s | p50 ms | p95 ms | p99 ms | do-nothing p50 ms, before / after "
+        "| p50 × do-nothing | KB | first request ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for page in result["pages"]:
+        note = ""
+        if any(page["errors"].values()):
+            note += f" (errors: {', '.join(f'{k} {v}' for k, v in page['errors'].items() if v)})"
+        if page["exhausted"]:
+            note += " (ran out of open answers: req/s is a lower bound)"
+        lines.append(
+            f"| {page['name']}{note} | {page['requests_per_s']:.1f} | {page['p50_ms']:.1f} | "
+            f"{page['p95_ms']:.1f} | {page['p99_ms']:.1f} | "
+            f"{page['noop_before']['p50_ms']:.2f} / {page['noop_after']['p50_ms']:.2f} | "
+            f"{page['ratio']:.1f}× | {page['bytes_per_response'] / 1024:.0f} | "
+            f"{page['first_request_ms'] if page.get('first_request_ms') is not None else '–'} |"
+        )
+    imported = result["import"]
+    workers = ", ".join(f"{peak:.0f} MB" for peak in result["workers_peak_mb"].values())
+    lines += [
+        "",
+        f"- Import of {imported['files']:,} discussion files ({imported['questions']:,} questions, "
+        f"{imported['answers']:,} answers) into an empty database: {imported['seconds']:.1f} s "
+        f"(export took {imported['export_seconds']:.1f} s)",
+        f"- Workers' peak memory (VmHWM): {workers}",
+        f"- Database size: {result['database_mb']:.0f} MB "
+        f"({', '.join(f'{n:,} {name}' for name, n in result['rows'].items())})",
+        f"- Build: migrate {result['build_seconds']['migrate']:.0f} s, synthetic archive "
+        f"{result['build_seconds']['archive']:.0f} s; whole run {result['total_seconds']:.0f} s",
+        "",
+        "| target | measured | target | met |",
+        "| --- | ---: | ---: | --- |",
+    ]
+    for check in result["targets"]:
+        lines.append(
+            f"| {check['what']} | {check['measured']} | {check['target']} | "
+            f"{'yes' if check['met'] else '**no**'} |"
+        )
+    return "\n".join(lines)
+
+
+# --- Running things ------------------------------------------------------------------------------------
+
+
+def say(message: str):
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return
+    say("wrk is not installed: installing Debian's package (apt-get install wrk)")
+    try:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    except (OSError, subprocess.CalledProcessError):
+        try:
+            subprocess.run(["apt-get", "update", "-qq"], check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
+        except (OSError, subprocess.CalledProcessError):
+            pass
+    if not shutil.which("wrk"):
+        sys.exit("bench: wrk is missing and could not be installed; run `apt-get install wrk` as root")
+
+
+def ensure_postgres(url: str):
+    parts = urlsplit(url)
+    where = ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432)]
+    if subprocess.run(["pg_isready", "-q", *where]).returncode == 0:
+        return
+    say("PostgreSQL is down: starting it as .ci/run does")
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"], check=True)
+    for _ in range(30):
+        if subprocess.run(["pg_isready", "-q", *where]).returncode == 0:
+            return
+        time.sleep(1)
+    sys.exit("bench: PostgreSQL did not start")
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def recreate_database(url: str, template: str = ""):
+    """Drop and create a database this script owns; it refuses any name without `bench` in it."""
+    import psycopg
+
+    name = database_name(url)
+    if "bench" not in name:
+        sys.exit(f"bench: refusing to drop {name!r}: the benchmark only drops databases named *bench*")
+    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+
+
+def drop_database(url: str):
+    import psycopg
+
+    name = database_name(url)
+    assert "bench" in name
+    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def query(url: str, sql: str, params=()) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def django_env(database_url: str, static_root: Path) -> dict:
+    """Production settings from the environment, as a deployment sets them (see README)."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        BENCH_STATIC_ROOT=str(static_root),
+        DEBUG="0",
+        SECRET_KEY="bench-secret-key-for-this-benchmark-only-0123456789",
+        ALLOWED_HOSTS="127.0.0.1",
+        LOG_LEVEL="WARNING",
+    )
+    # The cache: local memory (the default) unless BENCH_REDIS_URL names a Redis database for the
+    # benchmark alone; another run's pages must not be found there under the same keys.
+    env.pop("REDIS_URL", None)
+    if os.environ.get("BENCH_REDIS_URL"):
+        env["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
+    return env
+
+
+def manage(env: dict, *args, log: Path | None = None) -> float:
+    """Run a manage.py command; return its wall-clock seconds. Its output goes to `log` when given."""
+    started = time.monotonic()
+    with open(log, "w") if log else contextlib.nullcontext(subprocess.DEVNULL) as output:
+        completed = subprocess.run(
+            [PYTHON, "manage.py", *map(str, args)], cwd=ROOT, env=env, stdout=output, stderr=subprocess.PIPE
+        )
+    if completed.returncode:
+        sys.exit(f"bench: manage.py {' '.join(map(str, args))[:200]} failed:\n{completed.stderr.decode()}")
+    return time.monotonic() - started
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(port: int, path: str, headers=None, method="GET", body=None, timeout=300):
+    """One request on its own connection (gunicorn's sync workers close each one); (status, headers, body)."""
+    conn = HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        conn.close()
+
+
+class Server:
+    """gunicorn serving the benchmark database, as production would."""
+
+    def __init__(self, env: dict, log: Path):
+        self.env, self.log = env, log
+        self.port = free_port()
+        self.process = None
+
+    def __enter__(self):
+        self.process = subprocess.Popen(
+            [
+                PYTHON, "-m", "gunicorn", "studygroup.wsgi",
+                "--workers", "2", "--worker-class", "sync",
+                "--bind", f"127.0.0.1:{self.port}",
+                # A slow page under load must be measured, not killed: the default is 30 s.
+                "--timeout", "600",
+                "--error-logfile", str(self.log),
+            ],
+            cwd=ROOT,
+            env=self.env,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                sys.exit(f"bench: gunicorn exited; see {self.log}")
+            try:
+                if get(self.port, "/bench/noop/", timeout=5)[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            sys.exit(f"bench: gunicorn did not answer within a minute; see {self.log}")
+        # Wait for both workers to be up, so their pids can be read.
+        while len(self.worker_pids()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return self
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def wait_until_idle(self, limit_s: float = 600):
+        """Wait until both workers are free: requests wrk left queued must not slow the next run.
+
+        Two do-nothing requests at once both come back fast only when neither worker is busy.
+        """
+        deadline = time.monotonic() + limit_s
+        with ThreadPoolExecutor(2) as pool:
+            while time.monotonic() < deadline:
+                timings = list(pool.map(lambda _: self._timed_noop(), range(2)))
+                if max(timings) < 0.05:
+                    return
+        say("the server stayed busy; going on")
+
+    def _timed_noop(self) -> float:
+        started = time.monotonic()
+        get(self.port, "/bench/noop/")
+        return time.monotonic() - started
+
+
+def wrk(server: Server, plan: Plan, path: str, seconds: int, script: Path, args=()) -> dict:
+    command = [
+        "wrk", f"-t{plan.threads}", f"-c{plan.connections}", f"-d{seconds}s",
+        # Slow pages are measured, not cut off: wrk's default time-out is 2 s.
+        "--timeout", "120s",
+        "-s", str(script), server.url(path),
+    ]  # fmt: skip
+    if args:
+        command += ["--", *map(str, args)]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode:
+        sys.exit(f"bench: wrk failed on {path}:\n{completed.stdout}\n{completed.stderr}")
+    return parse_wrk(completed.stdout)
+
+
+def cookies_of(headers) -> dict:
+    jar = SimpleCookie()
+    for header in headers.get_all("Set-Cookie") or []:
+        jar.load(header)
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+def log_in(server: Server) -> tuple[str, str]:
+    """Log the bench member in through the real login form: (Cookie header, CSRF token)."""
+    status, headers, _ = get(server.port, "/accounts/login/")
+    cookies = cookies_of(headers)
+    if status != 200 or "csrftoken" not in cookies:
+        sys.exit(f"bench: the login page answered {status} without a CSRF cookie")
+    form = urlencode(
+        {"username": BENCH_USERNAME, "password": BENCH_PASSWORD, "csrfmiddlewaretoken": cookies["csrftoken"]}
+    )
+    status, headers, _ = get(
+        server.port,
+        "/accounts/login/",
+        method="POST",
+        body=form,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={cookies['csrftoken']}",
+        },
+    )
+    cookies.update(cookies_of(headers))  # a login rotates the CSRF token
+    if status != 302 or "sessionid" not in cookies:
+        sys.exit(f"bench: logging in as {BENCH_USERNAME} failed ({status})")
+    cookie_header = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    return cookie_header, cookies["csrftoken"]
+
+
+def check_fill(server: Server, answer_id: int, cookie: str, token: str):
+    """Fill one answer by hand first: wrk counts a redirect to the login page as a success too."""
+    form = f"csrfmiddlewaretoken={token}&version=1&body={quote_plus(FILLED_TEXT)}"
+    status, headers, body = get(
+        server.port,
+        f"/answers/{answer_id}/fill/",
+        method="POST",
+        body=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+    )
+    location = headers.get("Location", "")
+    if status != 302 or "/papers/" not in location:
+        sys.exit(f"bench: filling answer {answer_id} answered {status} {location}: {body[:300]!r}")
+
+
+def find_pages(url: str) -> dict:
+    """Which paper, topic and participant the benchmark loads, found in the built archive."""
+    manifest = tomllib.loads((ROOT / "fixtures" / "manifest.toml").read_text(encoding="utf-8"))
+    seed_title = manifest["paper"][0]["title"]
+    seed_slug = query(url, "SELECT slug FROM discussions_paper WHERE title = %s", [seed_title])[0][0]
+    big_paper, big_count = query(
+        url,
+        "SELECT p.slug, count(*) FROM discussions_question q JOIN discussions_paper p ON p.id = q.paper_id "
+        "GROUP BY p.slug ORDER BY count(*) DESC, p.slug LIMIT 1",
+    )[0]
+    topic, topic_count = query(
+        url,
+        "SELECT t.slug, count(*) FROM discussions_taggedquestion tq "
+        "JOIN discussions_topic t ON t.id = tq.tag_id GROUP BY t.slug ORDER BY count(*) DESC, t.slug LIMIT 1",
+    )[0]
+    # The busiest writer but the bench member (whose open answers the POST fills): the longest page.
+    participant, participant_count = query(
+        url,
+        "SELECT p.slug, count(*) FROM discussions_answer a "
+        "JOIN discussions_participant p ON p.id = a.author_id WHERE p.name <> %s "
+        "GROUP BY p.slug ORDER BY count(*) DESC, p.slug LIMIT 1",
+        [BENCH_PARTICIPANT],
+    )[0]
+    open_ids = [
+        row[0]
+        for row in query(
+            url,
+            "SELECT a.id FROM discussions_answer a JOIN discussions_participant p ON p.id = a.author_id "
+            "WHERE p.name = %s AND a.body = '' AND a.hidden_at IS NULL ORDER BY a.id",
+            [BENCH_PARTICIPANT],
+        )
+    ]
+    return {
+        "seed_slug": seed_slug,
+        "pages": [
+            ("home", "/"),
+            ("seed paper (GPT-3)", f"/papers/{quote(seed_slug)}/"),
+            (f"paper with {big_count} questions", f"/papers/{quote(big_paper)}/"),
+            (f"topic ({topic_count:,} questions)", f"/topics/{quote(topic)}/"),
+            (f"search {SEARCH_TERM}", f"/search/?q={quote(SEARCH_TERM)}"),
+            ("open answers", "/open/"),
+            (f"participant ({participant_count:,} answers)", f"/participants/{quote(participant)}/"),
+        ],
+        "open_ids": open_ids,
+    }
+
+
+def warm_up(server: Server, plan: Plan, pages: list[tuple[str, str]]) -> dict[str, float]:
+    """Load each page alone once, timed, then twice on each worker; every answer must be a 200.
+
+    Returns how long each page's first request took: the first after a write (bench/run.py
+    has just filled an answer), which is what a visitor waits for when nothing is kept.
+    """
+    first = {}
+    with ThreadPoolExecutor(2) as pool:
+        for name, path in pages:
+            started = time.monotonic()
+            status, _, _ = get(server.port, path)
+            first[name] = round((time.monotonic() - started) * 1000, 1)
+            statuses = [status] + [answer[0] for answer in pool.map(get, [server.port] * 4, [path] * 4)]
+            if set(statuses) != {200}:
+                sys.exit(f"bench: {name} ({path}) answered {statuses}")
+    wrk(server, plan, "/bench/noop/", plan.warmup_seconds, BENCH / "report.lua")
+    server.wait_until_idle()
+    return first
+
+
+def measure(server: Server, plan: Plan, found: dict, workdir: Path, cookie: str, token: str) -> list[dict]:
+    """Every page in turn, with the do-nothing view before and after each; the POST last.
+
+    No write happens between the warm-up and the last GET page, so the pages are measured as a
+    visitor finds them most of the time: whatever the app keeps between requests, kept.
+    """
+    report_lua = BENCH / "report.lua"
+    ids = found["open_ids"]
+    ids_file = workdir / "open-answer-ids.txt"
+    ids_file.write_text("".join(f"{pk}\n" for pk in ids))
+    fill_lua = workdir / "fill.lua"
+    fill_lua.write_text(report_lua.read_text() + "\n" + (BENCH / "fill.lua").read_text())
+    fill = {
+        "name": "fill an open answer (POST)",
+        "method": "POST",
+        "path": "/answers/<id>/fill/",
+        "script": fill_lua,
+        "args": [ids_file, cookie, token, quote_plus(FILLED_TEXT), plan.threads],
+    }
+    runs = [
+        {"name": name, "method": "GET", "path": path, "script": report_lua, "args": []}
+        for name, path in found["pages"]
+    ] + [fill]
+
+    def noop():
+        result = wrk(server, plan, "/bench/noop/", plan.seconds, report_lua)
+        server.wait_until_idle()
+        return result
+
+    results = []
+    before = noop()
+    for run in runs:
+        say(f"measuring {run['name']}")
+        # The POST's path is only a pattern: fill.lua writes each request's URL.
+        path = "/bench/noop/" if run["method"] == "POST" else run["path"]
+        page = wrk(server, plan, path, plan.seconds, run["script"], run["args"])
+        server.wait_until_idle()
+        after = noop()
+        page.update(
+            name=run["name"],
+            method=run["method"],
+            path=run["path"],
+            noop_before=before,
+            noop_after=after,
+            noop_p50_ms=(before["p50_ms"] + after["p50_ms"]) / 2,
+            ratio=ratio_to_noop(page["p50_ms"], before["p50_ms"], after["p50_ms"]),
+        )
+        results.append(page)
+        before = after
+    return results
+
+
+def time_import(bench_env: dict, import_env: dict, plan: Plan, seed_slug: str, workdir: Path) -> dict:
+    """Export the archive's papers as discussion files, then import them into an empty database."""
+    folder = workdir / "export"
+    export_seconds = manage(bench_env, "export_discussion", "--all", "-o", folder)
+    (folder / f"{seed_slug}.md").unlink()  # the synthetic papers only: 1,000 files at full size
+    files = sorted(folder.glob("*.md"))[: plan.import_files]
+    say(f"importing {len(files):,} discussion files into an empty database")
+    seconds = manage(import_env, "import_discussion", *files, log=workdir / "import.log")
+    url = import_env["DATABASE_URL"]
+    return {
+        "files": len(files),
+        "seconds": round(seconds, 2),
+        "export_seconds": round(export_seconds, 2),
+        "questions": query(url, "SELECT count(*) FROM discussions_question")[0][0],
+        "answers": query(url, "SELECT count(*) FROM discussions_answer")[0][0],
+    }
+
+
+def load_average() -> str:
+    """The 1, 5 and 15-minute load averages: on 2 cores, anything else running skews the numbers."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def machine_facts(url: str) -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    models = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")]
+    meminfo = Path("/proc/meminfo").read_text()
+    mem_kb = int(next(line.split()[1] for line in meminfo.splitlines() if line.startswith("MemTotal:")))
+    commit = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": models[0] if models else "?",
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "postgresql": query(url, "SHOW server_version")[0][0].split()[0],
+        "wrk": subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0],
+        "commit": commit or "?",
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", choices=sorted(PLANS), default="full")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--import-files", type=int, help="time the import of this many files only")
+    args = parser.parse_args(argv)
+    plan = PLANS[args.size]
+    if args.import_files:
+        plan = replace(plan, import_files=args.import_files)
+    started_at = datetime.now().astimezone()
+    started = time.monotonic()
+    load_before = load_average()
+
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    import_url = with_database(url, f"{database_name(url)}_import")
+    ensure_wrk()
+    ensure_postgres(url)
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        workdir = Path(tmp)
+        env = django_env(url, workdir / "static")
+        say(f"building the {args.size} archive in {database_name(url)}")
+        recreate_database(url)
+        build = {"migrate": manage(env, "migrate", "--noinput")}
+        # The import's empty database: a copy of the freshly migrated one, no second migrate.
+        recreate_database(import_url, template=database_name(url))
+        build["archive"] = manage(env, "make_synthetic_archive", "--size", args.size, "--seed", args.seed)
+        build["seed"] = manage(env, "seed")
+        build["collectstatic"] = manage(env, "collectstatic", "--noinput")
+        found = find_pages(url)
+        database_mb = query(url, "SELECT pg_database_size(current_database())")[0][0] / 1024 / 1024
+        rows = {
+            table: query(url, f"SELECT count(*) FROM discussions_{table}")[0][0]
+            for table in ("paper", "question", "answer", "participant", "topic")
+        }
+
+        with Server(env, workdir / "gunicorn.log") as server:
+            say(f"serving on 127.0.0.1:{server.port}, workers {server.worker_pids()}")
+            # Log in and fill one answer before the warm-up: a write may empty the app's caches.
+            cookie, token = log_in(server)
+            check_fill(server, found["open_ids"].pop(0), cookie, token)
+            first_ms = warm_up(server, plan, found["pages"])
+            pages = measure(server, plan, found, workdir, cookie, token)
+            for page in pages:
+                page["first_request_ms"] = first_ms.get(page["name"])
+            workers = {
+                str(pid): round(vm_hwm_mb(Path(f"/proc/{pid}/status").read_text()), 1)
+                for pid in server.worker_pids()
+            }
+
+        import_env = django_env(import_url, workdir / "static")
+        imported = time_import(env, import_env, plan, found["seed_slug"], workdir)
+        drop_database(import_url)
+
+    result = {
+        "size": args.size,
+        "seed": args.seed,
+        "started": started_at.isoformat(timespec="seconds"),
+        "machine": machine_facts(url),
+        "plan": plan.__dict__,
+        "build_seconds": {name: round(seconds, 2) for name, seconds in build.items()},
+        "rows": rows,
+        "database_mb": round(database_mb, 1),
+        "pages": pages,
+        "workers_peak_mb": workers,
+        "import": imported,
+        "total_seconds": round(time.monotonic() - started, 1),
+        "load_average": {"before": load_before, "after": load_average()},
+    }
+    result["targets"] = check_targets(result)
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{started_at:%Y%m%d-%H%M%S}-{args.size}.json"
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    print(format_report(result))
+    say(f"results in {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Render a page once, serve it until anything in the archive changes.
+
+Every write bumps ArchiveState.generation in the same transaction as the write itself, so
+the new generation becomes visible exactly when the new data does: a cached page can never
+outlive the data it shows, and a page rendered from old data is never stored under the new
+generation. The generation lives in the database, not in the cache, so it is right however
+many worker processes there are and whatever cache backend they use.
+
+Only anonymous pages are cached whole: a member's page carries their name, their fill forms
+and their edit links.
+
+Writes through the app and imports bump first (models.archive_write); this module's signal
+receivers catch every other write (the admin, the shell) one save at a time.
+"""
+
+import functools
+import hashlib
+
+from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpResponseNotModified
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import get_language
+
+from discussions.models import ArchiveState, bump, generation, inside_archive_write
+
+CACHE_SECONDS = 60 * 60 * 24
+
+
+def _on_change(sender, **kwargs):
+    if sender._meta.app_label != "discussions" or sender is ArchiveState:
+        return
+    if not inside_archive_write():
+        bump()
+
+
+post_save.connect(_on_change, dispatch_uid="archive-generation-save")
+post_delete.connect(_on_change, dispatch_uid="archive-generation-delete")
+m2m_changed.connect(_on_change, dispatch_uid="archive-generation-m2m")
+
+
+def cached_for_visitors(view):
+    """Cache an anonymous GET's whole response by path, language and archive generation.
+
+    The ETag is the same key, so a browser that has the page gets a 304 without a render.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method != "GET" or request.user.is_authenticated or _has_messages(request):
+            return view(request, *args, **kwargs)
+        key = _key(request)
+        etag = f'"{key}"'
+        if etag in request.headers.get("If-None-Match", ""):
+            return HttpResponseNotModified(headers={"ETag": etag})
+        response = cache.get(key)
+        if response is None:
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200 and not response.streaming:
+                response = _finish(response, etag)
+                cache.set(key, response, CACHE_SECONDS)
+        return response
+
+    return wrapper
+
+
+def _finish(response, etag):
+    if hasattr(response, "render") and callable(response.render):
+        response = response.render()
+    response["ETag"] = etag
+    # Browsers ask again each time (the archive may change), but a 304 costs almost nothing.
+    patch_cache_control(response, no_cache=True)
+    patch_vary_headers(response, ["Cookie", "Accept-Language"])
+    return response
+
+
+def _key(request):
+    raw = f"{generation()}|{get_language()}|{request.get_full_path()}"
+    return "page:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _has_messages(request):
+    storage = getattr(request, "_messages", None)
+    return bool(storage is not None and len(storage))

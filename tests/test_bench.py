@@ -1,0 +1,261 @@
+"""The benchmark's parts that can be checked fast: the synthetic archive at its tiny size, and how
+bench/run.py reads wrk's output and compares pages with the do-nothing view. Nothing here is timed."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+
+from bench import run
+from discussions.management.commands import make_synthetic_archive as synthetic
+from discussions.models import Answer, Paper, Participant, Question, TaggedQuestion, Topic
+
+TINY = synthetic.SIZES["tiny"]
+
+
+def build(seed=1):
+    call_command("make_synthetic_archive", size="tiny", seed=seed, stdout=StringIO())
+
+
+def fingerprint():
+    """Everything the archive says, by natural keys (primary keys differ from one build to the next)."""
+    return {
+        "participants": list(
+            Participant.objects.order_by("name").values_list("name", "full_name", "slug", "user__username")
+        ),
+        "topics": list(Topic.objects.order_by("name").values_list("name", "slug", "description")),
+        "papers": list(
+            Paper.objects.order_by("slug").values_list(
+                "slug", "title", "url", "session_date", "presenter__name", "description", "created_at"
+            )
+        ),
+        "questions": list(
+            Question.objects.order_by("paper__slug", "position").values_list(
+                "paper__slug", "position", "label", "author__name", "body", "topic_names", "import_key"
+            )
+        ),
+        "answers": list(
+            Answer.objects.order_by("question__paper__slug", "question__position", "position").values_list(
+                "question__paper__slug",
+                "question__position",
+                "position",
+                "label",
+                "author__name",
+                "body",
+                "parent__position",
+                "import_key",
+                "created_at",
+            )
+        ),
+        "tags": list(
+            TaggedQuestion.objects.order_by(
+                "content_object__paper__slug", "content_object__position", "tag__name"
+            ).values_list("content_object__paper__slug", "content_object__position", "tag__name")
+        ),
+    }
+
+
+def empty_the_archive():
+    Paper.objects.all().delete()
+    Participant.objects.all().delete()
+    Topic.objects.all().delete()
+    get_user_model().objects.all().delete()
+
+
+# --- The synthetic archive ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_it_builds_the_sizes_counts():
+    build()
+    assert Paper.objects.count() == TINY.papers
+    assert Question.objects.count() == TINY.questions
+    assert Answer.objects.count() == TINY.answers
+    assert Participant.objects.count() == TINY.participants + 1  # and the bench member
+    assert Topic.objects.count() == TINY.topics
+    assert Paper.objects.order_by("session_date").first().questions.count() == TINY.big_paper_questions
+
+
+@pytest.mark.django_db
+def test_a_tenth_of_the_answers_are_open_and_some_are_replies():
+    build()
+    assert Answer.objects.open().count() == TINY.answers // 10
+    assert not Answer.objects.open().filter(parent__isnull=False).exists()
+    replies = Answer.objects.filter(parent__isnull=False).select_related("parent")
+    assert replies.exists()
+    for reply in replies:
+        assert reply.question_id == reply.parent.question_id
+        assert reply.label == reply.parent.label
+        assert reply.parent.body  # nobody replies to an answer not written yet
+
+
+@pytest.mark.django_db
+def test_posts_read_like_imported_ones():
+    build()
+    for question in Question.objects.all():
+        assert question.label == f"Q{question.position}"
+        assert question.body and question.body_html
+        assert question.topic_names == ", ".join(sorted(question.tags.names(), key=str.casefold))
+    for answer in Answer.objects.filled():
+        assert answer.body_html.startswith("<")
+    positions = list(Answer.objects.values_list("question", "position"))
+    assert len(positions) == len(set(positions))
+    assert all(paper.participants.exists() and paper.references.exists() for paper in Paper.objects.all())
+
+
+@pytest.mark.django_db
+def test_the_bench_member_logs_in_and_owns_open_answers():
+    build()
+    user = authenticate(username=synthetic.BENCH_USERNAME, password=synthetic.BENCH_PASSWORD)
+    assert user is not None
+    assert user.participant.name == synthetic.BENCH_PARTICIPANT
+    assert Answer.objects.open().filter(author=user.participant).count() == TINY.bench_open
+
+
+@pytest.mark.django_db
+def test_the_same_seed_builds_the_same_archive_and_another_seed_does_not():
+    build(seed=7)
+    first = fingerprint()
+    empty_the_archive()
+    build(seed=7)
+    assert fingerprint() == first
+    empty_the_archive()
+    build(seed=8)
+    assert fingerprint() != first
+
+
+@pytest.mark.django_db
+def test_it_refuses_an_archive_that_is_not_empty(seeded):
+    with pytest.raises(CommandError, match="not empty"):
+        build()
+
+
+def test_the_benchmark_logs_in_as_the_member_the_archive_makes():
+    assert (run.BENCH_USERNAME, run.BENCH_PASSWORD, run.BENCH_PARTICIPANT) == (
+        synthetic.BENCH_USERNAME,
+        synthetic.BENCH_PASSWORD,
+        synthetic.BENCH_PARTICIPANT,
+    )
+
+
+# --- Reading wrk's results ------------------------------------------------------------------------------
+
+# Captured from `wrk -t1 -c2 -d1s -s bench/report.lua` (wrk 4.1.0, Debian).
+WRK_OUTPUT = """\
+Running 1s test @ http://127.0.0.1:18765/
+  1 threads and 2 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     7.71ms   10.91ms  59.00ms   87.99%
+    Req/Sec   435.90    237.34     0.95k    80.00%
+  448 requests in 1.05s, 1.41MB read
+Requests/sec:    426.45
+Transfer/sec:      1.34MB
+BENCH_RESULT {"requests": 448, "duration_us": 1050545, "bytes": 1481088, "exhausted": false, \
+"errors": {"connect": 0, "read": 0, "write": 0, "status": 0, "timeout": 0}, \
+"latency_us": {"mean": 7706.9, "max": 58999, "p50": 2928, "p90": 22129, "p95": 33452, "p99": 53725}}
+"""
+
+
+def test_it_reads_wrks_result_line_in_milliseconds():
+    result = run.parse_wrk(WRK_OUTPUT)
+    assert result["requests"] == 448
+    assert result["requests_per_s"] == pytest.approx(426.4, abs=0.1)  # what wrk itself printed
+    assert (result["p50_ms"], result["p95_ms"], result["p99_ms"]) == (2.928, 33.452, 53.725)
+    assert result["max_ms"] == 58.999
+    assert result["bytes_per_response"] == 3306
+    assert result["errors"]["status"] == 0
+    assert result["exhausted"] is False
+
+
+def test_it_says_so_when_wrk_printed_no_result():
+    with pytest.raises(ValueError, match="no BENCH_RESULT"):
+        run.parse_wrk("unable to connect to 127.0.0.1:1 Connection refused\n")
+
+
+def test_a_page_is_compared_with_the_mean_of_the_do_nothing_runs_around_it():
+    assert run.ratio_to_noop(30.0, 4.0, 6.0) == pytest.approx(6.0)
+    assert run.ratio_to_noop(5.0, 5.0, 5.0) == pytest.approx(1.0)
+
+
+def test_it_reads_a_workers_peak_memory_from_proc_status():
+    status = "Name:\tgunicorn\nVmPeak:\t  300000 kB\nVmHWM:\t   81920 kB\nVmRSS:\t   70000 kB\n"
+    assert run.vm_hwm_mb(status) == 80.0
+
+
+def sample_result(page_ratio=2.0, post_ratio=12.0, search_p95=150.0, import_seconds=30.0):
+    def page(name, method, ratio, p95):
+        measured = run.parse_wrk(WRK_OUTPUT)
+        noop = {"p50_ms": 2.9}
+        measured.update(
+            name=name,
+            method=method,
+            ratio=ratio,
+            p95_ms=p95,
+            noop_p50_ms=2.9,
+            noop_before=noop,
+            noop_after=noop,
+        )
+        return measured
+
+    return {
+        "size": "full",
+        "seed": 1,
+        "started": "2026-11-28T00:00:00+00:00",
+        "machine": {
+            "cpus": 2,
+            "cpu_model": "CPU",
+            "memory_gib": 23.5,
+            "postgresql": "15",
+            "python": "3.11",
+            "commit": "abc",
+        },
+        "plan": {"threads": 2, "connections": 8, "seconds": 10},
+        "pages": [
+            page("home", "GET", page_ratio, 10.0),
+            page(f"search {run.SEARCH_TERM}", "GET", page_ratio, search_p95),
+            page("fill an open answer (POST)", "POST", post_ratio, 40.0),
+        ],
+        "import": {
+            "files": 1000,
+            "seconds": import_seconds,
+            "export_seconds": 5.0,
+            "questions": 20_000,
+            "answers": 100_000,
+        },
+        "workers_peak_mb": {"101": 90.0, "102": 160.0},
+        "database_mb": 300.0,
+        "rows": {"paper": 1001},
+        "build_seconds": {"migrate": 3.0, "archive": 100.0},
+        "total_seconds": 400.0,
+        "load_average": {"before": "0.10 0.20 0.30", "after": "1.00 0.50 0.40"},
+    }
+
+
+def test_it_checks_each_target_of_the_issue():
+    result = sample_result()
+    met = {check["what"]: check["met"] for check in run.check_targets(result)}
+    assert met == {
+        "home: p50 × do-nothing": True,
+        f"search {run.SEARCH_TERM}: p50 × do-nothing": True,
+        f"search {run.SEARCH_TERM}: p95": False,  # 150 ms, over 100
+        "fill an open answer (POST): p50 × do-nothing": False,  # 12×, over 10
+        "import 1,000 files": True,
+        "worker 101 peak memory": True,
+        "worker 102 peak memory": False,
+    }
+
+
+def test_a_smaller_import_is_held_to_the_same_rate_per_post():
+    result = sample_result(import_seconds=1.0)
+    result["import"].update(files=10, questions=200, answers=1000)  # 1/100 of the posts: 0.6 s allowed
+    (check,) = [check for check in run.check_targets(result) if check["what"].startswith("import")]
+    assert check["target"] == "< 0.6 s"
+    assert not check["met"]
+
+
+def test_the_report_is_a_markdown_table_with_every_page():
+    report = run.format_report({**sample_result(), "targets": run.check_targets(sample_result())})
+    assert "| page | req/s | p50 ms | p95 ms | p99 ms |" in report
+    assert "| home | 426.4 | 2.9 | 10.0 | 53.7 | 2.90 / 2.90 | 2.0× | 3 | – |" in report
+    assert "| worker 102 peak memory | 160.0 MB | < 150 MB | **no** |" in report

@@ -1,0 +1,167 @@
+"""Pages are rendered once and served from the cache until anything in the archive changes."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from discussions.models import Answer, Participant, Question, Reference, Topic, generation
+
+
+def test_a_second_visit_costs_one_query(client, seeded, django_assert_num_queries):
+    client.get(seeded.get_absolute_url())
+    with django_assert_num_queries(1):  # the archive's generation
+        response = client.get(seeded.get_absolute_url())
+    assert "Language Models are Few-Shot Learners" in response.content.decode()
+
+
+def test_a_browser_that_has_the_page_gets_not_modified(client, seeded):
+    first = client.get("/")
+    again = client.get("/", headers={"If-None-Match": first["ETag"]})
+    assert again.status_code == 304
+    assert "Accept-Language" in first["Vary"] and "Cookie" in first["Vary"]
+
+
+def test_each_language_has_its_own_copy(client, seeded):
+    korean = client.get("/", headers={"Accept-Language": "ko"}).content.decode()
+    english = client.get("/", headers={"Accept-Language": "en"}).content.decode()
+    assert "논문" in korean and "Papers" in english
+
+
+def test_members_always_get_a_fresh_page(as_persona):
+    client = as_persona("alice")
+    slot = Answer.objects.open().first()
+    client.get(slot.question.paper.get_absolute_url())
+    html = client.get(slot.question.paper.get_absolute_url()).content.decode()
+    assert reverse("discussions:fill", args=[slot.pk]) in html
+
+
+def page(client, url):
+    return client.get(url).content.decode()
+
+
+def test_nothing_is_stale_after_a_fill(as_persona, client):
+    slot = Answer.objects.open().first()
+    url = slot.question.paper.get_absolute_url()
+    assert page(client, url).count("쯔위 님의 답변을 기다리는 중") == 2
+    as_persona("alice").post(reverse("discussions:fill", args=[slot.pk]), {"body": "채웠어요", "version": 1})
+    client.logout()
+    html = page(client, url)
+    assert "채웠어요" in html and html.count("쯔위 님의 답변을 기다리는 중") == 1
+
+
+@pytest.mark.parametrize(
+    "write",
+    ["answer", "reply", "ask", "edit", "delete", "topics"],
+)
+def test_nothing_is_stale_after_a_member_writes(personas, client, write):
+    from django.test import Client
+
+    member = Client()
+    member.force_login(personas["bob"])
+    answer = Answer.objects.get(author__name="선민", label="A4")
+    question = answer.question
+    url = question.paper.get_absolute_url()
+    before = page(client, url)
+    marker = f"새 글 {write}"
+    if write == "answer":
+        member.post(reverse("discussions:answer", args=[question.pk]), {"body": marker})
+    elif write == "reply":
+        member.post(reverse("discussions:reply", args=[answer.pk]), {"body": marker})
+    elif write == "ask":
+        member.post(reverse("discussions:ask", args=[question.paper.slug]), {"body": marker})
+    elif write == "edit":
+        member.post(
+            reverse("discussions:edit_answer", args=[answer.pk]), {"body": marker, "version": answer.version}
+        )
+    elif write == "delete":
+        member.post(reverse("discussions:delete_answer", args=[answer.pk]))
+        marker = None
+    elif write == "topics":
+        member.post(reverse("discussions:edit_topics", args=[question.pk]), {"topics": "새주제"})
+        marker = "새주제"
+    after = page(client, url)
+    if marker:
+        assert marker not in before and marker in after
+    else:
+        assert f'id="{answer.anchor}"' in before and f'id="{answer.anchor}"' not in after
+
+
+def test_nothing_is_stale_after_an_import(client, seeded, tmp_path):
+    before = page(client, "/")
+    path = tmp_path / "new.md"
+    path.write_text(
+        "## 논문\n- 제목 : A freshly imported paper\n## 토론\nQ1 (정훈). 질문\n", encoding="utf-8"
+    )
+    call_command("import_discussion", str(path), stdout=StringIO())
+    assert "A freshly imported paper" not in before
+    assert "A freshly imported paper" in page(client, "/")
+
+
+def test_a_dry_run_import_does_not_count_as_a_change(client, seeded, tmp_path):
+    start = generation()
+    path = tmp_path / "new.md"
+    path.write_text("Q1 (정훈). 질문\n", encoding="utf-8")
+    call_command("import_discussion", str(path), "--dry-run", stdout=StringIO())
+    assert generation() == start
+
+
+@pytest.mark.parametrize("change", ["paper", "participant", "reference", "topic", "question"])
+def test_nothing_is_stale_after_an_admin_or_shell_change(client, seeded, change):
+    """Saves outside the app's views (the admin, the shell) are caught by signals."""
+    url = seeded.get_absolute_url()
+    page(client, url)
+    if change == "paper":
+        seeded.title = "Renamed in the admin"
+        seeded.save()
+        expected = "Renamed in the admin"
+    elif change == "participant":
+        person = Participant.objects.get(name="쯔위")
+        url = person.get_absolute_url()
+        page(client, url)
+        person.full_name = "周子瑜"
+        person.save()
+        expected = "周子瑜"
+    elif change == "reference":
+        ref = Reference.objects.listed().first()
+        ref.label = "Renamed reference"
+        ref.save()
+        expected = "Renamed reference"
+    elif change == "topic":
+        topic = Topic.objects.get(name="bias")
+        topic.name = "편향과 공정성"
+        topic.save()
+        expected = "편향과 공정성"
+    else:
+        question = Question.objects.get(label="Q2")
+        question.body = "관리자가 고친 질문"
+        question.save()
+        expected = "관리자가 고친 질문"
+    assert expected in page(client, url)
+
+
+def test_the_cache_works_on_redis_too(client, seeded, settings):
+    """Production shares cached pages between workers through Redis (REDIS_URL)."""
+    import redis
+
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/15").ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+            "KEY_PREFIX": "studygroup-tests",
+        }
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+    url = seeded.get_absolute_url()
+    assert "GPT3 논문입니다." in page(client, url)
+    seeded.description = "레디스에서도 바로 보입니다."
+    seeded.save()
+    assert "레디스에서도 바로 보입니다." in page(client, url)
+    cache.clear()
