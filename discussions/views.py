@@ -93,7 +93,9 @@ def open_items(request):
     slots = Answer.objects.open().filter(question__hidden_at__isnull=True)
     unanswered = Question.objects.unanswered()
     if mine:
-        slots, unanswered = slots.filter(author=member), unanswered.filter(author=member)
+        # An account linked to no participant owns nothing (and must not see the unsigned posts).
+        owner = Q(author=member) if member else Q(pk__in=[])
+        slots, unanswered = slots.filter(owner), unanswered.filter(owner)
     slots = slots.select_related("author", "question__paper", "question__author")
     unanswered = unanswered.select_related("author", "paper")
     by_paper = {}

@@ -301,3 +301,11 @@ def test_the_paper_page_for_a_member_costs_the_same_queries_at_any_size(
     # session, user, paper, participants, questions, topics, answers, references, the member's participant
     with django_assert_num_queries(9):
         assert client.get(paper.get_absolute_url()).status_code == 200
+
+
+def test_an_account_linked_to_nobody_has_no_open_answers_of_its_own(client, seeded, django_user_model):
+    Answer.objects.create(question=Question.objects.get(label="Q5"), label="A5", body="", position=9)
+    client.force_login(django_user_model.objects.create_user("visitor", password="pw"))
+    html = client.get(reverse("discussions:open") + "?mine=1").content.decode()
+    assert "이 계정은 스터디 참여자와 연결되어 있지 않습니다." in html
+    assert Answer.objects.open().get(author=None).get_absolute_url() not in html
