@@ -1,5 +1,6 @@
 import re
 from io import StringIO
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -309,3 +310,25 @@ def test_an_account_linked_to_nobody_has_no_open_answers_of_its_own(client, seed
     html = client.get(reverse("discussions:open") + "?mine=1").content.decode()
     assert "이 계정은 스터디 참여자와 연결되어 있지 않습니다." in html
     assert Answer.objects.open().get(author=None).get_absolute_url() not in html
+
+
+def test_a_member_who_forgot_the_password_gets_a_reset_link_by_email(client, personas, mailoutbox):
+    personas["bob"].email = "bob@example.com"
+    personas["bob"].save()
+    response = client.post(reverse("password_reset"), {"email": "bob@example.com"})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["bob@example.com"]
+    link = re.search(r"http://\S+/accounts/reset/\S+/", mailoutbox[0].body).group(0)
+    response = client.get(urlsplit(link).path, follow=True)
+    assert response.context["validlink"]
+
+
+def test_a_member_changes_their_password(as_persona):
+    client = as_persona("bob")
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": "pw-bob", "new_password1": "a-new-long-pass", "new_password2": "a-new-long-pass"},
+    )
+    assert response.status_code == 302
+    client.logout()
+    assert client.login(username="bob", password="a-new-long-pass")

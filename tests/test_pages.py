@@ -116,3 +116,14 @@ def test_a_participant_page_costs_the_same_queries_at_any_size(
     # generation, participant, questions+papers, answers+questions+papers
     with django_assert_num_queries(4):
         client.get(person.get_absolute_url())
+
+
+def test_a_server_error_gets_a_friendly_page_in_both_languages(client, db, settings):
+    settings.DEBUG = False
+    settings.ROOT_URLCONF = "tests.urls_failing"
+    client.raise_request_exception = False
+    response = client.get("/broken/")
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "서버 오류" in html and "Something went wrong" in html
+    assert "RuntimeError" not in html

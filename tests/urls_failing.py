@@ -1,0 +1,10 @@
+"""A URL that fails, to see the 500 page a visitor would get."""
+
+from django.urls import include, path
+
+
+def broken(request):
+    raise RuntimeError("something went wrong on purpose")
+
+
+urlpatterns = [path("broken/", broken), path("", include("studygroup.urls"))]
