@@ -12,20 +12,24 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Q
+from simple_history.utils import bulk_create_with_history
 
 from discussions import reader
 from discussions.models import (
     Answer,
     Paper,
     Participant,
+    ParticipantAlias,
     Question,
     Reference,
+    TaggedQuestion,
     Topic,
     archive_write,
     arxiv_id_of,
     nfc,
     normalise_url,
 )
+from discussions.rendering import render_markdown
 from discussions.topics import load_rules
 
 
@@ -120,22 +124,27 @@ def _find_or_create_paper(discussion, filename, *, title, url):
 def _participants(discussion) -> dict[str, Participant]:
     """Signers and listed names → participants; a listed full name finds the one signer it ends with."""
     signers = {nfc(post.author) for post in _walk(discussion.questions) if post.author}
-    people = {name: _known(name) or Participant.objects.create(name=name) for name in sorted(signers)}
+    listed = {nfc(name) for name in discussion.participants}
+    known = _known(signers | listed)
+    people = {name: known.get(name) or Participant.objects.create(name=name) for name in sorted(signers)}
 
-    for listed in discussion.participants:
-        name = nfc(listed)
-        if name not in people:
-            people[name] = _known(name) or _by_signature(name, signers, people)
-        people[listed] = people[name]
+    for name in discussion.participants:
+        name_nfc = nfc(name)
+        if name_nfc not in people:
+            people[name_nfc] = known.get(name_nfc) or _by_signature(name_nfc, signers, people)
+        people[name] = people[name_nfc]
     return people
 
 
-def _known(name):
-    """The participant who signs with this name, is listed under it, or was merged from it."""
-    return (
-        Participant.objects.filter(Q(name=name) | Q(full_name=name)).first()
-        or Participant.objects.filter(aliases__name=name).first()
-    )
+def _known(names) -> dict[str, Participant]:
+    """Who these names are: the participant who signs with one, is listed under it, or was merged
+    from it; in two queries however many names there are."""
+    aliases = ParticipantAlias.objects.filter(name__in=names).select_related("participant")
+    found = {alias.name: alias.participant for alias in aliases}
+    people = list(Participant.objects.filter(Q(name__in=names) | Q(full_name__in=names)))
+    found |= {person.full_name: person for person in people if person.full_name}
+    found |= {person.name: person for person in people}  # a signature wins over another's full name
+    return found
 
 
 def _by_signature(full_name, signers, people):
@@ -197,6 +206,8 @@ def _keys(posts):
 
 def _sync_questions(paper, file_questions, people, report):
     existing = {q.import_key: q for q in paper.questions.all()} if paper.pk else {}
+    if not existing:
+        return _create_thread(paper, file_questions, people, report)
     kept_order = sorted(existing.values(), key=lambda q: q.position)
     from_file = []
     for position, (key, fq) in enumerate(_keys(file_questions), start=1):
@@ -212,6 +223,51 @@ def _sync_questions(paper, file_questions, people, report):
 
     _remove_vanished(existing.values(), Question)
     _renumber(kept_order, from_file)
+
+
+def _create_thread(paper, file_questions, people, report):
+    """A paper's first import: every row is new, so they go in a few bulk inserts per level
+    (questions, answers, replies, replies to replies …), history rows and topics included."""
+    questions, topics_of = [], {}
+    for position, (key, fq) in enumerate(_keys(file_questions), start=1):
+        question = Question(paper=paper, import_key=key, position=position)
+        _apply(question, fq, people, report)
+        names = _topics(question, fq)
+        question.body_html = render_markdown(question.body)
+        questions.append((question, fq))
+        topics_of[key] = names
+    bulk_create_with_history([q for q, _ in questions], Question)
+    report.counts["questions"] += len(questions)
+
+    topics = _topics_by_name({name for names in topics_of.values() for name in names})
+    TaggedQuestion.objects.bulk_create(
+        TaggedQuestion(content_object=question, tag=topics[name.casefold()])
+        for question, _ in questions
+        for name in topics_of[question.import_key]
+    )
+
+    level = [(question, None, fq.answers, "") for question, fq in questions]
+    while level:
+        made = []
+        for question, parent, file_answers, prefix in level:
+            for position, (key, fa) in enumerate(_keys(file_answers), start=1):
+                key = f"{prefix}{key}"
+                answer = Answer(question=question, parent=parent, import_key=key, position=position)
+                _apply(answer, fa, people, report)
+                answer.body_html = render_markdown(answer.body)
+                report.counts["open answers" if answer.is_open else "answers"] += 1
+                made.append((answer, fa))
+        bulk_create_with_history([answer for answer, _ in made], Answer)
+        level = [(a.question, a, fa.replies, f"{a.import_key}>") for a, fa in made if fa.replies]
+
+
+def _topics_by_name(names):
+    """Topics by case-folded name, made when missing (the rules' topics exist already)."""
+    known = {topic.name.casefold(): topic for topic in Topic.objects.all()}
+    for name in names:
+        if name.casefold() not in known:
+            known[name.casefold()] = Topic.objects.create(name=name)
+    return known
 
 
 def _topics(question, parsed):

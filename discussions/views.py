@@ -19,6 +19,8 @@ from discussions.models import Answer, Paper, Participant, Question, Reference, 
 from discussions.rendering import render_markdown
 
 POSTS = {"question": Question, "answer": Answer}
+PAPERS_PER_PAGE = 30
+PAPERS_PER_OPEN_PAGE = 10
 
 
 # Reading
@@ -26,7 +28,10 @@ POSTS = {"question": Question, "answer": Answer}
 
 @cached_for_visitors
 def home(request):
-    papers = list(Paper.objects.with_counts().newest_first().prefetch_related("participants"))
+    page = Paginator(Paper.objects.with_counts().newest_first(), PAPERS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    papers = list(page.object_list.prefetch_related("participants"))
     # One query for every paper's topics: a topic row per paper it appears in.
     topics = Topic.objects.filter(
         tagged_questions__content_object__paper__in=papers,
@@ -37,7 +42,7 @@ def home(request):
         topics_by_paper.setdefault(topic.paper_id, []).append(topic)
     for paper in papers:
         paper.topics = topics_by_paper.get(paper.pk, [])
-    return render(request, "discussions/home.html", {"papers": papers})
+    return render(request, "discussions/home.html", {"papers": papers, "page": page})
 
 
 @cached_for_visitors
@@ -96,18 +101,24 @@ def open_items(request):
         # An account linked to no participant owns nothing (and must not see the unsigned posts).
         owner = Q(author=member) if member else Q(pk__in=[])
         slots, unanswered = slots.filter(owner), unanswered.filter(owner)
-    slots = slots.select_related("author", "question__paper", "question__author")
-    unanswered = unanswered.select_related("author", "paper")
-    by_paper = {}
-    for slot in slots.order_by("question__paper", "question__position", "position"):
-        by_paper.setdefault(slot.question.paper, ([], []))[0].append(slot)
-    for question in unanswered.order_by("paper", "position"):
-        by_paper.setdefault(question.paper, ([], []))[1].append(question)
-    ctx = {
-        "by_paper": sorted(by_paper.items(), key=lambda item: item[0].title),
-        "mine": mine,
-        "member": member,
-    }
+    # A page is a few papers with everything waiting in them, so it stays short at any size.
+    papers = Paper.objects.filter(
+        Q(pk__in=slots.values("question__paper")) | Q(pk__in=unanswered.values("paper"))
+    ).order_by("title", "pk")
+    page = Paginator(papers, PAPERS_PER_OPEN_PAGE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    slots = slots.filter(question__paper__in=shown).select_related("author", "question__author")
+    unanswered = unanswered.filter(paper__in=shown).select_related("author")
+    by_paper = {paper.pk: (paper, [], []) for paper in shown}
+    for slot in slots.order_by("question__position", "position"):
+        paper, waiting, _ = by_paper[slot.question.paper_id]
+        slot.question.paper = paper  # for its link, without a query per slot
+        waiting.append(slot)
+    for question in unanswered.order_by("position"):
+        paper, _, unanswered_here = by_paper[question.paper_id]
+        question.paper = paper
+        unanswered_here.append(question)
+    ctx = {"by_paper": list(by_paper.values()), "page": page, "mine": mine, "member": member}
     return render(request, "discussions/open.html", ctx)
 
 

@@ -332,3 +332,23 @@ def test_a_member_changes_their_password(as_persona):
     assert response.status_code == 302
     client.logout()
     assert client.login(username="bob", password="a-new-long-pass")
+
+
+@pytest.mark.parametrize("papers", [1, 4])
+def test_the_open_page_costs_the_same_queries_at_any_size(
+    client, seeded, make_paper, papers, django_assert_num_queries
+):
+    for i in range(papers):
+        make_paper(questions=8, answers=3, title=f"Paper {i}")
+    # generation, the count of papers with something open, a page of them, their open answers
+    # (with authors and questions), their unanswered questions
+    with django_assert_num_queries(5):
+        assert client.get(reverse("discussions:open")).status_code == 200
+
+
+def test_the_open_page_lists_ten_papers_a_page(client, make_paper):
+    for i in range(11):
+        make_paper(questions=1, answers=3, title=f"Paper {i:02d}")
+    first = client.get(reverse("discussions:open")).content.decode()
+    second = client.get(reverse("discussions:open") + "?page=2").content.decode()
+    assert first.count('class="open-paper"') == 10 and second.count('class="open-paper"') == 1

@@ -103,8 +103,8 @@ def test_the_home_page_costs_the_same_queries_at_any_size(
 ):
     for i in range(extra_papers):
         make_paper(questions=5, answers=2, title=f"Paper {i}")
-    # generation, papers with counts, their participants, their topics
-    with django_assert_num_queries(4):
+    # generation, the count of papers, a page of papers with counts, their participants, their topics
+    with django_assert_num_queries(5):
         assert client.get("/").status_code == 200
 
 
@@ -127,3 +127,14 @@ def test_a_server_error_gets_a_friendly_page_in_both_languages(client, db, setti
     html = response.content.decode()
     assert "서버 오류" in html and "Something went wrong" in html
     assert "RuntimeError" not in html
+
+
+def test_the_home_page_shows_thirty_papers_a_page(client, db):
+    from discussions.models import Paper
+
+    for i in range(31):
+        Paper.objects.create(title=f"Paper number {i:02d}")
+    first = client.get("/").content.decode()
+    second = client.get("/?page=2").content.decode()
+    assert first.count('class="paper-item"') == 30 and second.count('class="paper-item"') == 1
+    assert 'rel="next"' in first
