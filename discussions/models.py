@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Count, F, Max, Q
+from django.db.models.signals import post_save
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -307,17 +308,27 @@ class Post(models.Model):
     def save_text(self, body, *, expected_version, only_if_open=False) -> bool:
         """Save a member's text unless someone saved first; False means the caller lost the race.
 
-        The conditional UPDATE is the lock: on PostgreSQL a second writer waits for the
-        first to commit, then finds the version (or the empty body) changed and updates nothing.
+        One conditional UPDATE both checks and writes: on PostgreSQL a second writer waits for
+        the first to commit, then finds the version (or the empty body) changed and updates
+        nothing. Markdown is rendered before the transaction, so locks are held briefly.
         """
+        html, now = render_markdown(body), timezone.now()
+        model = type(self)
         with archive_write():
-            rows = type(self).objects.filter(pk=self.pk, version=expected_version)
+            rows = model.objects.filter(pk=self.pk, version=expected_version)
             if only_if_open:
                 rows = rows.filter(body="")
-            if not rows.update(version=F("version") + 1):
+            changed = rows.update(
+                body=body, body_html=html, version=F("version") + 1, written_in_app=True, updated_at=now
+            )
+            if not changed:
                 return False
-            self.body, self.version, self.written_in_app = body, expected_version + 1, True
-            self.save()
+            self.body, self.body_html, self.updated_at = body, html, now
+            self.version, self.written_in_app = expected_version + 1, True
+            # An UPDATE sends no signal; post_save is what makes the history record this version.
+            post_save.send(
+                sender=model, instance=self, created=False, update_fields=None, raw=False, using=rows.db
+            )
         return True
 
     def hide(self):

@@ -299,8 +299,9 @@ def test_the_paper_page_for_a_member_costs_the_same_queries_at_any_size(
 ):
     paper = open_slot().question.paper if size == "seed" else make_paper(questions=100, answers=5)
     client = as_persona("alice")
-    # session, user, paper, participants, questions, topics, answers, references, the member's participant
-    with django_assert_num_queries(9):
+    # user (the session comes from the cache), paper, participants, questions, topics, answers,
+    # references, the member's participant
+    with django_assert_num_queries(8):
         assert client.get(paper.get_absolute_url()).status_code == 200
 
 
