@@ -401,6 +401,18 @@ class Question(Post):
             ),
         ]
 
+    def add_answer(self, author, body, parent=None):
+        """A member's new answer (A4 under Q4), or reply (the label of the answer it replies to)."""
+        return Answer.objects.create(
+            question=self,
+            parent=parent,
+            label=parent.label if parent else f"A{self.number}",
+            author=author,
+            body=body,
+            position=Answer.objects.next_position(question=self),
+            written_in_app=True,
+        )
+
     def set_topics(self, names, *, by_hand):
         """Replace the topics; by hand means a member or admin chose them, so imports keep them."""
         names = sorted({name.strip() for name in names if name.strip()}, key=str.casefold)

@@ -229,14 +229,7 @@ def answer_question(request, pk):
     member = require_member(request.user)
     form = PostForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
-        answer = Answer.objects.create(
-            question=question,
-            label=f"A{question.number}",
-            author=member,
-            body=form.cleaned_data["body"],
-            position=Answer.objects.next_position(question=question),
-            written_in_app=True,
-        )
+        answer = question.add_answer(member, form.cleaned_data["body"])
         messages.success(request, _("Your answer is posted."))
         return redirect(answer)
     return form_page(request, form, question, _("Answer %(label)s") % {"label": question.label})
@@ -248,15 +241,7 @@ def reply(request, pk):
     member = require_member(request.user)
     form = PostForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
-        answer = Answer.objects.create(
-            question=parent.question,
-            parent=parent,
-            label=parent.label,
-            author=member,
-            body=form.cleaned_data["body"],
-            position=Answer.objects.next_position(question=parent.question),
-            written_in_app=True,
-        )
+        answer = parent.question.add_answer(member, form.cleaned_data["body"], parent=parent)
         messages.success(request, _("Your reply is posted."))
         return redirect(answer)
     return form_page(request, form, parent, _("Reply to %(label)s") % {"label": parent.signature})
