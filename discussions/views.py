@@ -21,6 +21,7 @@ from discussions.rendering import render_markdown
 POSTS = {"question": Question, "answer": Answer}
 PAPERS_PER_PAGE = 30
 PAPERS_PER_OPEN_PAGE = 10
+POSTS_PER_PAGE = 50
 
 
 # Reading
@@ -76,16 +77,19 @@ def paper_download(request, slug):
 @cached_for_visitors
 def participant_detail(request, slug):
     participant = get_object_or_404(Participant, slug=slug)
+    questions = participant.questions.visible().select_related("paper").order_by("paper__title", "position")
     answers = (
-        participant.answers.visible()
+        participant.answers.filled()
         .select_related("question__paper")
-        .order_by("question__paper", "question__position", "position")
+        .order_by("question__paper__title", "question__position", "position")
     )
     ctx = {
         "participant": participant,
-        "questions": participant.questions.visible().select_related("paper").order_by("paper", "position"),
-        "answers": [a for a in answers if not a.is_open],
-        "open_answers": [a for a in answers if a.is_open],
+        "open_answers": participant.answers.open()
+        .select_related("question__paper")
+        .order_by("question__paper"),
+        "questions": Paginator(questions, POSTS_PER_PAGE).get_page(request.GET.get("questions")),
+        "answers": Paginator(answers, POSTS_PER_PAGE).get_page(request.GET.get("answers")),
     }
     return render(request, "discussions/participant_detail.html", ctx)
 

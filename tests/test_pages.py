@@ -113,8 +113,8 @@ def test_a_participant_page_costs_the_same_queries_at_any_size(
 ):
     make_paper(questions=50, answers=3)
     person = Participant.objects.get(name="회원1")
-    # generation, participant, questions+papers, answers+questions+papers
-    with django_assert_num_queries(4):
+    # generation, participant, open answers, questions (a count and a page), answers (a count and a page)
+    with django_assert_num_queries(7):
         client.get(person.get_absolute_url())
 
 
@@ -138,3 +138,14 @@ def test_the_home_page_shows_thirty_papers_a_page(client, db):
     second = client.get("/?page=2").content.decode()
     assert first.count('class="paper-item"') == 30 and second.count('class="paper-item"') == 1
     assert 'rel="next"' in first
+
+
+def test_a_participant_page_shows_fifty_answers_a_page(client, make_paper):
+    question = make_paper(questions=1, answers=0).questions.get()
+    person = Participant.objects.create(name="다작")
+    answers = [question.add_answer(person, f"답 {i:02d}") for i in range(51)]
+    first = client.get(person.get_absolute_url()).content.decode()
+    second = client.get(person.get_absolute_url() + "?answers=2").content.decode()
+    assert sum(f'href="{a.get_absolute_url()}"' in first for a in answers) == 50
+    assert sum(f'href="{a.get_absolute_url()}"' in second for a in answers) == 1
+    assert "?answers=2" in first
