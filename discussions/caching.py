@@ -1,9 +1,9 @@
 """Render a page once, serve it until anything in the archive changes.
 
-Every write bumps ArchiveState.generation in the same transaction as the write itself, so
-the new generation becomes visible exactly when the new data does: a cached page can never
-outlive the data it shows, and a page rendered from old data is never stored under the new
-generation. The generation lives in the database, not in the cache, so it is right however
+Cached pages are keyed by the archive's generation, a number every write moves on
+(models.bump: a PostgreSQL sequence moved inside the write's transaction and again once it
+commits; on SQLite a row moved inside the transaction). So a cached page never outlives the
+data it shows. The generation lives in the database, not in the cache, so it is right however
 many worker processes there are and whatever cache backend they use.
 
 Only anonymous pages are cached whole: a member's page carries their name, their fill forms

@@ -491,7 +491,8 @@ class TaggedQuestion(ItemBase):
 
 
 class ArchiveState(models.Model):
-    """A single row whose generation goes up with every write to the archive.
+    """On SQLite, the single row whose generation goes up with every write to the archive
+    (PostgreSQL uses a sequence instead: see bump()).
 
     Cached pages are keyed by it (discussions.caching), so any write — an answer, an edit, a
     topic, an import, an admin change — makes the next request render afresh.
@@ -503,19 +504,39 @@ class ArchiveState(models.Model):
 _write_state = threading.local()
 
 
+# On PostgreSQL the generation is a sequence: nextval() takes no lock, so writers never queue
+# behind each other's commits for it. A sequence is not transactional, though: a reader could
+# see the new number before the new data and cache the old page under it. So a write bumps it
+# twice: inside its transaction (its own connection sees the new data at once) and again
+# after it commits (no page rendered in between stays reachable). SQLite, single-writer and
+# embedded, keeps it in the ArchiveState row, which is transactional.
+GENERATION_SEQUENCE = "discussions_archive_generation"
+
+
 def generation() -> int:
     # Read on every cached page view: plain SQL, because the ORM's overhead here is several
     # times the query's own cost.
-    table = connection.ops.quote_name(ArchiveState._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT generation FROM {table} WHERE id = 1")
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT last_value FROM {GENERATION_SEQUENCE}")
+        else:
+            table = connection.ops.quote_name(ArchiveState._meta.db_table)
+            cursor.execute(f"SELECT generation FROM {table} WHERE id = 1")
         row = cursor.fetchone()
     return row[0] if row else 0
 
 
 def bump():
-    if not ArchiveState.objects.filter(pk=1).update(generation=F("generation") + 1):
+    if connection.vendor == "postgresql":
+        _next_generation()
+        transaction.on_commit(_next_generation)
+    elif not ArchiveState.objects.filter(pk=1).update(generation=F("generation") + 1):
         ArchiveState.objects.get_or_create(pk=1, defaults={"generation": 1})
+
+
+def _next_generation():
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT nextval('{GENERATION_SEQUENCE}')")
 
 
 def inside_archive_write() -> bool:
@@ -525,9 +546,9 @@ def inside_archive_write() -> bool:
 class archive_write(transaction.Atomic):
     """`with archive_write():` a transaction that bumps the archive's generation before it writes.
 
-    Bumping first takes the generation row's lock first, the same order for every writer, so
-    two writers wait for each other instead of deadlocking. Inside it the per-save signal
-    bumps (discussions.caching) are skipped: one bump covers the whole operation.
+    On SQLite, bumping first takes the generation row's lock first, the same order for every
+    writer. Inside it the per-save signal bumps (discussions.caching) are skipped: one bump
+    covers the whole operation.
     """
 
     def __init__(self):

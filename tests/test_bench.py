@@ -105,6 +105,13 @@ def test_posts_read_like_imported_ones():
 
 
 @pytest.mark.django_db
+def test_papers_have_titles_and_arxiv_ids_of_their_own():
+    build()
+    papers = list(Paper.objects.values_list("title", "arxiv_id"))
+    assert len({title for title, _ in papers}) == len({arxiv for _, arxiv in papers}) == TINY.papers
+
+
+@pytest.mark.django_db
 def test_the_bench_member_logs_in_and_owns_open_answers():
     build()
     user = authenticate(username=synthetic.BENCH_USERNAME, password=synthetic.BENCH_PASSWORD)
@@ -252,6 +259,14 @@ def test_a_smaller_import_is_held_to_the_same_rate_per_post():
     (check,) = [check for check in run.check_targets(result) if check["what"].startswith("import")]
     assert check["target"] == "< 0.6 s"
     assert not check["met"]
+
+
+def test_the_report_says_when_the_import_lost_rows():
+    result = sample_result()
+    result["import"].update(questions_in_files=20_000, answers_in_files=100_000)
+    assert run.import_mismatch(result["import"]) == ""
+    result["import"].update(questions=15_863)
+    assert "the files hold 20,000 questions" in run.import_mismatch(result["import"])
 
 
 def test_the_report_is_a_markdown_table_with_every_page():
