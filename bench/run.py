@@ -49,6 +49,15 @@ BENCH_PASSWORD = "bench-password-not-secret"
 BENCH_PARTICIPANT = "벤치"
 
 SEARCH_TERM = "효율"
+# Words members search for, Korean and English; the benchmark also searches for each word and each
+# pair of them, a different query every request, to see what a search costs when it is not cached.
+SEARCH_WORDS = [
+    "데이터", "모델", "학습", "성능", "비용", "실험", "논문", "결과", "구조", "파라미터", "생성", "도메인",
+    "질문", "생각", "방법", "문제", "효과", "설계", "자료", "서비스", "한국어", "메모리", "추론", "편향",
+    "윤리", "언어", "문장", "기업", "공개", "대화", "attention", "fine-tuning", "Transformer", "BERT",
+    "tokenizer", "distillation", "quantization", "pruning", "RLHF", "scaling", "LoRA", "prompt",
+    "embedding", "softmax", "latency", "baseline", "ablation", "zero-shot", "few-shot", "GPT",
+]  # fmt: skip
 # What a member types into an open answer: a realistic length, Markdown, Korean and English.
 FILLED_TEXT = (
     "벤치마크에서 채운 답변입니다. 제 경험으로는 **knowledge distillation**이 데이터가 적을 때 특히 "
@@ -171,16 +180,26 @@ def check_targets(result: dict) -> list[dict]:
     return checks
 
 
+def import_mismatch(imported: dict) -> str:
+    """A warning when the import made other rows than the files hold, else ""."""
+    expected = (imported.get("questions_in_files"), imported.get("answers_in_files"))
+    if None in expected or expected == (imported["questions"], imported["answers"]):
+        return ""
+    return f"; **the files hold {expected[0]:,} questions and {expected[1]:,} answers**"
+
+
 def format_report(result: dict) -> str:
     """The results as Markdown: readable in a terminal, and pasted as it is into the README."""
     plan, machine = result["plan"], result["machine"]
     lines = [
         f"Benchmark, size {result['size']} (seed {result['seed']}), {result['started']}, "
         f"commit {machine['commit']}",
+        "",
         f"Machine: {machine['cpus']} cores, {machine['cpu_model']}, {machine['memory_gib']} GiB; "
         f"PostgreSQL {machine['postgresql']}; Python {machine['python']}; load average before "
         f"{result['load_average']['before']}, after {result['load_average']['after']} (other work on the "
         f"machine shows as noise)",
+        "",
         f"Load: wrk -t{plan['threads']} -c{plan['connections']} -d{plan['seconds']}s against gunicorn "
         f"(2 sync workers, DEBUG=0), one page at a time. First request: one request alone, the "
         f"first after a write.",
@@ -193,8 +212,10 @@ def format_report(result: dict) -> str:
         note = ""
         if any(page["errors"].values()):
             note += f" (errors: {', '.join(f'{k} {v}' for k, v in page['errors'].items() if v)})"
-        if page["exhausted"]:
+        if page["exhausted"] and page["method"] == "POST":
             note += " (ran out of open answers: req/s is a lower bound)"
+        elif page["exhausted"]:
+            note += " (ran out of new queries: some were repeats)"
         lines.append(
             f"| {page['name']}{note} | {page['requests_per_s']:.1f} | {page['p50_ms']:.1f} | "
             f"{page['p95_ms']:.1f} | {page['p99_ms']:.1f} | "
@@ -208,7 +229,7 @@ def format_report(result: dict) -> str:
         "",
         f"- Import of {imported['files']:,} discussion files ({imported['questions']:,} questions, "
         f"{imported['answers']:,} answers) into an empty database: {imported['seconds']:.1f} s "
-        f"(export took {imported['export_seconds']:.1f} s)",
+        f"(export took {imported['export_seconds']:.1f} s)" + import_mismatch(imported),
         f"- Workers' peak memory (VmHWM): {workers}",
         f"- Database size: {result['database_mb']:.0f} MB "
         f"({', '.join(f'{n:,} {name}' for name, n in result['rows'].items())})",
@@ -551,13 +572,32 @@ def warm_up(server: Server, plan: Plan, pages: list[tuple[str, str]]) -> dict[st
     return first
 
 
+def search_paths() -> list[str]:
+    """Every search word alone, then every pair: about 1,300 different queries, in a fixed order."""
+    queries = list(SEARCH_WORDS)
+    queries += [f"{a} {b}" for i, a in enumerate(SEARCH_WORDS) for b in SEARCH_WORDS[i + 1 :]]
+    return [f"/search/?q={quote_plus(query)}" for query in queries]
+
+
 def measure(server: Server, plan: Plan, found: dict, workdir: Path, cookie: str, token: str) -> list[dict]:
     """Every page in turn, with the do-nothing view before and after each; the POST last.
 
     No write happens between the warm-up and the last GET page, so the pages are measured as a
-    visitor finds them most of the time: whatever the app keeps between requests, kept.
+    visitor finds them most of the time: whatever the app keeps between requests, kept. Then
+    searches that are all different (after the cached pages: they may crowd a cache), then the POST.
     """
     report_lua = BENCH / "report.lua"
+    paths_file = workdir / "search-paths.txt"
+    paths_file.write_text("".join(f"{path}\n" for path in search_paths()))
+    search_lua = workdir / "search.lua"
+    search_lua.write_text(report_lua.read_text() + "\n" + (BENCH / "search.lua").read_text())
+    new_searches = {
+        "name": "search, a new query each time",
+        "method": "GET",
+        "path": "/search/?q=<word or two>",
+        "script": search_lua,
+        "args": [paths_file, plan.threads],
+    }
     ids = found["open_ids"]
     ids_file = workdir / "open-answer-ids.txt"
     ids_file.write_text("".join(f"{pk}\n" for pk in ids))
@@ -573,7 +613,7 @@ def measure(server: Server, plan: Plan, found: dict, workdir: Path, cookie: str,
     runs = [
         {"name": name, "method": "GET", "path": path, "script": report_lua, "args": []}
         for name, path in found["pages"]
-    ] + [fill]
+    ] + [new_searches, fill]
 
     def noop():
         result = wrk(server, plan, "/bench/noop/", plan.seconds, report_lua)
@@ -584,8 +624,8 @@ def measure(server: Server, plan: Plan, found: dict, workdir: Path, cookie: str,
     before = noop()
     for run in runs:
         say(f"measuring {run['name']}")
-        # The POST's path is only a pattern: fill.lua writes each request's URL.
-        path = "/bench/noop/" if run["method"] == "POST" else run["path"]
+        # A path with <…> is only a pattern: the run's script writes each request's URL.
+        path = "/bench/noop/" if "<" in run["path"] else run["path"]
         page = wrk(server, plan, path, plan.seconds, run["script"], run["args"])
         server.wait_until_idle()
         after = noop()
@@ -609,15 +649,31 @@ def time_import(bench_env: dict, import_env: dict, plan: Plan, seed_slug: str, w
     export_seconds = manage(bench_env, "export_discussion", "--all", "-o", folder)
     (folder / f"{seed_slug}.md").unlink()  # the synthetic papers only: 1,000 files at full size
     files = sorted(folder.glob("*.md"))[: plan.import_files]
+    # Already migrated as a copy of the fresh database; again in case migrations came since.
+    manage(import_env, "migrate", "--noinput")
     say(f"importing {len(files):,} discussion files into an empty database")
     seconds = manage(import_env, "import_discussion", *files, log=workdir / "import.log")
-    url = import_env["DATABASE_URL"]
+    # What the files hold, from the archive they came from: an import that loses rows is no faster.
+    slugs = [path.stem for path in files]
+    bench_url, url = bench_env["DATABASE_URL"], import_env["DATABASE_URL"]
     return {
         "files": len(files),
         "seconds": round(seconds, 2),
         "export_seconds": round(export_seconds, 2),
         "questions": query(url, "SELECT count(*) FROM discussions_question")[0][0],
         "answers": query(url, "SELECT count(*) FROM discussions_answer")[0][0],
+        "questions_in_files": query(
+            bench_url,
+            "SELECT count(*) FROM discussions_question q JOIN discussions_paper p ON p.id = q.paper_id "
+            "WHERE p.slug = ANY(%s)",
+            [slugs],
+        )[0][0],
+        "answers_in_files": query(
+            bench_url,
+            "SELECT count(*) FROM discussions_answer a JOIN discussions_question q ON q.id = a.question_id "
+            "JOIN discussions_paper p ON p.id = q.paper_id WHERE p.slug = ANY(%s)",
+            [slugs],
+        )[0][0],
     }
 
 

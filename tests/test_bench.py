@@ -185,6 +185,13 @@ def test_a_page_is_compared_with_the_mean_of_the_do_nothing_runs_around_it():
     assert run.ratio_to_noop(5.0, 5.0, 5.0) == pytest.approx(1.0)
 
 
+def test_the_uncached_searches_are_all_different_and_url_encoded():
+    paths = run.search_paths()
+    assert len(paths) == len(set(paths)) > 1000
+    assert paths[0] == "/search/?q=%EB%8D%B0%EC%9D%B4%ED%84%B0"  # 데이터
+    assert all(path.startswith("/search/?q=") and " " not in path for path in paths)
+
+
 def test_it_reads_a_workers_peak_memory_from_proc_status():
     status = "Name:\tgunicorn\nVmPeak:\t  300000 kB\nVmHWM:\t   81920 kB\nVmRSS:\t   70000 kB\n"
     assert run.vm_hwm_mb(status) == 80.0
