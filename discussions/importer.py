@@ -105,7 +105,12 @@ def _find_or_create_paper(discussion, filename, *, title, url):
     if paper is None and normalise_url(url):
         paper = Paper.objects.filter(url_key=normalise_url(url)).first()
     if paper is None and (title or discussion.title):
-        paper = Paper.objects.filter(title__iexact=title or discussion.title).first()
+        same_title = Paper.objects.filter(title__iexact=title or discussion.title)
+        if normalise_url(url):
+            # Two papers may share a title ("Attention is all you need" has its imitators); a URL
+            # that differs says they are different papers, so only a paper with no URL can match.
+            same_title = same_title.filter(url_key="")
+        paper = same_title.first()
     created = paper is None
     if created:
         paper = Paper(title=discussion.title or Path(filename).stem)

@@ -169,6 +169,31 @@ def test_the_same_arxiv_paper_as_pdf_or_new_version_is_the_same_row(db):
     assert Paper.objects.get().title == "GPT-3"
 
 
+def test_the_same_title_with_another_url_is_another_paper(db):
+    def reading(url, question):
+        text = f"## 논문\n- 제목 : Scaling Laws\n- 원본 : {url}\n## 토론\nQ1 (a). {question}\n"
+        return reader.read(text, "x.md")
+
+    first = import_discussion(reading("https://arxiv.org/abs/2001.08361", "first"), filename="a.md").paper
+    second = import_discussion(reading("https://arxiv.org/abs/2203.15556", "second"), filename="b.md").paper
+    assert first != second
+    assert [q.body for q in first.questions.all()] == ["first"]
+    assert [q.body for q in second.questions.all()] == ["second"]
+
+
+def test_a_title_finds_the_paper_when_either_side_has_no_url(db):
+    with_url = (
+        "## 논문\n- 제목 : Scaling Laws\n- 원본 : https://arxiv.org/abs/2001.08361\n## 토론\nQ1 (a). q\n"
+    )
+    without_url = "## 논문\n- 제목 : Scaling Laws\n## 토론\nQ1 (a). q\nQ2 (b). more\n"
+    import_discussion(reader.read(without_url, "a.md"), filename="a.md")
+    import_discussion(reader.read(with_url, "a.md"), filename="a.md")
+    import_discussion(reader.read(without_url, "a.md"), filename="a.md")
+    paper = Paper.objects.get()
+    assert paper.url == "https://arxiv.org/abs/2001.08361"
+    assert paper.questions.count() == 2
+
+
 def test_a_title_from_the_file_name_never_replaces_a_title_the_paper_has(db):
     text = "논문 URL : https://example.org/paper\n## 토론\nQ1 (a). q\n"
     import_discussion(reader.read(text, filename="x.md"), filename="x.md", title="Given by hand")
