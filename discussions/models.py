@@ -392,6 +392,8 @@ class Question(Post):
         ordering = ["position", "pk"]
         indexes = [
             models.Index(fields=["paper", "position"], name="question_thread_order"),  # paper page
+            # The few hidden questions, which a search leaves out of thousands of answers.
+            models.Index(fields=["id"], condition=Q(hidden_at__isnull=False), name="question_hidden"),
         ]
         constraints = [
             models.UniqueConstraint(

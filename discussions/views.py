@@ -172,8 +172,8 @@ def search_page(request):
         for name, find in search.KINDS.items():
             if kind and name != kind:
                 continue
-            results = find(terms, filters)
-            page = Paginator(results, 20 if kind else 5).get_page(request.GET.get("page") if kind else 1)
+            number = request.GET.get("page") if kind else 1
+            page = search.ranked_page(find(terms, filters), number, per_page=20 if kind else 5)
             for item in page:
                 item.snippet = search.snippet(_searchable_text(item), terms)
             groups.append((name, page))

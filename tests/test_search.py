@@ -108,6 +108,9 @@ def test_results_are_paginated(client, make_paper):
     third = search(client, q="few-shot", kind="questions", page=3)
     assert 'rel="next"' in first
     assert "3쪽 중 3쪽" in third
+    assert third.count("<li>") == search(client, q="few-shot", kind="questions", page=99).count("<li>") == 5
+    assert "1쪽 중 1쪽" not in search(client, q="few-shot", kind="questions", page="x")
+    assert "3쪽 중 1쪽" in search(client, q="few-shot", kind="questions", page="x")
 
 
 def test_an_empty_query_shows_the_form_only(client, seeded):
@@ -119,6 +122,6 @@ def test_the_search_page_costs_the_same_queries_at_any_size(
     client, seeded, make_paper, django_assert_max_num_queries
 ):
     make_paper(questions=40, answers=3)
-    # generation; per kind: a count and a page (8); the filter lists: topics, papers, participants (3)
+    # generation; per kind: the ranked page with its count, and its rows (8); the filter lists (3)
     with django_assert_max_num_queries(12):
         search(client, q="효율")
