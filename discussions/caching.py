@@ -14,6 +14,7 @@ receivers catch every other write (the admin, the shell) one save at a time.
 """
 
 import functools
+import gzip
 import hashlib
 
 from django.core.cache import cache
@@ -42,7 +43,9 @@ m2m_changed.connect(_on_change, dispatch_uid="archive-generation-m2m")
 def cached_for_visitors(view):
     """Cache an anonymous GET's whole response by path, language and archive generation.
 
-    The ETag is the same key, so a browser that has the page gets a 304 without a render.
+    The ETag is the same key, so a browser that has the page gets a 304 without a render. The
+    page is compressed once, when it is cached, for the browsers that accept gzip (all of them):
+    a 200-question thread is 1.5 MB of HTML and a tenth of that compressed.
     """
 
     @functools.wraps(view)
@@ -50,6 +53,8 @@ def cached_for_visitors(view):
         if request.method != "GET" or request.user.is_authenticated or _has_messages(request):
             return view(request, *args, **kwargs)
         key = _key(request)
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            key += "-gzip"
         etag = f'"{key}"'
         if etag in request.headers.get("If-None-Match", ""):
             return HttpResponseNotModified(headers={"ETag": etag})
@@ -57,20 +62,24 @@ def cached_for_visitors(view):
         if response is None:
             response = view(request, *args, **kwargs)
             if response.status_code == 200 and not response.streaming:
-                response = _finish(response, etag)
+                response = _finish(response, etag, gzipped=key.endswith("-gzip"))
                 cache.set(key, response, CACHE_SECONDS)
         return response
 
     return wrapper
 
 
-def _finish(response, etag):
+def _finish(response, etag, *, gzipped):
     if hasattr(response, "render") and callable(response.render):
         response = response.render()
+    if gzipped:
+        response.content = gzip.compress(response.content, compresslevel=6, mtime=0)
+        response["Content-Encoding"] = "gzip"
+        response["Content-Length"] = str(len(response.content))
     response["ETag"] = etag
     # Browsers ask again each time (the archive may change), but a 304 costs almost nothing.
     patch_cache_control(response, no_cache=True)
-    patch_vary_headers(response, ["Cookie", "Accept-Language"])
+    patch_vary_headers(response, ["Cookie", "Accept-Language", "Accept-Encoding"])
     return response
 
 

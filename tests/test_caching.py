@@ -1,5 +1,6 @@
 """Pages are rendered once and served from the cache until anything in the archive changes."""
 
+import gzip
 from io import StringIO
 
 import pytest
@@ -21,6 +22,20 @@ def test_a_browser_that_has_the_page_gets_not_modified(client, seeded):
     again = client.get("/", headers={"If-None-Match": first["ETag"]})
     assert again.status_code == 304
     assert "Accept-Language" in first["Vary"] and "Cookie" in first["Vary"]
+
+
+def test_a_browser_that_accepts_gzip_gets_the_same_page_compressed(client, seeded):
+    url = seeded.get_absolute_url()
+    plain = client.get(url)
+    for _ in range(2):  # rendered and compressed, then from the cache
+        compressed = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+        assert compressed["Content-Encoding"] == "gzip"
+        assert gzip.decompress(compressed.content) == plain.content
+        assert int(compressed["Content-Length"]) == len(compressed.content) < len(plain.content) / 3
+    assert "Content-Encoding" not in plain and "Accept-Encoding" in plain["Vary"]
+    assert compressed["ETag"] != plain["ETag"]  # two representations, two tags
+    again = client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": compressed["ETag"]})
+    assert again.status_code == 304
 
 
 def test_each_language_has_its_own_copy(client, seeded):
