@@ -15,7 +15,7 @@ from discussions import search
 from discussions.archive import discussion_file, filename_for
 from discussions.caching import cached_for_visitors
 from discussions.forms import PostForm, TopicsForm
-from discussions.models import Answer, Paper, Participant, Question, Reference, Topic
+from discussions.models import Answer, Paper, Participant, Question, Reference, Topic, generation
 from discussions.rendering import render_markdown
 
 POSTS = {"question": Question, "answer": Answer}
@@ -183,6 +183,7 @@ def search_page(request):
         "kind": kind,
         "groups": groups,
         "filters": filters,
+        "generation": generation(),  # the filter lists below are cached per state of the archive
         "topics": Topic.objects.order_by("name"),
         "papers": Paper.objects.order_by("title").only("title", "slug"),
         "participants": Participant.objects.order_by("name").only("name", "slug"),

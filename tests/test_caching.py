@@ -156,6 +156,18 @@ def test_nothing_is_stale_after_an_admin_or_shell_change(client, seeded, change)
     assert expected in page(client, url)
 
 
+def test_the_search_filters_list_what_the_archive_holds_now(as_persona, make_paper):
+    """A member's search page is never cached whole, but its long filter lists are."""
+    client = as_persona("bob")
+    assert "A paper added later" not in page(client, "/search/?q=GPT")
+    paper = make_paper(questions=1, answers=0)
+    paper.title = "A paper added later"
+    paper.save()
+    html = page(client, f"/search/?q=GPT&paper={paper.slug}")
+    assert f'<option value="{paper.slug}" selected>A paper added later</option>' in html
+    assert f'<option value="{paper.slug}">A paper added later</option>' in page(client, "/search/?q=GPT")
+
+
 def test_the_cache_works_on_redis_too(client, seeded, settings):
     """Production shares cached pages between workers through Redis (REDIS_URL)."""
     import redis
