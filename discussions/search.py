@@ -5,14 +5,15 @@ a word. On PostgreSQL a pg_trgm GIN index on each searched column (migration 000
 `col LIKE '%…%'` and `col ILIKE '%…%'` for terms of three characters or more; shorter terms, and
 SQLite, the embedded default, scan. Results rank by how often the terms occur, so a question
 about a word comes before a paper that only mentions it once; kinds are shown in that order too.
+Each kind ranks its newest thousand matches (RANKED_AT_MOST), so a new search costs about the same
+however large the archive grows.
 """
 
-import math
 import re
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import CharField, Count, F, IntegerField, Q, TextField, Value, Window
+from django.db.models import CharField, F, IntegerField, Q, TextField, Value
 from django.db.models.functions import Length, Lower, Replace
 from django.db.models.lookups import IContains
 from django.utils.html import escape
@@ -74,28 +75,23 @@ def _matching(queryset, fields, terms):
     return queryset.annotate(score=score)
 
 
+# How many of a kind's newest matches are ranked. A term like 효율 is in a tenth of all answers:
+# ranking every match read them all on every new search, where the newest thousand are found by
+# walking back from the newest row, and ranking more than a thousand tells a reader little.
+RANKED_AT_MOST = 1000
+
+
 def ranked_page(matches, number, per_page: int):
-    """Page `number` of `matches`, best first, and how many there are, in one pass over them.
-
-    Ranking reads every match (효율 is in a tenth of all answers), so the count rides along with
-    the ranking (`COUNT(*) OVER ()`) rather than reading them all again, and only the page's rows
-    are then loaded with what the page shows."""
-    number = _page_number(number)
-    start = (number - 1) * per_page
-    ranked = list(
-        matches.annotate(total=Window(Count("pk"))).values_list("pk", "total")[start : start + per_page]
-    )
-    if not ranked and number > 1:  # past the end: the last page, as Paginator.get_page does
-        return ranked_page(matches, max(1, math.ceil(matches.count() / per_page)), per_page)
-    page = Paginator(range(ranked[0][1] if ranked else 0), per_page).page(number)
-    loaded = matches.in_bulk([pk for pk, _ in ranked])
-    page.object_list = [loaded[pk] for pk, _ in ranked]
+    """Page `number` of `matches`: the newest RANKED_AT_MOST, best first (newest first among
+    equals); `page.more` says whether older matches were left out. Only the page's rows are
+    loaded with what the page shows."""
+    newest = list(matches.order_by("-pk").values_list("pk", "score")[: RANKED_AT_MOST + 1])
+    ranked = sorted(newest[:RANKED_AT_MOST], key=lambda row: -row[1])
+    page = Paginator([pk for pk, _ in ranked], per_page).get_page(number)
+    loaded = matches.in_bulk(page.object_list)
+    page.object_list = [loaded[pk] for pk in page.object_list]
+    page.more = len(newest) > RANKED_AT_MOST
     return page
-
-
-def _page_number(text) -> int:
-    """?page=: a number from 1; anything else is the first page."""
-    return int(text) if str(text).isdecimal() and int(text) > 0 else 1
 
 
 @dataclass
@@ -119,7 +115,7 @@ def search_questions(terms, filters: Filters):
             Q(pk__in=Answer.objects.open().values("question")) | Q(pk__in=Question.objects.unanswered())
         )
     questions = _matching(questions, ["body"], terms)
-    return questions.select_related("paper", "author").order_by("-score", "paper", "position")
+    return questions.select_related("paper", "author")
 
 
 def search_answers(terms, filters: Filters):
@@ -135,7 +131,7 @@ def search_answers(terms, filters: Filters):
     if filters.open_only:
         answers = answers.none()  # a filled answer is not open
     answers = _matching(answers, ["body"], terms)
-    return answers.select_related("question__paper", "author").order_by("-score", "question_id", "position")
+    return answers.select_related("question__paper", "author")
 
 
 def search_papers(terms, filters: Filters):
@@ -146,7 +142,7 @@ def search_papers(terms, filters: Filters):
         papers = papers.filter(participants=filters.participant)
     if filters.topic or filters.open_only:
         papers = papers.none()  # topics and open state belong to questions
-    return _matching(papers, ["title", "description"], terms).order_by("-score", "title")
+    return _matching(papers, ["title", "description"], terms)
 
 
 def search_references(terms, filters: Filters):
@@ -156,7 +152,7 @@ def search_references(terms, filters: Filters):
     if filters.topic or filters.participant or filters.open_only:
         references = references.none()
     references = _matching(references, ["label", "url"], terms)
-    return references.select_related("paper").order_by("-score", "paper", "position")
+    return references.select_related("paper")
 
 
 KINDS = {

@@ -1,5 +1,6 @@
 from django.urls import reverse
 
+from discussions import search as search_module
 from discussions.models import Answer, Paper, Question, Topic
 
 
@@ -100,6 +101,20 @@ def test_filters_by_topic_paper_participant_and_open(client, seeded, make_paper)
     assert link(seed.get(label="Q9", author__name="지은")) in html
     html = search(client, q="GPT", open="1", kind="questions")
     assert link(seed.get(label="Q1")) not in html
+
+
+def test_past_the_ranked_limit_the_newest_matches_are_ranked(client, make_paper, monkeypatch):
+    monkeypatch.setattr(search_module, "RANKED_AT_MOST", 3)
+    oldest, *newest = make_paper(questions=5, answers=0).questions.order_by("pk")
+    bodies = ["bias " * 9, "bias", "bias bias", "bias", "bias bias bias"]
+    for question, body in zip([oldest, *newest], bodies, strict=True):
+        question.body = body
+        question.save()
+    html = search(client, q="bias", kind="questions")
+    assert "(3+)" in html and "단어나 필터를 더해 좁혀 보세요" in html
+    assert link(oldest) not in html and link(newest[0]) not in html
+    shown = [html.index(link(question)) for question in (newest[3], newest[1], newest[2])]
+    assert shown == sorted(shown)  # best first, then newest first among equals
 
 
 def test_results_are_paginated(client, make_paper):
