@@ -322,7 +322,8 @@ def query(url: str, sql: str, params=()) -> list[tuple]:
     import psycopg
 
     with psycopg.connect(url) as conn:
-        return conn.execute(sql, params).fetchall()
+        cursor = conn.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
 
 
 def django_env(database_url: str, static_root: Path) -> dict:
@@ -736,6 +737,9 @@ def main(argv=None):
         build["archive"] = manage(env, "make_synthetic_archive", "--size", args.size, "--seed", args.seed)
         build["seed"] = manage(env, "seed")
         build["collectstatic"] = manage(env, "collectstatic", "--noinput")
+        # Statistics, as autovacuum keeps them in a live database; without them the planner guesses,
+        # and autovacuum may gather them in the middle of a measurement.
+        query(url, "ANALYZE")
         found = find_pages(url)
         database_mb = query(url, "SELECT pg_database_size(current_database())")[0][0] / 1024 / 1024
         rows = {
