@@ -29,10 +29,11 @@ POSTS_PER_PAGE = 50
 
 @cached_for_visitors
 def home(request):
-    page = Paginator(Paper.objects.with_counts().newest_first(), PAPERS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    papers = list(page.object_list.prefetch_related("participants"))
+    page = Paginator(Paper.objects.newest_first(), PAPERS_PER_PAGE).get_page(request.GET.get("page"))
+    # Counted for the page's papers only: counting every paper's questions and answers to show
+    # thirty of them cost a third of a second at a thousand papers.
+    on_page = Paper.objects.filter(pk__in=page.object_list.values("pk"))
+    papers = list(on_page.with_counts().newest_first().prefetch_related("participants"))
     # One query for every paper's topics: a topic row per paper it appears in.
     topics = Topic.objects.filter(
         tagged_questions__content_object__paper__in=papers,
