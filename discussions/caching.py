@@ -1,10 +1,11 @@
 """Render a page once, serve it until anything in the archive changes.
 
 Cached pages are keyed by the archive's generation, a number every write moves on
-(models.bump: a PostgreSQL sequence moved inside the write's transaction and again once it
-commits; on SQLite a row moved inside the transaction). So a cached page never outlives the
-data it shows. The generation lives in the database, not in the cache, so it is right however
-many worker processes there are and whatever cache backend they use.
+(models.bump: a PostgreSQL sequence moved once the write commits, and inside its transaction
+too when that transaction is someone else's; on SQLite a row moved inside the transaction).
+So a cached page never outlives the data it shows. The generation lives in the database, not
+in the cache, so it is right however many worker processes there are and whatever cache
+backend they use.
 
 Only anonymous pages are cached whole: a member's page carries their name, their fill forms
 and their edit links.

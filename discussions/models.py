@@ -509,9 +509,10 @@ _write_state = threading.local()
 # On PostgreSQL the generation is a sequence: nextval() takes no lock, so writers never queue
 # behind each other's commits for it. A sequence is not transactional, though: a reader could
 # see the new number before the new data and cache the old page under it. So a write bumps it
-# twice: inside its transaction (its own connection sees the new data at once) and again
-# after it commits (no page rendered in between stays reachable). SQLite, single-writer and
-# embedded, keeps it in the ArchiveState row, which is transactional.
+# after it commits (no page rendered before then stays reachable). A write inside a transaction
+# someone else opened (a test, the shell, the admin) bumps it inside the transaction too: that
+# connection sees the new data at once and may render a page before the commit. SQLite,
+# single-writer and embedded, keeps it in the ArchiveState row, which is transactional.
 GENERATION_SEQUENCE = "discussions_archive_generation"
 
 
@@ -528,9 +529,15 @@ def generation() -> int:
     return row[0] if row else 0
 
 
-def bump():
+def bump(*, own_transaction=False):
+    """Move the generation on for a write on this connection.
+
+    own_transaction: the write runs in the outermost transaction, opened for it alone
+    (archive_write), so nothing on this connection reads its data before the commit.
+    """
     if connection.vendor == "postgresql":
-        _next_generation()
+        if connection.in_atomic_block and not own_transaction:
+            _next_generation()
         transaction.on_commit(_next_generation)
     elif not ArchiveState.objects.filter(pk=1).update(generation=F("generation") + 1):
         ArchiveState.objects.get_or_create(pk=1, defaults={"generation": 1})
@@ -557,8 +564,11 @@ class archive_write(transaction.Atomic):
         super().__init__(using=None, savepoint=True, durable=False)
 
     def __enter__(self):
+        # A view's fill or edit opens the outermost transaction: on PostgreSQL the bump after
+        # its commit is then the only one, a query less for every write from the app.
+        own_transaction = not connection.in_atomic_block
         super().__enter__()
-        bump()
+        bump(own_transaction=own_transaction)
         _write_state.depth = getattr(_write_state, "depth", 0) + 1
 
     def __exit__(self, exc_type, exc_value, traceback):

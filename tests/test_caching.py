@@ -66,6 +66,26 @@ def test_nothing_is_stale_after_a_fill(as_persona, client):
     assert "채웠어요" in html and html.count("쯔위 님의 답변을 기다리는 중") == 1
 
 
+def test_nothing_is_stale_after_a_fill_that_commits_on_its_own(transactional_db, as_persona, client):
+    """As in production, the fill's transaction is the outermost one: on PostgreSQL the bump
+    after its commit is then the only one."""
+    test_nothing_is_stale_after_a_fill(as_persona, client)
+
+
+def test_on_postgresql_a_fill_moves_the_generation_once_after_its_commit(transactional_db, as_persona):
+    from django.db import connection
+
+    from discussions.models import generation
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite keeps the generation in a transactional row")
+    slot = Answer.objects.open().first()
+    client = as_persona("alice")
+    before = generation()
+    client.post(reverse("discussions:fill", args=[slot.pk]), {"body": "채웠어요", "version": 1})
+    assert generation() == before + 1
+
+
 @pytest.mark.parametrize(
     "write",
     ["answer", "reply", "ask", "edit", "delete", "topics"],
@@ -197,8 +217,10 @@ def test_the_cache_works_on_redis_too(client, seeded, settings):
 def test_on_postgresql_a_write_moves_the_generation_again_once_committed(
     seeded, django_capture_on_commit_callbacks
 ):
-    """The sequence is not transactional: a page rendered between the first bump and the
-    commit shows the old data under the new number, so the commit bumps past it."""
+    """Inside someone else's transaction (here the test's), a write bumps at once, so that
+    connection's own pages show it; the sequence is not transactional, though: a page rendered
+    elsewhere between that bump and the commit shows the old data under the new number, so the
+    commit bumps past it."""
     from django.db import connection
 
     from discussions.models import generation

@@ -96,6 +96,23 @@ def test_alice_fills_her_open_answer_in_place_and_sees_it_in_the_thread(as_perso
     assert slot.written_in_app and not slot.is_open
 
 
+def test_filling_an_open_answer_costs_seven_queries(transactional_db, as_persona, django_assert_num_queries):
+    # In a transaction of its own, as in production: the tests' usual enclosing transaction would
+    # turn BEGIN and COMMIT into savepoints and never run what waits for the commit.
+    client = as_persona("alice")
+    slot = open_slot()
+    url = reverse("discussions:fill", args=[slot.pk])
+    # 1 the member (the session itself comes from the cache), 2 the answer with its author and
+    # paper, 3 BEGIN, 4 the UPDATE conditional on the version, 5 the history row, 6 COMMIT, and the
+    # archive's generation: on PostgreSQL one nextval() after the COMMIT (7), on SQLite an UPDATE
+    # of its row right after BEGIN.
+    with django_assert_num_queries(7):
+        response = client.post(url, {"body": "채웠어요", "version": slot.version})
+    assert response.status_code == 302
+    slot.refresh_from_db()
+    assert slot.body == "채웠어요" and slot.history.count() == 2
+
+
 def test_bob_sees_waiting_for_tzuyu_and_no_form(as_persona):
     html = as_persona("bob").get(open_slot().question.paper.get_absolute_url()).content.decode()
     assert html.count("쯔위 님의 답변을 기다리는 중") == 2
