@@ -29,7 +29,7 @@ from discussions.models import (
     nfc,
     normalise_url,
 )
-from discussions.rendering import render_markdown
+from discussions.rendering import render_all, render_markdown
 from discussions.topics import load_rules
 
 
@@ -61,14 +61,27 @@ def read_file(path: Path | str) -> reader.Discussion:
     return reader.read(Path(path).read_bytes(), filename=str(path))
 
 
-def import_discussions(readings, *, dry_run=False, **overrides) -> list[ImportReport]:
-    """Import several readings all or nothing; `readings` are (filename, Discussion) pairs."""
+def import_discussions(readings, *, dry_run=False, processes=1, **overrides) -> list[ImportReport]:
+    """Import several readings all or nothing; `readings` are (filename, Discussion) pairs.
+
+    With processes > 1, the bodies are rendered first, in that many worker processes, before the
+    transaction begins; a paper's first import then takes their HTML from that. (A re-import
+    saves row by row, and each save renders its own body.)
+    """
+    readings = list(readings)
+    rendered = {}
+    if processes > 1:
+        bodies = (post.body for _, discussion in readings for post in _walk(discussion.questions))
+        rendered = render_all(bodies, processes=processes)
     reports = []
     try:
         with archive_write():
             ensure_topics()
+            # Looked up once for the whole import; topics made on the way are added to it.
+            topics = {topic.name.casefold(): topic for topic in Topic.objects.all()}
             for filename, discussion in readings:
-                reports.append(_import_one(discussion, filename=filename, **overrides))
+                report = _import_one(discussion, filename, topics, rendered, **overrides)
+                reports.append(report)
             if dry_run:
                 raise DryRunRollback
     except DryRunRollback:
@@ -80,7 +93,7 @@ def import_discussion(discussion, *, filename, dry_run=False, title="", url="") 
     return import_discussions([(filename, discussion)], dry_run=dry_run, title=title, url=url)[0]
 
 
-def _import_one(discussion: reader.Discussion, *, filename, title="", url=""):
+def _import_one(discussion: reader.Discussion, filename, topics, rendered, *, title="", url=""):
     paper, created = _find_or_create_paper(discussion, filename, title=title, url=url)
     report = ImportReport(filename=filename, paper=paper, created=created, warnings=list(discussion.warnings))
     paper.description = discussion.description
@@ -88,9 +101,18 @@ def _import_one(discussion: reader.Discussion, *, filename, title="", url=""):
     paper.save()
 
     people = _participants(discussion)
-    _sync_references(paper, discussion)
-    _sync_questions(paper, discussion.questions, people, report)
+    if created:
+        # A new paper has no rows yet: nothing to compare with, so every level goes in bulk.
+        _create_references(paper, discussion)
+        _create_thread(paper, discussion.questions, people, report, topics, rendered)
+        # Its people are the file's: those listed and those who signed (people holds both).
+        Paper.participants.through.objects.bulk_create(
+            Paper.participants.through(paper=paper, participant=person) for person in set(people.values())
+        )
+        return report
 
+    _sync_references(paper, discussion)
+    _sync_questions(paper, discussion.questions, people, report, topics, rendered)
     listed = [people[name] for name in discussion.participants]
     writers = Participant.objects.filter(pk__in=_author_ids(paper))
     paper.participants.set({*listed, *writers})
@@ -183,19 +205,32 @@ def _author_ids(paper):
     return {pk for pk in [*question_authors, *answer_authors] if pk}
 
 
-def _sync_references(paper, discussion):
+def _references(discussion):
+    """(position, url, label, kind, origin) of the file's references, each (origin, url) once; a kind
+    the file does not give is inferred from the URL."""
     wanted = [(ref.url, ref.label, ref.kind, Reference.Origin.LISTED) for ref in discussion.references]
     wanted += [(link, "", "", Reference.Origin.CITED) for link in discussion.cited_links()]
-    existing = {(ref.origin, ref.url): ref for ref in paper.references.all()}
     seen = set()
     for position, (link, label, kind, origin) in enumerate(wanted):
-        if (origin, link) in seen:
-            continue
-        seen.add((origin, link))
+        if (origin, link) not in seen:
+            seen.add((origin, link))
+            yield position, link, label, kind or Reference.infer_kind(link), origin
+
+
+def _create_references(paper, discussion):
+    Reference.objects.bulk_create(
+        Reference(paper=paper, url=link, label=label, origin=origin, position=position, kind=kind)
+        for position, link, label, kind, origin in _references(discussion)
+    )
+
+
+def _sync_references(paper, discussion):
+    existing = {(ref.origin, ref.url): ref for ref in paper.references.all()}
+    for position, link, label, kind, origin in _references(discussion):
         ref = existing.get((origin, link))
         if ref is None:
-            # The kind is inferred once; an admin's correction survives re-imports.
-            ref = Reference(paper=paper, url=link, origin=origin, kind=kind or Reference.infer_kind(link))
+            # The kind is set once; an admin's correction survives re-imports.
+            ref = Reference(paper=paper, url=link, origin=origin, kind=kind)
         ref.label, ref.position = label, position
         ref.save()
 
@@ -209,19 +244,21 @@ def _keys(posts):
         yield f"{base}|{seen[base]}", post
 
 
-def _sync_questions(paper, file_questions, people, report):
-    existing = {q.import_key: q for q in paper.questions.all()} if paper.pk else {}
+def _sync_questions(paper, file_questions, people, report, topics, rendered):
+    existing = {q.import_key: q for q in paper.questions.all()}
     if not existing:
-        return _create_thread(paper, file_questions, people, report)
+        return _create_thread(paper, file_questions, people, report, topics, rendered)
     kept_order = sorted(existing.values(), key=lambda q: q.position)
     from_file = []
     for position, (key, fq) in enumerate(_keys(file_questions), start=1):
         question = existing.pop(key, None) or Question(paper=paper, import_key=key, position=position)
         _apply(question, fq, people, report)
-        topics = _topics(question, fq)
+        names = _topics(question, fq)
         question.save()
-        if topics is not None:
-            question.tags.set(topics)
+        if names is not None:
+            # Topic rows from `topics`, so a topic made here is known to the files after this one.
+            _add_missing_topics(topics, names)
+            question.tags.set([topics[name.casefold()] for name in names])
         report.counts["questions"] += 1
         _sync_answers(question, None, fq.answers, people, report, prefix="")
         from_file.append(question)
@@ -230,7 +267,7 @@ def _sync_questions(paper, file_questions, people, report):
     _renumber(kept_order, from_file)
 
 
-def _create_thread(paper, file_questions, people, report):
+def _create_thread(paper, file_questions, people, report, topics, rendered):
     """A paper's first import: every row is new, so they go in a few bulk inserts per level
     (questions, answers, replies, replies to replies …), history rows and topics included."""
     questions, topics_of = [], {}
@@ -238,13 +275,13 @@ def _create_thread(paper, file_questions, people, report):
         question = Question(paper=paper, import_key=key, position=position)
         _apply(question, fq, people, report)
         names = _topics(question, fq)
-        question.body_html = render_markdown(question.body)
+        question.body_html = _html(question.body, rendered)
         questions.append((question, fq))
         topics_of[key] = names
     bulk_create_with_history([q for q, _ in questions], Question)
     report.counts["questions"] += len(questions)
 
-    topics = _topics_by_name({name for names in topics_of.values() for name in names})
+    _add_missing_topics(topics, {name for names in topics_of.values() for name in names})
     TaggedQuestion.objects.bulk_create(
         TaggedQuestion(content_object=question, tag=topics[name.casefold()])
         for question, _ in questions
@@ -259,20 +296,24 @@ def _create_thread(paper, file_questions, people, report):
                 key = f"{prefix}{key}"
                 answer = Answer(question=question, parent=parent, import_key=key, position=position)
                 _apply(answer, fa, people, report)
-                answer.body_html = render_markdown(answer.body)
+                answer.body_html = _html(answer.body, rendered)
                 report.counts["open answers" if answer.is_open else "answers"] += 1
                 made.append((answer, fa))
         bulk_create_with_history([answer for answer, _ in made], Answer)
         level = [(a.question, a, fa.replies, f"{a.import_key}>") for a, fa in made if fa.replies]
 
 
-def _topics_by_name(names):
-    """Topics by case-folded name, made when missing (the rules' topics exist already)."""
-    known = {topic.name.casefold(): topic for topic in Topic.objects.all()}
+def _html(body, rendered):
+    """The body's HTML: rendered beforehand when it was, else now."""
+    html = rendered.get(body)
+    return render_markdown(body) if html is None else html
+
+
+def _add_missing_topics(topics, names):
+    """Make the topics not in `topics` (by case-folded name) yet; the rules' topics exist already."""
     for name in names:
-        if name.casefold() not in known:
-            known[name.casefold()] = Topic.objects.create(name=name)
-    return known
+        if name.casefold() not in topics:
+            topics[name.casefold()] = Topic.objects.create(name=name)
 
 
 def _topics(question, parsed):

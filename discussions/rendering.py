@@ -16,6 +16,8 @@ scripts or styles.
 """
 
 import html
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 
 import nh3
 from latex2mathml.converter import convert as latex_to_mathml
@@ -133,3 +135,21 @@ def render_markdown(text: str) -> str:
     if not text.strip():
         return ""
     return _cleaner.clean(_markdown.render(text))
+
+
+# Below this many texts (about a tenth of a second's rendering) a pool costs more than it saves.
+POOL_THRESHOLD = 1000
+
+
+def render_all(texts, *, processes=1) -> dict[str, str]:
+    """Each distinct text → its HTML, for a batch import: split over `processes` worker processes
+    when there are enough texts to pay for starting them, else rendered here."""
+    distinct = list(dict.fromkeys(texts))
+    if processes <= 1 or len(distinct) < POOL_THRESHOLD:
+        return {text: render_markdown(text) for text in distinct}
+    # Spawned, not forked: a worker imports this module afresh and shares nothing with the caller
+    # (its open database connection least of all). Chunks keep the messages between them few.
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(processes, mp_context=spawn) as pool:
+        chunksize = len(distinct) // (processes * 4) + 1
+        return dict(zip(distinct, pool.map(render_markdown, distinct, chunksize=chunksize), strict=True))

@@ -2,11 +2,13 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from discussions import reader
-from discussions.importer import import_discussion
-from discussions.models import Answer, Paper, Participant, Question, Reference
-from tests.conftest import SEED
+from discussions import importer, reader, rendering
+from discussions.importer import import_discussion, import_discussions, read_file
+from discussions.models import Answer, Paper, Participant, Question, Reference, TaggedQuestion, Topic
+from tests.conftest import SEED, generated_discussion
 
 
 def run(*args):
@@ -244,3 +246,97 @@ def test_raw_html_in_a_body_never_runs(db, tmp_path):
     run("import_discussion", str(path))
     html = Question.objects.get().body_html
     assert "<script" not in html and "onerror" not in html
+
+
+BODIES = [
+    "",
+    "**굵게** and $x^2$ inline, $$\\sum_i x_i$$ displayed",
+    "```python\nprint('hi')\n```",
+    '<script>alert(1)</script><img src=x onerror="alert(1)">',
+    "see https://example.com/paper and $\\frac{1}{$ broken",
+    "**굵게** and $x^2$ inline, $$\\sum_i x_i$$ displayed",  # the same body twice
+]
+
+
+def test_rendering_in_worker_processes_gives_the_same_html_as_rendering_here(monkeypatch):
+    monkeypatch.setattr(rendering, "POOL_THRESHOLD", 0)
+    texts = BODIES + [f"답 {i}: *{i}*" for i in range(200)]
+    one_by_one = {text: rendering.render_markdown(text) for text in texts}
+    assert rendering.render_all(texts, processes=2) == one_by_one
+
+
+def archive_rows():
+    """What an import wrote, by natural keys (ids differ from one import to the next)."""
+    return (
+        list(Paper.objects.order_by("slug").values_list("slug", "title", "description_html")),
+        sorted(Participant.objects.values_list("name", "full_name", "papers__slug")),
+        list(Reference.objects.order_by("paper__slug", "position").values_list("paper__slug", "url", "kind")),
+        list(
+            Question.objects.order_by("paper__slug", "position").values_list(
+                "paper__slug", "import_key", "position", "author__name", "body", "body_html", "topic_names"
+            )
+        ),
+        list(
+            Answer.objects.order_by("question__paper__slug", "import_key").values_list(
+                "question__paper__slug", "import_key", "position", "parent__import_key", "body", "body_html"
+            )
+        ),
+        sorted(TaggedQuestion.objects.values_list("content_object__import_key", "tag__name")),
+    )
+
+
+def history_rows():
+    return Question.history.count() + Answer.history.count()
+
+
+def test_importing_with_worker_processes_writes_the_same_rows(db, monkeypatch):
+    monkeypatch.setattr(rendering, "POOL_THRESHOLD", 0)
+    discussion = generated_discussion(questions=20, title="Generated")
+    discussion.questions[0].body = BODIES[1]
+    discussion.questions[1].answers[0].body = BODIES[3]
+    readings = [(str(SEED), read_file(SEED)), ("generated.md", discussion)]
+
+    import_discussions(readings, processes=1)
+    serial, serial_history = archive_rows(), history_rows()
+    Paper.objects.all().delete()
+    Participant.objects.all().delete()
+    before = history_rows()
+
+    def rendered_here(text):
+        raise AssertionError("a new paper's bodies were to come rendered from the workers")
+
+    monkeypatch.setattr(importer, "render_markdown", rendered_here)
+    import_discussions(readings, processes=2)
+    assert archive_rows() == serial
+    assert history_rows() - before == serial_history
+
+
+def test_a_new_paper_costs_the_same_queries_however_long_its_thread(db):
+    import_discussion(generated_discussion(questions=1, title="Warm-up"), filename="w.md")  # makes the people
+
+    def queries(questions):
+        discussion = generated_discussion(questions=questions, title=f"{questions} questions")
+        with CaptureQueriesContext(connection) as ctx:
+            import_discussions([("g.md", discussion)])
+        return len(ctx.captured_queries)
+
+    # Small enough for one batch per bulk insert on SQLite, which cuts them at 999 parameters.
+    assert queries(2) == queries(10)
+
+
+def test_a_topic_made_by_one_file_is_the_same_topic_for_the_next(db):
+    def reading(title, tag):
+        text = f"## 논문\n- 제목 : {title}\n## 토론\nQ1 (a).\n<!-- tags: {tag} -->\n질문\n"
+        return (f"{title}.md", reader.read(text, f"{title}.md"))
+
+    import_discussions([reading("Old", "few-shot")])
+    # One import: a re-imported paper (saved row by row) and a new one (in bulk) both name a new topic.
+    import_discussions([reading("Old", "Brand New"), reading("New", "brand new")])
+    topic = Topic.objects.get(name__iexact="brand new")
+    assert sorted(q.paper.title for q in Question.objects.filter(tagged_items__tag=topic)) == ["New", "Old"]
+
+
+def test_a_new_papers_people_are_those_listed_and_those_who_signed(db):
+    text = "## 논문\n- 제목 : P\n## 참여자\n가, 나\n## 토론\nQ1 (나). 질문\nA1 (다). 답\n"
+    paper = import_discussion(reader.read(text, "p.md"), filename="p.md").paper
+    assert set(paper.participants.values_list("name", flat=True)) == {"가", "나", "다"}

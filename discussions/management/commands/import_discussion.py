@@ -1,3 +1,5 @@
+import os
+
 from django.core.management.base import BaseCommand, CommandError
 
 from discussions.importer import import_discussions, read_file
@@ -15,8 +17,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--skip-bad", action="store_true", help="import the good files, skip refused ones"
         )
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="worker processes that render the bodies of new papers (default: one per CPU)",
+        )
 
-    def handle(self, *args, files, title, url, dry_run, skip_bad, **options):
+    def handle(self, *args, files, title, url, dry_run, skip_bad, processes, **options):
         if (title or url) and len(files) > 1:
             raise CommandError("--title and --url name one paper: give them with a single file")
         readings, refused = [], []
@@ -32,7 +40,7 @@ class Command(BaseCommand):
         if refused and not skip_bad:
             raise CommandError(f"{len(refused)} file(s) refused; nothing was imported")
 
-        reports = import_discussions(readings, dry_run=dry_run, title=title, url=url)
+        reports = import_discussions(readings, dry_run=dry_run, processes=processes, title=title, url=url)
         for report in reports:
             self.stdout.write(("(dry run) " if dry_run else "") + report.summary())
             for line in report.warning_lines():
