@@ -29,7 +29,7 @@ from discussions.models import (
     nfc,
     normalise_url,
 )
-from discussions.rendering import render_all, render_markdown
+from discussions.rendering import render_markdown, rendered_ahead
 from discussions.topics import load_rules
 
 
@@ -64,24 +64,20 @@ def read_file(path: Path | str) -> reader.Discussion:
 def import_discussions(readings, *, dry_run=False, processes=1, **overrides) -> list[ImportReport]:
     """Import several readings all or nothing; `readings` are (filename, Discussion) pairs.
 
-    With processes > 1, the bodies are rendered first, in that many worker processes, before the
-    transaction begins; a paper's first import then takes their HTML from that. (A re-import
-    saves row by row, and each save renders its own body.)
+    With processes > 1, worker processes render the bodies of the papers ahead of the one being
+    saved, and a paper's first import takes its HTML from them. (A re-import saves row by row,
+    and each save renders its own body.)
     """
     readings = list(readings)
-    rendered = {}
-    if processes > 1:
-        bodies = (post.body for _, discussion in readings for post in _walk(discussion.questions))
-        rendered = render_all(bodies, processes=processes)
+    batches = [[post.body for post in _walk(discussion.questions)] for _, discussion in readings]
     reports = []
     try:
-        with archive_write():
+        with rendered_ahead(batches, processes=processes) as rendered_batches, archive_write():
             ensure_topics()
             # Looked up once for the whole import; topics made on the way are added to it.
             topics = {topic.name.casefold(): topic for topic in Topic.objects.all()}
-            for filename, discussion in readings:
-                report = _import_one(discussion, filename, topics, rendered, **overrides)
-                reports.append(report)
+            for (filename, discussion), rendered in zip(readings, rendered_batches, strict=True):
+                reports.append(_import_one(discussion, filename, topics, rendered, **overrides))
             if dry_run:
                 raise DryRunRollback
     except DryRunRollback:

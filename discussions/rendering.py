@@ -18,6 +18,7 @@ scripts or styles.
 import html
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 
 import nh3
 from latex2mathml.converter import convert as latex_to_mathml
@@ -153,3 +154,25 @@ def render_all(texts, *, processes=1) -> dict[str, str]:
     with ProcessPoolExecutor(processes, mp_context=spawn) as pool:
         chunksize = len(distinct) // (processes * 4) + 1
         return dict(zip(distinct, pool.map(render_markdown, distinct, chunksize=chunksize), strict=True))
+
+
+@contextmanager
+def rendered_ahead(batches, *, processes):
+    """Each batch's {text: html}, in order, rendered by worker processes while the caller works on
+    the batches before it: an import saves one paper while the next ones render. With one
+    process, or too few texts to pay for the workers, each batch's dict is empty and the caller
+    renders what it needs as it goes."""
+    batches = list(batches)
+    if processes <= 1 or sum(map(len, batches)) < POOL_THRESHOLD:
+        yield ({} for _ in batches)
+        return
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = [pool.submit(_render_batch, batch) for batch in batches]
+        yield (future.result() for future in futures)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _render_batch(texts):
+    return {text: render_markdown(text) for text in dict.fromkeys(texts)}
