@@ -376,7 +376,8 @@ class QuestionQuerySet(PostQuerySet):
 
 
 class Question(Post):
-    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="questions")
+    # No index of its own: question_thread_order (paper, position) starts with it.
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="questions", db_index=False)
     author = models.ForeignKey(
         Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="questions"
     )
@@ -441,7 +442,8 @@ class AnswerQuerySet(PostQuerySet):
 
 
 class Answer(Post):
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    # No index of its own: answer_thread_order (question, position) starts with it.
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers", db_index=False)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
     )
@@ -482,8 +484,11 @@ class Answer(Post):
 
 
 class TaggedQuestion(ItemBase):
-    content_object = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="tagged_items")
-    tag = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="tagged_questions")
+    # No indexes of their own: the constraint and the index below start with one each.
+    content_object = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="tagged_items", db_index=False
+    )
+    tag = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="tagged_questions", db_index=False)
 
     class Meta:
         constraints = [
