@@ -61,10 +61,10 @@ def read_file(path: Path | str) -> reader.Discussion:
     return reader.read(Path(path).read_bytes(), filename=str(path))
 
 
-def import_discussions(readings, *, dry_run=False, processes=1, **overrides) -> list[ImportReport]:
+def import_discussions(readings, *, dry_run=False, workers=0, **overrides) -> list[ImportReport]:
     """Import several readings all or nothing; `readings` are (filename, Discussion) pairs.
 
-    With processes > 1, worker processes render the bodies of the papers ahead of the one being
+    With workers, that many processes render the bodies of the papers ahead of the one being
     saved, and a paper's first import takes its HTML from them. (A re-import saves row by row,
     and each save renders its own body.)
     """
@@ -72,7 +72,7 @@ def import_discussions(readings, *, dry_run=False, processes=1, **overrides) -> 
     batches = [[post.body for post in _walk(discussion.questions)] for _, discussion in readings]
     reports = []
     try:
-        with rendered_ahead(batches, processes=processes) as rendered_batches, archive_write():
+        with rendered_ahead(batches, workers=workers) as rendered_batches, archive_write():
             ensure_topics()
             # Looked up once for the whole import; topics made on the way are added to it.
             topics = {topic.name.casefold(): topic for topic in Topic.objects.all()}

@@ -157,16 +157,16 @@ def render_all(texts, *, processes=1) -> dict[str, str]:
 
 
 @contextmanager
-def rendered_ahead(batches, *, processes):
-    """Each batch's {text: html}, in order, rendered by worker processes while the caller works on
-    the batches before it: an import saves one paper while the next ones render. With one
-    process, or too few texts to pay for the workers, each batch's dict is empty and the caller
-    renders what it needs as it goes."""
+def rendered_ahead(batches, *, workers):
+    """Each batch's {text: html}, in order, rendered by `workers` processes while the caller works
+    on the batches before it: an import saves one paper while the next ones render. With no
+    workers, or too few texts to pay for them, each batch's dict is empty and the caller renders
+    what it needs as it goes."""
     batches = list(batches)
-    if processes <= 1 or sum(map(len, batches)) < POOL_THRESHOLD:
+    if workers < 1 or sum(map(len, batches)) < POOL_THRESHOLD:
         yield ({} for _ in batches)
         return
-    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     try:
         futures = [pool.submit(_render_batch, batch) for batch in batches]
         yield (future.result() for future in futures)

@@ -296,7 +296,7 @@ def test_importing_with_worker_processes_writes_the_same_rows(db, monkeypatch):
     discussion.questions[1].answers[0].body = BODIES[3]
     readings = [(str(SEED), read_file(SEED)), ("generated.md", discussion)]
 
-    import_discussions(readings, processes=1)
+    import_discussions(readings, workers=0)
     serial, serial_history = archive_rows(), history_rows()
     Paper.objects.all().delete()
     Participant.objects.all().delete()
@@ -306,7 +306,7 @@ def test_importing_with_worker_processes_writes_the_same_rows(db, monkeypatch):
         raise AssertionError("a new paper's bodies were to come rendered from the workers")
 
     monkeypatch.setattr(importer, "render_markdown", rendered_here)
-    import_discussions(readings, processes=2)
+    import_discussions(readings, workers=2)
     assert archive_rows() == serial
     assert history_rows() - before == serial_history
 

@@ -18,13 +18,15 @@ class Command(BaseCommand):
             "--skip-bad", action="store_true", help="import the good files, skip refused ones"
         )
         parser.add_argument(
-            "--processes",
+            "--workers",
             type=int,
-            default=os.cpu_count() or 1,
-            help="worker processes that render the bodies of new papers (default: one per CPU)",
+            # The importing process and PostgreSQL keep one CPU busy between them; measured on 2 CPUs,
+            # a second worker only competed with them.
+            default=max(1, (os.cpu_count() or 1) - 1),
+            help="processes rendering new papers' Markdown ahead of the import (default: CPUs - 1; 0: none)",
         )
 
-    def handle(self, *args, files, title, url, dry_run, skip_bad, processes, **options):
+    def handle(self, *args, files, title, url, dry_run, skip_bad, workers, **options):
         if (title or url) and len(files) > 1:
             raise CommandError("--title and --url name one paper: give them with a single file")
         readings, refused = [], []
@@ -40,7 +42,7 @@ class Command(BaseCommand):
         if refused and not skip_bad:
             raise CommandError(f"{len(refused)} file(s) refused; nothing was imported")
 
-        reports = import_discussions(readings, dry_run=dry_run, processes=processes, title=title, url=url)
+        reports = import_discussions(readings, dry_run=dry_run, workers=workers, title=title, url=url)
         for report in reports:
             self.stdout.write(("(dry run) " if dry_run else "") + report.summary())
             for line in report.warning_lines():
