@@ -143,8 +143,8 @@ POOL_THRESHOLD = 1000
 
 
 def render_all(texts, *, processes=1) -> dict[str, str]:
-    """Each distinct text → its HTML, for a batch import: split over `processes` worker processes
-    when there are enough texts to pay for starting them, else rendered here."""
+    """Each distinct text → its HTML, all at once (the synthetic archive): split over `processes`
+    worker processes when there are enough texts to pay for starting them, else rendered here."""
     distinct = list(dict.fromkeys(texts))
     if processes <= 1 or len(distinct) < POOL_THRESHOLD:
         return {text: render_markdown(text) for text in distinct}
