@@ -141,18 +141,19 @@ def render_markdown(text: str) -> str:
 # Below this many texts (about a tenth of a second's rendering) a pool costs more than it saves.
 POOL_THRESHOLD = 1000
 
+# Workers are spawned, not forked: each imports this module afresh and shares nothing with the
+# caller (its open database connection least of all).
+_SPAWN = multiprocessing.get_context("spawn")
+
 
 def render_all(texts, *, processes=1) -> dict[str, str]:
     """Each distinct text → its HTML, all at once (the synthetic archive): split over `processes`
     worker processes when there are enough texts to pay for starting them, else rendered here."""
     distinct = list(dict.fromkeys(texts))
     if processes <= 1 or len(distinct) < POOL_THRESHOLD:
-        return {text: render_markdown(text) for text in distinct}
-    # Spawned, not forked: a worker imports this module afresh and shares nothing with the caller
-    # (its open database connection least of all). Chunks keep the messages between them few.
-    spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(processes, mp_context=spawn) as pool:
-        chunksize = len(distinct) // (processes * 4) + 1
+        return _render_batch(distinct)
+    with ProcessPoolExecutor(processes, mp_context=_SPAWN) as pool:
+        chunksize = len(distinct) // (processes * 4) + 1  # few, large messages between processes
         return dict(zip(distinct, pool.map(render_markdown, distinct, chunksize=chunksize), strict=True))
 
 
@@ -166,7 +167,7 @@ def rendered_ahead(batches, *, workers):
     if workers < 1 or sum(map(len, batches)) < POOL_THRESHOLD:
         yield ({} for _ in batches)
         return
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(workers, mp_context=_SPAWN)
     try:
         futures = [pool.submit(_render_batch, batch) for batch in batches]
         yield (future.result() for future in futures)
@@ -174,5 +175,5 @@ def rendered_ahead(batches, *, workers):
         pool.shutdown(cancel_futures=True)
 
 
-def _render_batch(texts):
+def _render_batch(texts) -> dict[str, str]:
     return {text: render_markdown(text) for text in dict.fromkeys(texts)}

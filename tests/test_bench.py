@@ -105,6 +105,20 @@ def test_posts_read_like_imported_ones():
 
 
 @pytest.mark.django_db
+def test_every_question_and_description_is_written_for_its_own_post():
+    """Bodies shared between posts would flatter whatever keeps work per distinct text (the import
+    renders each distinct text once)."""
+    build()
+    bodies = [
+        *Question.objects.values_list("body", flat=True),
+        *Paper.objects.values_list("description", flat=True),
+    ]
+    assert len(set(bodies)) == len(bodies) == TINY.questions + TINY.papers
+    answers = list(Answer.objects.filled().values_list("body", flat=True))
+    assert len(set(answers)) > 0.9 * len(answers)  # one-line answers may say the same thing
+
+
+@pytest.mark.django_db
 def test_papers_have_titles_and_arxiv_ids_of_their_own():
     build()
     papers = list(Paper.objects.values_list("title", "arxiv_id"))
