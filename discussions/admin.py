@@ -28,8 +28,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from taggit.models import Tag
 
-from discussions import reader, writer
+from discussions import reader, writer, writes
 from discussions.archive import ExportError, papers_zip
+from discussions.forms import clean_body_text
 from discussions.importer import import_discussions
 from discussions.invites import invite
 from discussions.merging import MergeError, merge_participants
@@ -42,8 +43,11 @@ from discussions.models import (
     Reference,
     TaggedQuestion,
     Topic,
-    archive_write,
+    filled,
+    shown,
+    still_open,
 )
+from discussions.writes import archive_write
 
 # Our topics are a custom tag model; taggit's own Tag table stays empty, so it has no page.
 admin.site.unregister(Tag)
@@ -83,9 +87,96 @@ def admin_link(obj, text=None):
     return format_html('<a href="{}">{}</a>', url, text or obj)
 
 
-class HistoryAdmin(SimpleHistoryAdmin):
+class ArchiveAdminMixin:
+    """Every save and delete in the admin goes through discussions.writes, with the user passed."""
+
+    def save_model(self, request, obj, form, change):
+        writes.admin_save(obj, user=request.user, created=not change, changed_fields=form.changed_data)
+
+    def delete_model(self, request, obj):
+        writes.admin_delete(obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with archive_write():
+            for obj in queryset:
+                writes.admin_delete(obj, user=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        # An inline's rows are saved one by one through the same write as the model's own admin.
+        with archive_write():
+            formset.save(commit=False)
+            for obj in formset.deleted_objects:
+                writes.admin_delete(obj, user=request.user)
+            for obj in formset.new_objects:
+                writes.admin_save(obj, user=request.user, created=True, changed_fields=[])
+            for obj, changed_fields in formset.changed_objects:
+                writes.admin_save(obj, user=request.user, created=False, changed_fields=changed_fields)
+            formset.save_m2m()
+
+
+class HistoryAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
     # Names each version without building an object from it (see the template's comment).
     object_history_list_template = "admin/discussions/object_history_list.html"
+
+
+class VersionedForm(forms.ModelForm):
+    """A post's admin form carries the version it was loaded at: a save over someone else's newer
+    text (a member's edit, another admin's save) is refused with both texts kept."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if "body" in cleaned:
+            try:
+                cleaned["body"] = clean_body_text(cleaned["body"]) if cleaned["body"].strip() else ""
+            except forms.ValidationError as error:
+                self.add_error("body", error)
+        if self.instance.pk and self.has_changed():
+            try:
+                writes.check_version(self.instance, cleaned.get("expected_version"))
+            except writes.Conflict as conflict:
+                current = conflict.current
+                if current is not None:
+                    # Saving the form again now is a deliberate overwrite of the text shown here.
+                    self.data = self.data.copy()
+                    self.data[self.add_prefix("expected_version")] = current.version
+                    raise forms.ValidationError(
+                        _(
+                            "%(post)s was changed by someone else while you edited it; nothing was "
+                            "saved. Its text is now: “%(body)s”. Your changes are still in the form: "
+                            "save again to put them over it."
+                        ),
+                        params={"post": current, "body": Truncator(current.body).chars(300)},
+                    ) from conflict
+                raise forms.ValidationError(str(conflict)) from conflict
+        return cleaned
+
+
+class PostAdminMixin:
+    """Posts are never deleted in the admin: removing one hides it from the thread, with
+    everything under it, and its history keeps every version (discussions.writes.remove)."""
+
+    actions = ["remove_from_thread"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Remove from the thread (the history keeps every version)"))
+    def remove_from_thread(self, request, queryset):
+        removed = 0
+        for post in queryset.filter(shown()):
+            try:
+                writes.remove(post, expected_version=post.version, user=request.user)
+                removed += 1
+            except writes.Conflict as conflict:
+                self.message_user(request, f"{post}: {conflict}", messages.WARNING)
+        self.message_user(request, _("%(count)s removed from the thread.") % {"count": removed})
 
 
 class RemovedFilter(admin.SimpleListFilter):
@@ -168,12 +259,18 @@ class ParticipantAdmin(HistoryAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                question_count=count_of(Question, "author", hidden_at__isnull=True),
-                answer_count=count_of(Answer, "author", ~Q(body=""), hidden_at__isnull=True),
-                open_count=count_of(Answer, "author", hidden_at__isnull=True, body=""),
+                question_count=count_of(Question, "author", shown()),
+                answer_count=count_of(Answer, "author", filled()),
+                open_count=count_of(Answer, "author", still_open()),
                 paper_count=count_of(Paper.participants.through, "participant"),
             )
         )
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting someone who wrote would leave their posts unsigned: merge them instead.
+        if obj is not None and (obj.questions.exists() or obj.answers.exists()):
+            return False
+        return super().has_delete_permission(request, obj)
 
     @admin.display(description=_("questions"), ordering="question_count")
     def question_count(self, participant):
@@ -207,7 +304,7 @@ class ParticipantAdmin(HistoryAdmin):
             try:
                 # All or nothing: one refused merge leaves every selected participant as it was.
                 with archive_write():
-                    reports = [merge_participants(source, target) for source in sources]
+                    reports = [merge_participants(source, target, user=request.user) for source in sources]
             except MergeError as error:
                 self.message_user(request, str(error), messages.ERROR)
                 return None
@@ -353,6 +450,19 @@ class PaperAdmin(HistoryAdmin):
             obj.url_locked = True
         super().save_model(request, obj, form, change)
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a paper deletes its thread: never one that members wrote in.
+        if obj is not None and _has_app_writing(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        kept = [paper for paper in queryset if _has_app_writing(paper)]
+        for paper in kept:
+            message = _("%(paper)s was not deleted: members wrote in it.") % {"paper": paper}
+            self.message_user(request, message, messages.ERROR)
+        super().delete_queryset(request, queryset.exclude(pk__in=[paper.pk for paper in kept]))
+
     @admin.display(description=_("questions"), ordering="question_count")
     def question_count(self, paper):
         return paper.question_count
@@ -483,20 +593,25 @@ def read_uploads(files):
 # Questions and answers
 
 
-def mark_written_here(post, form, change):
-    """Text written in the admin is written in the app: a re-import keeps it, a member's open
-    edit form sees a new version (and shows the conflict instead of overwriting)."""
-    if not change or "body" in form.changed_data:
-        post.written_in_app = True
-    if change and "body" in form.changed_data:
-        post.version += 1
+def _has_app_writing(paper):
+    app_made = Q(written_in_app=True) | Q(import_key="")
+    return (
+        paper.questions.filter(app_made).exists()
+        or Answer.objects.filter(app_made, question__paper=paper).exists()
+    )
+
+
+class AnswerInlineForm(VersionedForm):
+    pass
 
 
 class AnswerInline(admin.TabularInline):
     model = Answer
-    fields = ["label", "author", "body", "position", "reply_to", "removed"]
+    form = AnswerInlineForm
+    fields = ["label", "author", "body", "position", "reply_to", "removed", "expected_version"]
     readonly_fields = ["reply_to", "removed"]
     extra = 0
+    can_delete = False
     show_change_link = True
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 70})}}
 
@@ -522,7 +637,7 @@ class AnswerInline(admin.TabularInline):
         return answer.hidden_at is not None
 
 
-class QuestionForm(forms.ModelForm):
+class QuestionForm(VersionedForm):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("label"):
@@ -534,7 +649,7 @@ class QuestionForm(forms.ModelForm):
 
 
 @admin.register(Question)
-class QuestionAdmin(HistoryAdmin):
+class QuestionAdmin(PostAdminMixin, HistoryAdmin):
     form = QuestionForm
     list_display = [
         "label",
@@ -549,7 +664,7 @@ class QuestionAdmin(HistoryAdmin):
     list_select_related = ["author", "paper"]
     list_filter = [RemovedFilter, "written_in_app", "tags", "paper"]
     search_fields = ["body", "label", "author__name", "author__full_name", "paper__title"]
-    fields = ["paper", "label", "author", "body", "position", "tags"]
+    fields = ["paper", "label", "author", "body", "position", "tags", "expected_version"]
     inlines = [AnswerInline]
 
     def get_queryset(self, request):
@@ -558,31 +673,18 @@ class QuestionAdmin(HistoryAdmin):
             .get_queryset(request)
             .prefetch_related("tags")
             .annotate(
-                answer_count=count_of(Answer, "question", ~Q(body=""), hidden_at__isnull=True),
-                open_count=count_of(Answer, "question", hidden_at__isnull=True, body=""),
+                answer_count=count_of(Answer, "question", filled()),
+                open_count=count_of(Answer, "question", still_open()),
             )
         )
 
-    def save_model(self, request, obj, form, change):
-        mark_written_here(obj, form, change)
-        if not change and not obj.position:
-            obj.position = Question.objects.next_position(paper=obj.paper)
-        super().save_model(request, obj, form, change)
-
     def save_related(self, request, form, formsets, change):
+        # The topics go through writes.set_topics below, not through the form's own save.
+        tags = form.cleaned_data.pop("tags", None)
         super().save_related(request, form, formsets, change)
         if "tags" in form.changed_data:
             # Chosen by hand: imports keep these topics from now on, and the history shows them.
-            form.instance.set_topics(form.cleaned_data["tags"], by_hand=True)
-
-    def save_formset(self, request, form, formset, change):
-        for answer_form in formset.forms:
-            if answer_form.has_changed():
-                answer = answer_form.instance
-                mark_written_here(answer, answer_form, answer.pk is not None)
-                if answer.pk is None and not answer.position:
-                    answer.position = Answer.objects.next_position(question=form.instance)
-        super().save_formset(request, form, formset, change)
+            writes.set_topics(form.instance, tags or [], user=request.user, by_hand=True)
 
     @admin.display(description=_("text"))
     def excerpt(self, question):
@@ -621,7 +723,7 @@ class OpenFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AnswerForm(forms.ModelForm):
+class AnswerForm(VersionedForm):
     def clean(self):
         cleaned = super().clean()
         parent, question = cleaned.get("parent"), cleaned.get("question")
@@ -637,20 +739,14 @@ class AnswerForm(forms.ModelForm):
 
 
 @admin.register(Answer)
-class AnswerAdmin(HistoryAdmin):
+class AnswerAdmin(PostAdminMixin, HistoryAdmin):
     form = AnswerForm
     list_display = ["label", "author", "question", "paper", "excerpt", "is_open", "removed"]
     list_select_related = ["author", "question__author", "question__paper"]
     list_filter = [OpenFilter, RemovedFilter, "written_in_app", "question__paper"]
     search_fields = ["body", "label", "author__name", "author__full_name"]
-    fields = ["question", "parent", "label", "author", "body", "position"]
+    fields = ["question", "parent", "label", "author", "body", "position", "expected_version"]
     raw_id_fields = ["question", "parent"]
-
-    def save_model(self, request, obj, form, change):
-        mark_written_here(obj, form, change)
-        if not change and not obj.position:
-            obj.position = Answer.objects.next_position(question=obj.question)
-        super().save_model(request, obj, form, change)
 
     @admin.display(description=_("paper"), ordering="question__paper__title")
     def paper(self, answer):
@@ -680,7 +776,7 @@ class TopicForm(forms.ModelForm):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(ArchiveAdminMixin, admin.ModelAdmin):
     form = TopicForm
     fields = ["name", "slug", "description"]
     list_display = ["name", "slug", "description", "question_count"]
@@ -688,8 +784,8 @@ class TopicAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request):
-        shown = count_of(TaggedQuestion, "tag", content_object__hidden_at__isnull=True)
-        return super().get_queryset(request).annotate(question_count=shown)
+        count = count_of(TaggedQuestion, "tag", shown("content_object__"))
+        return super().get_queryset(request).annotate(question_count=count)
 
     @admin.display(description=_("questions"), ordering="question_count")
     def question_count(self, topic):

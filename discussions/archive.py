@@ -19,7 +19,8 @@ from django.db import connection, transaction
 
 from discussions import writer
 from discussions.exporter import to_discussion
-from discussions.models import Paper, Participant, Topic, archive_write
+from discussions.models import Paper, Participant, Topic
+from discussions.writes import archive_write
 
 # Users and the admin's log refer to permissions and content types, whose ids differ from one
 # database to another: they are written with natural keys (["add_paper", "discussions", "paper"]).

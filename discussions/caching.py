@@ -1,17 +1,12 @@
 """Render a page once, serve it until anything in the archive changes.
 
-Cached pages are keyed by the archive's generation, a number every write moves on
-(models.bump: a PostgreSQL sequence moved once the write commits, and inside its transaction
-too when that transaction is someone else's; on SQLite a row moved inside the transaction).
-So a cached page never outlives the data it shows. The generation lives in the database, not
-in the cache, so it is right however many worker processes there are and whatever cache
-backend they use.
+Cached pages are keyed by the archive's generation (discussions.generation), which every write
+moves once (discussions.writes). So a cached page never outlives the data it shows. The
+generation lives in the database, not in the cache, so it is right however many worker
+processes there are and whatever cache backend they use.
 
 Only anonymous pages are cached whole: a member's page carries their name, their fill forms
 and their edit links.
-
-Writes through the app and imports bump first (models.archive_write); this module's signal
-receivers catch every other write (the admin, the shell) one save at a time.
 """
 
 import functools
@@ -19,26 +14,13 @@ import gzip
 import hashlib
 
 from django.core.cache import cache
-from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponseNotModified
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import get_language
 
-from discussions.models import ArchiveState, bump, generation, inside_archive_write
+from discussions import generation
 
 CACHE_SECONDS = 60 * 60 * 24
-
-
-def _on_change(sender, **kwargs):
-    if sender._meta.app_label != "discussions" or sender is ArchiveState:
-        return
-    if not inside_archive_write():
-        bump()
-
-
-post_save.connect(_on_change, dispatch_uid="archive-generation-save")
-post_delete.connect(_on_change, dispatch_uid="archive-generation-delete")
-m2m_changed.connect(_on_change, dispatch_uid="archive-generation-m2m")
 
 
 def cached_for_visitors(view):
@@ -85,7 +67,7 @@ def _finish(response, etag, *, gzipped):
 
 
 def _key(request):
-    raw = f"{generation()}|{get_language()}|{request.get_full_path()}"
+    raw = f"{generation.current()}|{get_language()}|{request.get_full_path()}"
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 

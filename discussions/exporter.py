@@ -7,8 +7,8 @@ from discussions.models import Answer, Paper
 def to_discussion(paper: Paper) -> reader.Discussion:
     # Removed posts stay out (their history keeps them): a file imported again would show them.
     # A removed answer's replies go with it, as on the paper page.
-    questions = list(paper.questions.visible().select_related("author").prefetch_related("tags"))
-    answers = Answer.objects.visible().filter(question__paper=paper).select_related("author")
+    questions = list(paper.questions.shown().select_related("author").prefetch_related("tags"))
+    answers = Answer.objects.shown().filter(question__paper=paper).select_related("author")
     children = {}
     for answer in answers:
         children.setdefault((answer.question_id, answer.parent_id), []).append(answer)

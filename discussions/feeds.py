@@ -23,10 +23,10 @@ class LatestPostsFeed(Feed):
         return reverse("discussions:home")
 
     def questions(self, obj):
-        return Question.objects.visible()
+        return Question.objects.shown()
 
     def answers(self, obj):
-        return Answer.objects.filled().filter(question__hidden_at__isnull=True)
+        return Answer.objects.filled()
 
     def items(self, obj=None):
         questions = self.questions(obj).select_related("paper", "author").order_by("-created_at")
@@ -89,7 +89,7 @@ class PaperFeed(LatestPostsFeed):
         return obj.get_absolute_url()
 
     def questions(self, obj):
-        return Question.objects.visible().filter(paper=obj)
+        return Question.objects.shown().filter(paper=obj)
 
     def answers(self, obj):
         return super().answers(obj).filter(question__paper=obj)

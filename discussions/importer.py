@@ -24,13 +24,13 @@ from discussions.models import (
     Reference,
     TaggedQuestion,
     Topic,
-    archive_write,
     arxiv_id_of,
     nfc,
     normalise_url,
 )
 from discussions.rendering import render_markdown, rendered_ahead
 from discussions.topics import load_rules
+from discussions.writes import archive_write
 
 
 @dataclass

@@ -8,7 +8,8 @@ it changed. Only the author field is written, so a member saving a text meanwhil
 
 from dataclasses import dataclass
 
-from discussions.models import Answer, Paper, Participant, ParticipantAlias, Question, archive_write
+from discussions.models import Answer, Paper, Participant, ParticipantAlias, Question
+from discussions.writes import archive_write
 
 
 class MergeError(Exception):
@@ -35,16 +36,16 @@ class MergeReport:
         return f"{self.source} → {self.target}: {moved}{user}"
 
 
-def merge_participants(source: Participant, target: Participant) -> MergeReport:
+def merge_participants(source: Participant, target: Participant, *, user=None) -> MergeReport:
     """All or nothing, in one transaction that first bumps the archive's generation (so cached
     pages are rendered afresh, and every writer takes the locks in the same order)."""
     if source.pk == target.pk:
         raise MergeError(f"{source.name} cannot be merged into itself")
     with archive_write():
-        return _merge(source, target)
+        return _merge(source, target, user)
 
 
-def _merge(source, target):
+def _merge(source, target, user):
     # Read both again under a lock, so a concurrent invite or merge cannot slip in between.
     source = Participant.objects.select_for_update().get(pk=source.pk)
     target = Participant.objects.select_for_update().get(pk=target.pk)
@@ -59,22 +60,23 @@ def _merge(source, target):
     report = MergeReport(source=source.name, target=target.name)
 
     # Hidden posts move too: their history belongs to the same person.
-    for question in Question.objects.filter(author=source):
+    # Locked and read now, so each version recorded below carries the text as it is, not as it was.
+    for question in Question.objects.filter(author=source).select_for_update():
         question.author = target
-        question._change_reason = reason
+        question._change_reason, question._history_user = reason, user
         question.save(update_fields=["author"])
         report.questions += 1
-    for answer in Answer.objects.filter(author=source):
+    for answer in Answer.objects.filter(author=source).select_for_update():
         answer.author = target
-        answer._change_reason = reason
+        answer._change_reason, answer._history_user = reason, user
         answer.save(update_fields=["author"])
         if answer.is_open:
             report.open_answers += 1
         else:
             report.answers += 1
-    for paper in Paper.objects.filter(presenter=source):
+    for paper in Paper.objects.filter(presenter=source).select_for_update():
         paper.presenter = target
-        paper._change_reason = reason
+        paper._change_reason, paper._history_user = reason, user
         paper.save(update_fields=["presenter"])
         report.presented += 1
     for paper in source.papers.all():
@@ -87,13 +89,13 @@ def _merge(source, target):
     if user is not None:
         # One user per participant (a one-to-one): unlink first, then link.
         source.user = None
-        source._change_reason = reason
+        source._change_reason, source._history_user = reason, user
         source.save(update_fields=["user"])
         target.user = user
         report.user = user.get_username()
     if not target.full_name:
         target.full_name = full_name_for(target, source)
-    target._change_reason = reason
+    target._change_reason, target._history_user = reason, user
     target.save()
 
     # Files written before the merge still sign with the old names: keep them as aliases.
@@ -101,7 +103,7 @@ def _merge(source, target):
     for old_name in {source.name, source.full_name} - {"", target.name, target.full_name}:
         ParticipantAlias.objects.get_or_create(name=old_name, defaults={"participant": target})
 
-    source._change_reason = reason
+    source._change_reason, source._history_user = reason, user
     source.delete()
     return report
 

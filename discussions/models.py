@@ -1,14 +1,11 @@
 import re
-import threading
 import unicodedata
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import models
 from django.db.models import Count, F, Max, Q
-from django.db.models.signals import post_save
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -102,6 +99,26 @@ class ParticipantAlias(models.Model):
         return self.name
 
 
+# What "shown" means, defined once. A post is shown until it is removed, and removing a post
+# removes everything under it too (discussions.writes.remove): a removed question's answers, a
+# removed answer's replies at any depth. So "not under a removed post" is the post's own column,
+# and every page, search, feed, export and count asks these three, through a relation's path
+# where it counts across one (`shown("questions__")`).
+
+
+def shown(path=""):
+    return Q(**{f"{path}hidden_at__isnull": True})
+
+
+def still_open(path=""):
+    """An open answer: shown, and its body still empty (an empty signed answer in a file)."""
+    return shown(path) & Q(**{f"{path}body": ""})
+
+
+def filled(path=""):
+    return shown(path) & ~Q(**{f"{path}body": ""})
+
+
 class PaperQuerySet(models.QuerySet):
     def newest_first(self):
         # Spelled out because Meta.ordering is not applied to GROUP BY queries such as with_counts().
@@ -109,16 +126,11 @@ class PaperQuerySet(models.QuerySet):
 
     def with_counts(self):
         # One chain of joins (paper → questions → answers), so distinct counts stay exact.
-        shown = Q(questions__hidden_at__isnull=True)
-        shown_answer = shown & Q(questions__answers__hidden_at__isnull=True)
+        answers = "questions__answers__"
         return self.annotate(
-            question_count=Count("questions", filter=shown, distinct=True),
-            answer_count=Count(
-                "questions__answers", filter=shown_answer & ~Q(questions__answers__body=""), distinct=True
-            ),
-            open_count=Count(
-                "questions__answers", filter=shown_answer & Q(questions__answers__body=""), distinct=True
-            ),
+            question_count=Count("questions", filter=shown("questions__"), distinct=True),
+            answer_count=Count("questions__answers", filter=filled(answers), distinct=True),
+            open_count=Count("questions__answers", filter=still_open(answers), distinct=True),
         )
 
 
@@ -275,12 +287,15 @@ class Post(models.Model):
     # Bumped by every save through the app; a form carries the version it started from, so two
     # people saving at once cannot overwrite each other unseen.
     version = models.PositiveIntegerField(default=1, editable=False)
-    # Deleting hides a post from the thread; the history keeps every version.
+    # Removing hides a post from the thread; the history keeps every version.
     hidden_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The one-time token of the form that made it: a double click, a retry or Back-and-submit
+    # sends the same token again and finds this post instead of making a second one.
+    client_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(inherit=True, excluded_fields=["updated_at"])
+    history = HistoricalRecords(inherit=True, excluded_fields=["updated_at", "client_token"])
 
     class Meta:
         abstract = True
@@ -305,47 +320,10 @@ class Post(models.Model):
         """`Q4` and `A4-1` → `4`, `4-1`: the part a new answer or reply repeats."""
         return self.label[1:]
 
-    def save_text(self, body, *, expected_version, only_if_open=False) -> bool:
-        """Save a member's text unless someone saved first; False means the caller lost the race.
-
-        One conditional UPDATE both checks and writes: on PostgreSQL a second writer waits for
-        the first to commit, then finds the version (or the empty body) changed and updates
-        nothing. Markdown is rendered before the transaction, so locks are held briefly.
-        """
-        html, now = render_markdown(body), timezone.now()
-        model = type(self)
-        with archive_write():
-            rows = model.objects.filter(pk=self.pk, version=expected_version)
-            if only_if_open:
-                rows = rows.filter(body="")
-            changed = rows.update(
-                body=body, body_html=html, version=F("version") + 1, written_in_app=True, updated_at=now
-            )
-            if not changed:
-                return False
-            self.body, self.body_html, self.updated_at = body, html, now
-            self.version, self.written_in_app = expected_version + 1, True
-            # An UPDATE sends no signal; post_save is what makes the history record this version.
-            post_save.send(
-                sender=model, instance=self, created=False, update_fields=None, raw=False, using=rows.db
-            )
-        return True
-
-    def hide(self):
-        with archive_write():
-            self.hidden_at = timezone.now()
-            self.version += 1
-            self.save()
-
-    def is_editable_by(self, user):
-        return user.is_staff or (
-            self.author_id is not None and user.is_authenticated and self.author.user_id == user.pk
-        )
-
 
 class PostQuerySet(models.QuerySet):
-    def visible(self):
-        return self.filter(hidden_at__isnull=True)
+    def shown(self):
+        return self.filter(shown())
 
     def next_position(self, **thread):
         return (self.filter(**thread).aggregate(last=Max("position"))["last"] or 0) + 1
@@ -353,18 +331,17 @@ class PostQuerySet(models.QuerySet):
 
 class QuestionQuerySet(PostQuerySet):
     def for_topic(self, topic):
-        return self.visible().filter(tagged_items__tag=topic)
+        return self.shown().filter(tagged_items__tag=topic)
 
     def with_answer_counts(self):
-        shown = Q(answers__hidden_at__isnull=True)
         return self.annotate(
-            answer_count=Count("answers", filter=shown & ~Q(answers__body=""), distinct=True),
-            open_count=Count("answers", filter=shown & Q(answers__body=""), distinct=True),
+            answer_count=Count("answers", filter=filled("answers__"), distinct=True),
+            open_count=Count("answers", filter=still_open("answers__"), distinct=True),
         )
 
     def unanswered(self):
-        shown_answers = Answer.objects.visible().filter(question=models.OuterRef("pk"))
-        return self.visible().exclude(models.Exists(shown_answers))
+        shown_answers = Answer.objects.shown().filter(question=models.OuterRef("pk"))
+        return self.shown().exclude(models.Exists(shown_answers))
 
     def next_label(self, paper):
         numbers = [
@@ -393,8 +370,6 @@ class Question(Post):
         ordering = ["position", "pk"]
         indexes = [
             models.Index(fields=["paper", "position"], name="question_thread_order"),  # paper page
-            # The few hidden questions, which a search leaves out of thousands of answers.
-            models.Index(fields=["id"], condition=Q(hidden_at__isnull=False), name="question_hidden"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -403,27 +378,6 @@ class Question(Post):
                 name="question_import_key_once_per_paper",
             ),
         ]
-
-    def add_answer(self, author, body, parent=None):
-        """A member's new answer (A4 under Q4), or reply (the label of the answer it replies to)."""
-        return Answer.objects.create(
-            question=self,
-            parent=parent,
-            label=parent.label if parent else f"A{self.number}",
-            author=author,
-            body=body,
-            position=Answer.objects.next_position(question=self),
-            written_in_app=True,
-        )
-
-    def set_topics(self, names, *, by_hand):
-        """Replace the topics; by hand means a member or admin chose them, so imports keep them."""
-        names = sorted({name.strip() for name in names if name.strip()}, key=str.casefold)
-        with archive_write():
-            self.tags.set(names)
-            self.topic_names = ", ".join(names)
-            self.tags_by_hand = self.tags_by_hand or by_hand
-            self.save(update_fields=["topic_names", "tags_by_hand"])
 
     @property
     def anchor(self):
@@ -435,10 +389,10 @@ class Question(Post):
 
 class AnswerQuerySet(PostQuerySet):
     def open(self):
-        return self.visible().filter(body="")
+        return self.filter(still_open())
 
     def filled(self):
-        return self.visible().exclude(body="")
+        return self.filter(filled())
 
 
 class Answer(Post):
@@ -471,10 +425,6 @@ class Answer(Post):
     def is_open(self):
         return not self.body
 
-    def is_fillable_by(self, user):
-        """Its author fills an open answer; staff may fill it on the author's behalf."""
-        return self.is_open and self.is_editable_by(user)
-
     @property
     def anchor(self):
         return f"a{self.pk}"
@@ -499,83 +449,6 @@ class TaggedQuestion(ItemBase):
 
 class ArchiveState(models.Model):
     """On SQLite, the single row whose generation goes up with every write to the archive
-    (PostgreSQL uses a sequence instead: see bump()).
-
-    Cached pages are keyed by it (discussions.caching), so any write — an answer, an edit, a
-    topic, an import, an admin change — makes the next request render afresh.
-    """
+    (PostgreSQL uses a sequence instead): see discussions.generation."""
 
     generation = models.PositiveBigIntegerField(default=0)
-
-
-_write_state = threading.local()
-
-
-# On PostgreSQL the generation is a sequence: nextval() takes no lock, so writers never queue
-# behind each other's commits for it. A sequence is not transactional, though: a reader could
-# see the new number before the new data and cache the old page under it. So a write bumps it
-# after it commits (no page rendered before then stays reachable). A write inside a transaction
-# someone else opened (a test, the shell, the admin) bumps it inside the transaction too: that
-# connection sees the new data at once and may render a page before the commit. SQLite,
-# single-writer and embedded, keeps it in the ArchiveState row, which is transactional.
-GENERATION_SEQUENCE = "discussions_archive_generation"
-
-
-def generation() -> int:
-    # Read on every cached page view: plain SQL, because the ORM's overhead here is several
-    # times the query's own cost.
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"SELECT last_value FROM {GENERATION_SEQUENCE}")
-        else:
-            table = connection.ops.quote_name(ArchiveState._meta.db_table)
-            cursor.execute(f"SELECT generation FROM {table} WHERE id = 1")
-        row = cursor.fetchone()
-    return row[0] if row else 0
-
-
-def bump(*, own_transaction=False):
-    """Move the generation on for a write on this connection.
-
-    own_transaction: the write runs in the outermost transaction, opened for it alone
-    (archive_write), so nothing on this connection reads its data before the commit.
-    """
-    if connection.vendor == "postgresql":
-        if connection.in_atomic_block and not own_transaction:
-            _next_generation()
-        transaction.on_commit(_next_generation)
-    elif not ArchiveState.objects.filter(pk=1).update(generation=F("generation") + 1):
-        ArchiveState.objects.get_or_create(pk=1, defaults={"generation": 1})
-
-
-def _next_generation():
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT nextval('{GENERATION_SEQUENCE}')")
-
-
-def inside_archive_write() -> bool:
-    return getattr(_write_state, "depth", 0) > 0
-
-
-class archive_write(transaction.Atomic):
-    """`with archive_write():` a transaction that bumps the archive's generation before it writes.
-
-    On SQLite, bumping first takes the generation row's lock first, the same order for every
-    writer. Inside it the per-save signal bumps (discussions.caching) are skipped: one bump
-    covers the whole operation.
-    """
-
-    def __init__(self):
-        super().__init__(using=None, savepoint=True, durable=False)
-
-    def __enter__(self):
-        # A view's fill or edit opens the outermost transaction: on PostgreSQL the bump after
-        # its commit is then the only one, a query less for every write from the app.
-        own_transaction = not connection.in_atomic_block
-        super().__enter__()
-        bump(own_transaction=own_transaction)
-        _write_state.depth = getattr(_write_state, "depth", 0) + 1
-
-    def __exit__(self, exc_type, exc_value, traceback):
-        _write_state.depth -= 1
-        return super().__exit__(exc_type, exc_value, traceback)

@@ -103,7 +103,7 @@ class Filters:
 
 
 def search_questions(terms, filters: Filters):
-    questions = Question.objects.visible().filter(paper__isnull=False)
+    questions = Question.objects.shown().filter(paper__isnull=False)
     if filters.topic:
         questions = questions.filter(tagged_items__tag=filters.topic)
     if filters.paper:
@@ -119,9 +119,7 @@ def search_questions(terms, filters: Filters):
 
 
 def search_answers(terms, filters: Filters):
-    # Not a join: ranking reads thousands of answers, and few questions are ever hidden (an index
-    # of only those, Question.Meta, finds them at once).
-    answers = Answer.objects.filled().exclude(question__in=Question.objects.filter(hidden_at__isnull=False))
+    answers = Answer.objects.filled()
     if filters.topic:
         answers = answers.filter(question__tagged_items__tag=filters.topic)
     if filters.paper:

@@ -2,7 +2,6 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
 from django.http import HttpResponse
@@ -11,14 +10,13 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from discussions import search
+from discussions import access, generation, search, threads, writes
 from discussions.archive import discussion_file, filename_for
 from discussions.caching import cached_for_visitors
 from discussions.forms import PostForm, TopicsForm
-from discussions.models import Answer, Paper, Participant, Question, Reference, Topic, generation
+from discussions.models import Answer, Paper, Participant, Question, Reference, Topic, shown
 from discussions.rendering import render_markdown
 
-POSTS = {"question": Question, "answer": Answer}
 PAPERS_PER_PAGE = 30
 PAPERS_PER_OPEN_PAGE = 10
 POSTS_PER_PAGE = 50
@@ -36,8 +34,8 @@ def home(request):
     papers = list(on_page.with_counts().newest_first().prefetch_related("participants"))
     # One query for every paper's topics: a topic row per paper it appears in.
     topics = Topic.objects.filter(
+        shown("tagged_questions__content_object__"),
         tagged_questions__content_object__paper__in=papers,
-        tagged_questions__content_object__hidden_at__isnull=True,
     ).annotate(paper_id=F("tagged_questions__content_object__paper"))
     topics_by_paper = {}
     for topic in topics.distinct().order_by("name"):
@@ -50,9 +48,9 @@ def home(request):
 @cached_for_visitors
 def paper_detail(request, slug):
     paper = get_object_or_404(Paper, slug=slug)
-    questions = list(paper.questions.visible().select_related("author__user").prefetch_related("tags"))
-    answers = Answer.objects.visible().filter(question__paper=paper).select_related("author__user")
-    attach_threads(questions, answers, request.user)
+    questions = list(paper.questions.shown().select_related("author__user").prefetch_related("tags"))
+    answers = Answer.objects.shown().filter(question__paper=paper).select_related("author__user")
+    threads.arrange(questions, answers, request.user)
     references = sorted(paper.references.all(), key=lambda ref: (ref.origin, ref.position))
     listed = [ref for ref in references if ref.origin == Reference.Origin.LISTED]
     ctx = {
@@ -61,7 +59,7 @@ def paper_detail(request, slug):
         "questions": questions,
         "references_by_kind": group_by_kind(listed),
         "cited": [ref for ref in references if ref.origin == Reference.Origin.CITED],
-        "ask_form": PostForm() if participant_of(request.user) else None,
+        "ask_form": new_post_form() if access.member_of(request.user) else None,
     }
     return render(request, "discussions/paper_detail.html", ctx)
 
@@ -78,7 +76,7 @@ def paper_download(request, slug):
 @cached_for_visitors
 def participant_detail(request, slug):
     participant = get_object_or_404(Participant, slug=slug)
-    questions = participant.questions.visible().select_related("paper").order_by("paper__title", "position")
+    questions = participant.questions.shown().select_related("paper").order_by("paper__title", "position")
     answers = (
         participant.answers.filled()
         .select_related("question__paper")
@@ -99,8 +97,8 @@ def participant_detail(request, slug):
 def open_items(request):
     """Every open answer and every unanswered question, by paper; `?mine=1` for my own."""
     mine = request.GET.get("mine") == "1" and request.user.is_authenticated
-    member = participant_of(request.user) if mine else None
-    slots = Answer.objects.open().filter(question__hidden_at__isnull=True)
+    member = access.member_of(request.user) if mine else None
+    slots = Answer.objects.open()
     unanswered = Question.objects.unanswered()
     if mine:
         # An account linked to no participant owns nothing (and must not see the unsigned posts).
@@ -129,7 +127,7 @@ def open_items(request):
 
 @cached_for_visitors
 def post_history(request, kind, pk):
-    post = get_object_or_404(POSTS[kind].objects.select_related("author"), pk=pk)
+    post = access.post_for(request.user, kind, pk, "history")
     versions = post.history.select_related("history_user").order_by("-history_date", "-history_id")
     return render(request, "discussions/history.html", {"post": post, "kind": kind, "versions": versions})
 
@@ -139,8 +137,8 @@ def post_history(request, kind, pk):
 
 @cached_for_visitors
 def topic_list(request):
-    shown = Q(tagged_questions__content_object__hidden_at__isnull=True)
-    topics = Topic.objects.annotate(question_count=Count("tagged_questions", filter=shown)).order_by("name")
+    count = Count("tagged_questions", filter=shown("tagged_questions__content_object__"))
+    topics = Topic.objects.annotate(question_count=count).order_by("name")
     return render(request, "discussions/topic_list.html", {"topics": topics})
 
 
@@ -184,7 +182,7 @@ def search_page(request):
         "kind": kind,
         "groups": groups,
         "filters": filters,
-        "generation": generation(),  # the filter lists below are cached per state of the archive
+        "generation": generation.current(),  # the filter lists below are cached per state of the archive
         "topics": Topic.objects.order_by("name"),
         "papers": Paper.objects.order_by("title").only("title", "slug"),
         "participants": Participant.objects.order_by("name").only("name", "slug"),
@@ -204,84 +202,85 @@ def _searchable_text(item):
     return item.body
 
 
-# Writing
+# Writing: find the object through `access`, validate the form, call one function of `writes`,
+# redirect. A `writes.Conflict` shows what is saved now, with the writer's text kept in a form.
 
 
 @login_required
 def fill_answer(request, pk):
-    answer = get_object_or_404(Answer.objects.visible().select_related("author", "question__paper"), pk=pk)
-    if not answer.is_editable_by(request.user):
-        raise PermissionDenied
+    answer = access.post_for(request.user, "answer", pk, "write")
     if not answer.is_open and request.method != "POST":
         return redirect(answer)
     form = PostForm(request.POST or None, initial={"version": answer.version})
     if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
-        saved = answer.save_text(
-            form.cleaned_data["body"], expected_version=form.cleaned_data["version"], only_if_open=True
-        )
-        if saved:
-            if request.htmx:  # the enhanced thread page swaps the filled answer in place
-                return thread_item(request, answer)
-            messages.success(request, _("Your answer is saved."))
-            return redirect(answer)
-        answer.refresh_from_db()
-        return conflict(request, answer, form.cleaned_data["body"], filled_meanwhile=True)
+        body = form.cleaned_data["body"]
+        try:
+            writes.fill(answer, body, expected_version=form.cleaned_data["version"], user=request.user)
+        except writes.Conflict as conflict:
+            if not _same_text(conflict, body):  # a double click saves once and says so once
+                return conflict_page(request, answer, body, conflict, filled_meanwhile=True)
+        if request.htmx:  # the enhanced thread page swaps the filled answer in place
+            return thread_item(request, answer)
+        messages.success(request, _("Your answer is saved."))
+        return redirect(answer)
     return form_page(request, form, answer.question, _("Fill in your answer"), target=answer)
 
 
 @login_required
 def answer_question(request, pk):
-    question = get_object_or_404(Question.objects.visible().select_related("paper", "author"), pk=pk)
-    member = require_member(request.user)
-    form = PostForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
-        answer = question.add_answer(member, form.cleaned_data["body"])
-        messages.success(request, _("Your answer is posted."))
-        return redirect(answer)
-    return form_page(request, form, question, _("Answer %(label)s") % {"label": question.label})
+    question = access.post_for(request.user, "question", pk, "reply")
+    title = _("Answer %(label)s") % {"label": question.label}
+    return _new_post(request, question, title, lambda member, body, token: writes.answer(
+        question, author=member, body=body, user=request.user, token=token
+    ), posted=_("Your answer is posted."))
 
 
 @login_required
 def reply(request, pk):
-    parent = get_object_or_404(Answer.objects.visible().select_related("question__paper", "author"), pk=pk)
-    member = require_member(request.user)
-    form = PostForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
-        answer = parent.question.add_answer(member, form.cleaned_data["body"], parent=parent)
-        messages.success(request, _("Your reply is posted."))
-        return redirect(answer)
-    return form_page(request, form, parent, _("Reply to %(label)s") % {"label": parent.signature})
+    parent = access.post_for(request.user, "answer", pk, "reply")
+    title = _("Reply to %(label)s") % {"label": parent.signature}
+    return _new_post(request, parent, title, lambda member, body, token: writes.answer(
+        parent.question, author=member, body=body, user=request.user, token=token, parent=parent
+    ), posted=_("Your reply is posted."))
 
 
 @login_required
 def ask(request, slug):
     paper = get_object_or_404(Paper, slug=slug)
-    member = require_member(request.user)
-    form = PostForm(request.POST or None)
+    title = _("Ask a question about “%(title)s”") % {"title": paper.title}
+    return _new_post(request, None, title, lambda member, body, token: writes.ask(
+        paper, author=member, body=body, user=request.user, token=token
+    ), posted=_("Your question is posted."), paper=paper)
+
+
+def new_post_form():
+    return PostForm(initial={"token": writes.new_token()})
+
+
+def _new_post(request, context_post, title, write, *, posted, paper=None):
+    """The form that makes a new post; its one-time token makes a double submit one post."""
+    member = access.member_for(request.user)
+    form = PostForm(request.POST) if request.method == "POST" else new_post_form()
     if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
-        question = Question.objects.create(
-            paper=paper,
-            label=Question.objects.next_label(paper),
-            author=member,
-            body=form.cleaned_data["body"],
-            position=Question.objects.next_position(paper=paper),
-            written_in_app=True,
-        )
-        messages.success(request, _("Your question is posted."))
-        return redirect(question)
-    return form_page(
-        request, form, None, _("Ask a question about “%(title)s”") % {"title": paper.title}, paper=paper
-    )
+        try:
+            post, created = write(member, form.cleaned_data["body"], form.cleaned_data["token"])
+        except writes.Conflict as conflict:
+            return refused_page(request, conflict, form.cleaned_data["body"], context_post, paper)
+        messages.success(request, posted if created else _("This was posted already; here it is."))
+        return redirect(post)
+    return form_page(request, form, context_post, title, paper=paper)
 
 
 @login_required
 def edit_topics(request, pk):
-    question = get_object_or_404(Question.objects.visible().select_related("paper", "author"), pk=pk)
-    if not (request.user.is_staff or participant_of(request.user)):
-        raise PermissionDenied
+    question = access.post_for(request.user, "question", pk, "topics")
     form = TopicsForm(request.POST or None, initial={"topics": question.tags.names()})
     if request.method == "POST" and form.is_valid():
-        question.set_topics(form.cleaned_data["topics"], by_hand=True)
+        try:
+            writes.set_topics(question, form.cleaned_data["topics"], user=request.user, by_hand=True)
+        except writes.Conflict as conflict:
+            messages.error(request, str(conflict))
+            return redirect(question.paper)
         messages.success(request, _("Topics saved."))
         return redirect(question)
     ctx = {"form": form, "question": question, "all_topics": Topic.objects.order_by("name")}
@@ -290,14 +289,17 @@ def edit_topics(request, pk):
 
 @login_required
 def edit_post(request, kind, pk):
-    post = get_editable_post(request.user, kind, pk)
+    post = access.post_for(request.user, kind, pk, "edit")
     form = PostForm(request.POST or None, initial={"body": post.body, "version": post.version})
     if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
-        if post.save_text(form.cleaned_data["body"], expected_version=form.cleaned_data["version"]):
-            messages.success(request, _("Your changes are saved."))
-            return redirect(post)
-        post.refresh_from_db()
-        return conflict(request, post, form.cleaned_data["body"])
+        body = form.cleaned_data["body"]
+        try:
+            writes.save_text(post, body, expected_version=form.cleaned_data["version"], user=request.user)
+        except writes.Conflict as conflict:
+            if not _same_text(conflict, body):
+                return conflict_page(request, post, body, conflict)
+        messages.success(request, _("Your changes are saved."))
+        return redirect(post)
     title = _("Edit %(label)s") % {"label": post.signature}
     delete_url = reverse(f"discussions:delete_{kind}", args=[post.pk])
     return form_page(request, form, post, title, target=post, delete_url=delete_url)
@@ -305,10 +307,18 @@ def edit_post(request, kind, pk):
 
 @login_required
 def delete_post(request, kind, pk):
-    post = get_editable_post(request.user, kind, pk)
+    post = access.post_for(request.user, kind, pk, "remove")
     if request.method == "POST":
         thread_url = post.paper.get_absolute_url() if kind == "question" else post.question.get_absolute_url()
-        post.hide()
+        try:
+            # The version the confirmation page showed: a post changed since is not removed unseen.
+            version = int(request.POST.get("version", ""))
+            writes.remove(post, expected_version=version, user=request.user)
+        except ValueError:
+            return redirect(request.path)
+        except writes.Conflict as conflict:
+            messages.error(request, str(conflict))
+            return redirect(thread_url if conflict.current is None else request.path)
         messages.success(
             request,
             _("%(label)s is removed from the thread; its history is kept.") % {"label": post.signature},
@@ -317,32 +327,7 @@ def delete_post(request, kind, pk):
     return render(request, "discussions/delete.html", {"post": post, "kind": kind})
 
 
-# Helpers: who may do what, and the pages the write views share
-
-
-def participant_of(user):
-    if not user.is_authenticated:
-        return None
-    try:
-        return user.participant
-    except Participant.DoesNotExist:
-        return None
-
-
-def require_member(user):
-    member = participant_of(user)
-    if member is None:
-        raise PermissionDenied(_("Your account is not linked to a participant of the study group."))
-    return member
-
-
-def get_editable_post(user, kind, pk):
-    model = POSTS[kind]
-    related = ["author", "paper"] if model is Question else ["author", "question__paper"]
-    post = get_object_or_404(model.objects.visible().select_related(*related), pk=pk)
-    if not post.is_editable_by(user):
-        raise PermissionDenied
-    return post
+# The pages the write views share
 
 
 def form_page(request, form, context_post, title, target=None, paper=None, delete_url=""):
@@ -363,20 +348,27 @@ def form_page(request, form, context_post, title, target=None, paper=None, delet
     return render(request, "discussions/post_form.html", ctx)
 
 
-def conflict(request, post, my_text, filled_meanwhile=False):
+def _same_text(conflict, body):
+    current = conflict.current
+    return current is not None and current.hidden_at is None and current.body == body
+
+
+def conflict_page(request, post, my_text, conflict, filled_meanwhile=False):
     """Someone saved first: show what they saved, and keep my text in a form that can still post it."""
-    question = post if isinstance(post, Question) else post.question
+    current = conflict.current
+    if current is None or current.hidden_at is not None:
+        return refused_page(request, conflict, my_text, post, None)
+    question = current if isinstance(current, Question) else current.question
     if filled_meanwhile:
-        form = PostForm(initial={"body": my_text})
-        action = "discussions:answer"
-        action_pk = question.pk
+        form = PostForm(initial={"body": my_text, "token": writes.new_token()})
+        action, action_pk = "discussions:answer", question.pk
     else:
         # Saving again from here is a deliberate overwrite of the version shown above.
-        form = PostForm(initial={"body": my_text, "version": post.version})
-        action = f"discussions:edit_{'question' if isinstance(post, Question) else 'answer'}"
-        action_pk = post.pk
+        form = PostForm(initial={"body": my_text, "version": current.version})
+        action = f"discussions:edit_{'question' if isinstance(current, Question) else 'answer'}"
+        action_pk = current.pk
     ctx = {
-        "post": post,
+        "post": current,
         "form": form,
         "action": action,
         "action_pk": action_pk,
@@ -385,44 +377,25 @@ def conflict(request, post, my_text, filled_meanwhile=False):
     return render(request, "discussions/conflict.html", ctx, status=409)
 
 
-def attach_threads(questions, answers, user):
-    """Give each question `.thread`: its answers in order, each with `.children` (replies) and `.depth`."""
-    children = {}
-    for answer in sorted(answers, key=lambda a: (a.position, a.pk)):
-        answer.can_fill = answer.is_open and answer.is_fillable_by(user)
-        answer.can_edit = not answer.is_open and answer.is_editable_by(user)
-        children.setdefault((answer.question_id, answer.parent_id), []).append(answer)
-
-    def place(answers_here, depth):
-        for answer in answers_here:
-            answer.depth = depth
-            answer.children = children.get((answer.question_id, answer.pk), [])
-            place(answer.children, depth + 1)
-
-    for question in questions:
-        question.can_edit = question.is_editable_by(user)
-        question.thread = children.get((question.pk, None), [])
-        place(question.thread, 0)
-        # For the table of contents: how many answers, how many still waiting.
-        in_thread = list(answers_in(question.thread))
-        question.open_total = sum(1 for a in in_thread if a.is_open)
-        question.answer_total = len(in_thread) - question.open_total
+def refused_page(request, refusal, my_text, context_post, paper):
+    """The post the writer wrote under (or edited) was removed meanwhile: say so, keep the text."""
+    if paper is None and context_post is not None:
+        paper = context_post.paper if isinstance(context_post, Question) else context_post.question.paper
+    ctx = {"message": str(refusal), "my_text": my_text, "paper": paper}
+    return render(request, "discussions/refused.html", ctx, status=409)
 
 
 def thread_item(request, answer):
     """One answer as the paper page shows it (its replies under it), for an in-place htmx swap."""
     question = answer.question
-    answers = question.answers.visible().select_related("author__user")
-    attach_threads([question], answers, request.user)
-    placed = {a.pk: a for a in answers_in(question.thread)}
-    ctx = {"answer": placed[answer.pk], "paper": question.paper, "just_saved": True}
-    return render(request, "discussions/_answer.html", ctx)
-
-
-def answers_in(thread):
-    for answer in thread:
-        yield answer
-        yield from answers_in(answer.children)
+    answers = question.answers.shown().select_related("author__user")
+    threads.arrange([question], answers, request.user)
+    placed = next(a for a in question.thread if a.pk == answer.pk)
+    children = {}
+    for item in question.thread:
+        children.setdefault((item.question_id, item.parent_id), []).append(item)
+    ctx = {"thread": threads.flatten([placed], children), "paper": question.paper, "just_saved": placed.pk}
+    return render(request, "discussions/_thread.html", ctx)
 
 
 def group_by_kind(references):

@@ -59,7 +59,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",  # request.htmx: a fragment for in-place swaps
-    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -89,6 +88,10 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A write takes SQLite's write lock when it begins, not at its first write: two writers
+    # then queue instead of one failing with "database is locked" halfway through.
+    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -132,9 +135,11 @@ else:
         }
     }
 
-# Sessions read from the cache first (one query less on every member's request), kept in the
-# database too, so a session survives a restart and any worker can read it.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live in the database, so logging out ends a session in every worker process and on
+# every server at once. With Redis, which all processes share, they are read from it first (a
+# query less on every member's request); a per-process memory cache would keep a logged-out
+# session alive in the other processes.
+SESSION_ENGINE = f"django.contrib.sessions.backends.{'cached_db' if REDIS_URL else 'db'}"
 
 TAGGIT_CASE_INSENSITIVE = True
 # Keyword rules that give imported questions their topics (see the file's comments).

@@ -18,49 +18,51 @@ from .conftest import SEED
 # Queries per admin page, the same at any size of archive. Every page starts with 1 (the user; the
 # session comes from the cache); what follows is the page's own.
 PINNED = {
+    # Every page: the session row first (sessions live in the database), then:
     # filtered count, total count, one page of rows with their counts as subqueries (no joins)
-    ("paper", "changelist"): 4,
+    ("paper", "changelist"): 5,
     # + the choices of the topic and paper filters, and the page's topics in one prefetch
-    ("question", "changelist"): 7,
-    ("answer", "changelist"): 5,  # + the choices of the paper filter
-    ("participant", "changelist"): 4,
-    ("topic", "changelist"): 4,
-    ("user", "changelist"): 5,  # + the choices of the group filter
-    ("group", "changelist"): 4,
+    ("question", "changelist"): 8,
+    ("answer", "changelist"): 6,  # + the choices of the paper filter
+    ("participant", "changelist"): 5,
+    ("topic", "changelist"): 5,
+    ("user", "changelist"): 6,  # + the choices of the group filter
+    ("group", "changelist"): 5,
     # the choices of each select: participants (presenter, participants), papers, and the
     # participants of a question's answer rows, read once for all the rows
-    ("paper", "add"): 3,
-    ("question", "add"): 4,
-    ("answer", "add"): 2,
-    ("participant", "add"): 1,
-    ("topic", "add"): 1,
-    ("user", "add"): 1,
-    ("group", "add"): 2,
-    # the row (with its counts), its author for the title, its selects; a paper's participants,
+    ("paper", "add"): 4,
+    ("question", "add"): 5,
+    ("answer", "add"): 3,
+    ("participant", "add"): 2,
+    ("topic", "add"): 2,
+    ("user", "add"): 2,
+    ("group", "add"): 3,
+    # the row (with its counts), its author for the title, its selects; whether it may be
+    # deleted (a paper members wrote in, a participant who wrote, may not); a paper's participants,
     # references and question list; a question's topics and answers (authors and the answers
     # they reply to by select_related); an answer's question for its raw-id box; a participant's
     # other names
-    ("paper", "change"): 7,
-    ("question", "change"): 9,
-    ("answer", "change"): 6,
-    ("participant", "change"): 3,
-    ("topic", "change"): 2,
-    ("user", "change"): 6,
-    ("group", "change"): 4,
+    ("paper", "change"): 10,
+    ("question", "change"): 10,
+    ("answer", "change"): 7,
+    ("participant", "change"): 5,
+    ("topic", "change"): 3,
+    ("user", "change"): 7,
+    ("group", "change"): 5,
     # the row, a count and one page of versions with their users and authors (select_related),
     # or the admin's log for the models without simple-history
-    ("paper", "history"): 4,
-    ("question", "history"): 6,
-    ("answer", "history"): 5,
-    ("participant", "history"): 4,
-    ("topic", "history"): 3,
-    ("user", "history"): 3,
-    ("group", "history"): 3,
+    ("paper", "history"): 5,
+    ("question", "history"): 7,
+    ("answer", "history"): 6,
+    ("participant", "history"): 5,
+    ("topic", "history"): 4,
+    ("user", "history"): 4,
+    ("group", "history"): 4,
     # one version as a read-only form: the version, the row, its selects and inlines
-    ("paper", "version"): 7,
-    ("question", "version"): 7,
-    ("answer", "version"): 7,
-    ("participant", "version"): 2,
+    ("paper", "version"): 10,
+    ("question", "version"): 8,
+    ("answer", "version"): 8,
+    ("participant", "version"): 4,
 }
 
 MODELS = {
@@ -147,10 +149,10 @@ def test_the_upload_and_merge_pages_cost_the_same_queries_at_two_sizes(seeded, m
     staff_client.get(upload_page)
     for size in (2, 12):
         grow(make_paper, size, f"topic-{size}")
-        assert queries(staff_client, upload_page) == 1  # the user: nothing else until files come
-        # the user, the changelist's two counts, the selected rows with their counts, the
-        # choices of whom to merge into
-        assert merge_page_queries(staff_client) == 5
+        assert queries(staff_client, upload_page) == 2  # the session, the user: nothing until files come
+        # the session, the user, the changelist's two counts, the selected rows with their
+        # counts, the choices of whom to merge into
+        assert merge_page_queries(staff_client) == 6
 
 
 def merge_page_queries(client):
@@ -282,6 +284,7 @@ def test_an_answer_edited_in_the_admin_is_kept_on_reimport(seeded, staff_client)
         "author": answer.author_id,
         "body": "관리자가 고친 답",
         "position": answer.position,
+        "expected_version": answer.version,
     }
     assert staff_client.post(url, data).status_code == 302
     answer.refresh_from_db()
@@ -305,6 +308,7 @@ def test_topics_chosen_in_the_admin_are_kept_as_chosen_by_hand(seeded, staff_cli
         "body": question.body,
         "position": question.position,
         "tags": "long context, scaling",
+        "expected_version": question.version,
         "answers-TOTAL_FORMS": 0,
         "answers-INITIAL_FORMS": 0,
     }
@@ -327,6 +331,7 @@ def test_an_answer_edited_under_its_question_is_written_in_the_app(seeded, staff
         "body": question.body,
         "position": question.position,
         "tags": ", ".join(question.tags.names()),
+        "expected_version": question.version,
         "answers-TOTAL_FORMS": 1,
         "answers-INITIAL_FORMS": 1,
         "answers-0-id": answer.pk,
@@ -335,6 +340,7 @@ def test_an_answer_edited_under_its_question_is_written_in_the_app(seeded, staff
         "answers-0-author": answer.author_id,
         "answers-0-body": "표에서 고친 답",
         "answers-0-position": answer.position,
+        "answers-0-expected_version": answer.version,
     }
     assert staff_client.post(url, data).status_code == 302
     answer.refresh_from_db()
@@ -354,6 +360,7 @@ def test_a_reply_cannot_be_moved_under_another_question(seeded, make_paper, staf
         "author": reply.author_id,
         "body": reply.body,
         "position": reply.position,
+        "expected_version": reply.version,
     }
     response = staff_client.post(reverse("admin:discussions_answer_change", args=[reply.pk]), data)
     assert b"A reply must be in the same question" in response.content

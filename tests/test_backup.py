@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from discussions import reader
+from discussions import reader, writes
 from discussions.models import (
     Answer,
     Paper,
@@ -24,13 +24,13 @@ from discussions.models import (
 def thread(question, parent):
     return [
         (a.label, a.author and a.author.name, a.body, thread(question, a))
-        for a in question.answers.visible().filter(parent=parent)
+        for a in question.answers.shown().filter(parent=parent)
     ]
 
 
 def posts_with_authors(paper):
-    questions = paper.questions.visible().filter(author__isnull=False).select_related("author")
-    answers = Answer.objects.visible().filter(question__paper=paper, author__isnull=False)
+    questions = paper.questions.shown().filter(author__isnull=False).select_related("author")
+    answers = Answer.objects.shown().filter(question__paper=paper, author__isnull=False)
     return [*questions, *answers.select_related("author")]
 
 
@@ -56,7 +56,7 @@ def archive():
                 "cited": sorted(paper.references.cited().values_list("url", flat=True)),
                 "questions": [
                     (q.label, q.author and q.author.name, q.body, sorted(q.tags.names()), thread(q, None))
-                    for q in paper.questions.visible()
+                    for q in paper.questions.shown()
                 ],
             }
         )
@@ -66,9 +66,10 @@ def archive():
 def write_in_the_app(seeded, paper, member):
     """What members do after an import: fill, edit, ask with topics, reply, remove."""
     slot = Answer.objects.open().filter(question__paper=seeded).first()
-    assert slot.save_text("앱에서 채운 답\n\nQ1. 이 줄은 인용입니다", expected_version=slot.version)
+    writes.fill(slot, "앱에서 채운 답\n\nQ1. 이 줄은 인용입니다", expected_version=slot.version, user=None)
     edited = seeded.questions.get(label="Q6")
-    assert edited.save_text(edited.body + "\n\n> 앱에서 덧붙인 인용", expected_version=edited.version)
+    text = edited.body + "\n\n> 앱에서 덧붙인 인용"
+    writes.save_text(edited, text, expected_version=edited.version, user=None)
     asked = Question.objects.create(
         paper=paper,
         label=Question.objects.next_label(paper),
@@ -77,7 +78,7 @@ def write_in_the_app(seeded, paper, member):
         position=Question.objects.next_position(paper=paper),
         written_in_app=True,
     )
-    asked.set_topics(["앱 토픽", "scaling"], by_hand=True)
+    writes.set_topics(asked, ["앱 토픽", "scaling"], user=None, by_hand=True)
     answer = paper.questions.first().answers.exclude(body="").first()
     Answer.objects.create(
         question=answer.question,
@@ -89,9 +90,10 @@ def write_in_the_app(seeded, paper, member):
         written_in_app=True,
     )
     # Removed: not shown, so not exported. (One without links: cited links stay listed.)
-    Answer.objects.filter(question__paper=seeded).exclude(body="").exclude(
-        body__contains="http"
-    ).last().hide()
+    removed = (
+        Answer.objects.filter(question__paper=seeded).exclude(body="").exclude(body__contains="http").last()
+    )
+    writes.remove(removed, expected_version=removed.version, user=None)
     Reference.objects.create(
         paper=seeded, url="https://some.blog/274", label="PDF", kind="summary", position=9
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from discussions import writes
 from discussions.models import Answer, Question
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +48,7 @@ def test_filling_without_htmx_still_redirects_to_the_thread(as_persona):
 
 def test_a_conflict_through_htmx_is_still_the_whole_conflict_page(as_persona):
     slot = first_open_slot()
-    slot.save_text("먼저 저장된 답변", expected_version=slot.version, only_if_open=True)
+    writes.save_text(slot, "먼저 저장된 답변", expected_version=slot.version, only_if_open=True, user=None)
     response = as_persona("alice").post(
         reverse("discussions:fill", args=[slot.pk]),
         {"body": "늦게 쓴 답변", "version": slot.version - 1},

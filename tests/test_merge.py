@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from discussions import reader
+from discussions import reader, writes
 from discussions.importer import import_discussion
 from discussions.merging import MergeError, merge_participants
 from discussions.models import Answer, Paper, Participant, Question
@@ -43,7 +43,8 @@ def twin(seeded, django_user_model):
     """
     paper = import_discussion(reader.read(ROBERTA, filename="roberta.md"), filename="roberta.md").paper
     twin = Participant.objects.get(name="이정훈")
-    Answer.objects.get(author=twin, label="A2").hide()
+    removed = Answer.objects.get(author=twin, label="A2")
+    writes.remove(removed, expected_version=removed.version, user=None)
     paper.presenter = twin
     paper.save()
     twin.user = django_user_model.objects.create_user("jeonghun", password="pw-jeonghun")

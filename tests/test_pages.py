@@ -3,6 +3,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from discussions import writes
 from discussions.models import Answer, Paper, Participant
 
 
@@ -143,7 +144,7 @@ def test_the_home_page_shows_thirty_papers_a_page(client, db):
 def test_a_participant_page_shows_fifty_answers_a_page(client, make_paper):
     question = make_paper(questions=1, answers=0).questions.get()
     person = Participant.objects.create(name="다작")
-    answers = [question.add_answer(person, f"답 {i:02d}") for i in range(51)]
+    answers = [writes.answer(question, author=person, body=f"답 {i:02d}", user=None)[0] for i in range(51)]
     first = client.get(person.get_absolute_url()).content.decode()
     second = client.get(person.get_absolute_url() + "?answers=2").content.decode()
     assert sum(f'href="{a.get_absolute_url()}"' in first for a in answers) == 50

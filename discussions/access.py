@@ -1,0 +1,119 @@
+"""Who may do what: one helper per kind of object, asked by views and templates alike.
+
+Views find an object through `post_for`/`member_for`, which raise Http404 or PermissionDenied;
+templates show a button from the same answer (`post.rights`, set by discussions.threads), never
+from `user.is_authenticated` alone.
+"""
+
+from functools import cached_property
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from discussions.models import Answer, Participant, Question
+
+POSTS = {"question": Question, "answer": Answer}
+
+
+UNKNOWN = object()  # a member not looked up yet (None is an account linked to nobody)
+
+
+class PostRights:
+    """What one user may do with one post. Whether the user is a participant is asked only when a
+    right needs it (answering, replying, topics), so a fill or an edit costs no query for it."""
+
+    def __init__(self, user, post, member=UNKNOWN):
+        self.user, self.post, self._member = user, post, member
+
+    @cached_property
+    def member(self):
+        return member_of(self.user) if self._member is UNKNOWN else self._member
+
+    @cached_property
+    def shown(self):
+        return self.post.hidden_at is None
+
+    @cached_property
+    def own(self):
+        author = self.post.author if self.post.author_id else None
+        return author is not None and self.user.is_authenticated and author.user_id == self.user.pk
+
+    @cached_property
+    def is_open(self):
+        return isinstance(self.post, Answer) and self.post.is_open
+
+    @property
+    def write(self):
+        """The post is the user's to write: its author's, or staff's; never a removed one."""
+        return self.shown and (self.own or self.user.is_staff)
+
+    @property
+    def fill(self):
+        return self.write and self.is_open
+
+    @property
+    def edit(self):
+        return self.write and not self.is_open
+
+    @property
+    def remove(self):
+        return self.write
+
+    @property
+    def reply(self):
+        """Answer a question, or reply to a written answer."""
+        return self.shown and not self.is_open and self.user.is_authenticated and self.member is not None
+
+    @property
+    def topics(self):
+        return (
+            self.shown
+            and isinstance(self.post, Question)
+            and self.user.is_authenticated
+            and (self.user.is_staff or self.member is not None)
+        )
+
+    @property
+    def history(self):
+        # A removed post's history is its author's and staff's only.
+        return self.shown or self.own or self.user.is_staff
+
+
+def member_of(user):
+    """The participant a logged-in user is, or None (a visitor, or an account linked to nobody)."""
+    if not user.is_authenticated:
+        return None
+    try:
+        return user.participant
+    except Participant.DoesNotExist:
+        return None
+
+
+def rights(user, post, *, member=UNKNOWN) -> PostRights:
+    """What `user` may do with `post`; `member` saves a query when the caller knows it already."""
+    return PostRights(user, post, member)
+
+
+def post_for(user, kind, pk, action):
+    """The post `kind`/`pk` if `user` may do `action` (a field of PostRights) with it.
+
+    A removed post is not found, except for its history."""
+    model = POSTS[kind]
+    related = ["author", "paper"] if model is Question else ["author", "question__paper"]
+    post = model.objects.select_related(*related).filter(pk=pk).first()
+    if post is None or (post.hidden_at is not None and action != "history"):
+        raise Http404
+    if not getattr(rights(user, post), action):
+        if action == "reply" and member_of(user) is None:
+            raise PermissionDenied(_("Your account is not linked to a participant of the study group."))
+        raise PermissionDenied
+    return post
+
+
+def member_for(user):
+    """The participant who writes a new question or answer; refused for an account linked to nobody."""
+    member = member_of(user)
+    if member is None:
+        raise PermissionDenied(_("Your account is not linked to a participant of the study group."))
+    return member

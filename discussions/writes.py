@@ -1,0 +1,268 @@
+"""Every write to the archive, in one place.
+
+Each write here
+- applies to the row as it is at that moment: a conditional UPDATE on the version the writer
+  started from, or a row lock (`select_for_update`) taken before the check; otherwise it is
+  refused with `Conflict`, which carries the row as it is now so the caller can show it and keep
+  the writer's text;
+- records history once, with the user who wrote it passed explicitly;
+- moves the archive's generation once (`archive_write`), so cached pages are rendered afresh;
+- when it creates a post, is idempotent: the form's one-time token finds the post that the first
+  submit made.
+
+Lock order, the same for every writer so none waits on another in a cycle: paper, question,
+answer (parent before child). A member's edit or fill locks one post row through its UPDATE.
+"""
+
+import contextlib
+import uuid
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from discussions import generation
+from discussions.models import Answer, Paper, Post, Question
+from discussions.rendering import render_markdown
+
+
+class Refused(Exception):
+    """A write that cannot be done; the message says why, in the user's language."""
+
+
+class Conflict(Refused):
+    """Someone else wrote first. `current` is the row as it is now (None: it is gone)."""
+
+    def __init__(self, message, current=None):
+        super().__init__(message)
+        self.current = current
+
+
+@contextlib.contextmanager
+def archive_write():
+    """A transaction that moves the archive's generation once, whatever it writes."""
+    own_transaction = not connection.in_atomic_block
+    with transaction.atomic():
+        # First, so that on SQLite every writer takes the generation row's lock first.
+        generation.move(own_transaction=own_transaction)
+        yield
+
+
+def new_token() -> str:
+    """The one-time token a form that creates a post carries (see `client_token`)."""
+    return str(uuid.uuid4())
+
+
+def record(post, user, *, reason=""):
+    """One history version of `post` as it is now (an UPDATE sends no signal to the history)."""
+    type(post).history.bulk_history_create(
+        [post], update=True, default_user=_user(user), default_change_reason=reason[:100]
+    )
+
+
+def _user(user):
+    return user if user is not None and user.is_authenticated else None
+
+
+def _conflict(model, pk):
+    current = model.objects.filter(pk=pk).select_related("author").first()
+    if current is None or current.hidden_at is not None:
+        return Conflict(_("This post was removed from the thread meanwhile."), current)
+    return Conflict(_("Someone saved this post while you were writing."), current)
+
+
+# A post's text
+
+
+def save_text(post, body, *, expected_version, user, only_if_open=False):
+    """Save a member's text unless someone saved first (or removed the post); returns the post.
+
+    One conditional UPDATE both checks and writes: on PostgreSQL a second writer waits for the
+    first to commit, then finds the version (or the empty body) changed and updates nothing.
+    Markdown is rendered before the transaction, so locks are held briefly.
+    """
+    html, now = render_markdown(body), timezone.now()
+    model = type(post)
+    with archive_write():
+        rows = model.objects.shown().filter(pk=post.pk, version=expected_version)
+        if only_if_open:
+            rows = rows.filter(body="")
+        changed = rows.update(
+            body=body, body_html=html, version=F("version") + 1, written_in_app=True, updated_at=now
+        )
+        if not changed:
+            raise _conflict(model, post.pk)
+        post.body, post.body_html, post.updated_at = body, html, now
+        post.version, post.written_in_app = expected_version + 1, True
+        record(post, user)
+    return post
+
+
+def fill(answer, body, *, expected_version, user):
+    return save_text(answer, body, expected_version=expected_version, user=user, only_if_open=True)
+
+
+def remove(post, *, expected_version, user):
+    """Hide a post and everything under it from the thread; every version stays in the history.
+
+    What is under it goes too (a question's answers, an answer's replies at any depth), so that
+    "shown" stays one column (models.shown) and nothing can be written under a removed post.
+    """
+    model, now = type(post), timezone.now()
+    with archive_write():
+        changed = model.objects.shown().filter(pk=post.pk, version=expected_version).update(
+            hidden_at=now, version=F("version") + 1
+        )
+        if not changed:
+            raise _conflict(model, post.pk)
+        post.hidden_at, post.version = now, expected_version + 1
+        record(post, user)
+        reason = f"removed with {post.signature}"
+        for under in _shown_under(post):
+            Answer.objects.filter(pk=under.pk).update(hidden_at=now, version=F("version") + 1)
+            under.hidden_at, under.version = now, under.version + 1
+            record(under, user, reason=reason)
+    return post
+
+
+def _shown_under(post):
+    """The shown answers under a post, level by level (no recursion: threads may be deep), locked."""
+    if isinstance(post, Question):
+        return list(Answer.objects.shown().filter(question=post).select_for_update().order_by("pk"))
+    found, level = [], [post.pk]
+    while level:
+        replies = list(Answer.objects.shown().filter(parent__in=level).select_for_update().order_by("pk"))
+        found += replies
+        level = [reply.pk for reply in replies]
+    return found
+
+
+# New posts
+
+
+def answer(question, *, author, body, user, token=None, parent=None):
+    """A member's answer to a question (`A4` under `Q4`), or a reply to an answer (its label).
+
+    Returns (answer, created). The same token again returns the first answer made with it.
+    """
+    with archive_write():
+        # Locked, so a removal of the question or the answer replied to waits for this post,
+        # and this post for the removal: a post is never written under a removed one.
+        locked = Question.objects.shown().select_for_update().filter(pk=question.pk).first()
+        if locked is None:
+            raise Conflict(_("This question was removed from the thread meanwhile."))
+        if parent is not None:
+            parent = Answer.objects.shown().select_for_update().filter(pk=parent.pk, question=question)
+            parent = parent.first()
+            if parent is None:
+                raise Conflict(_("The answer you reply to was removed from the thread meanwhile."))
+        if token and (made := Answer.objects.filter(client_token=token).first()):
+            return made, False
+        made = Answer(
+            question=question,
+            parent=parent,
+            label=parent.label if parent else f"A{question.number}",
+            author=author,
+            body=body,
+            position=Answer.objects.next_position(question=question),
+            written_in_app=True,
+            client_token=token or None,
+        )
+        _create(made, user)
+    return made, True
+
+
+def ask(paper, *, author, body, user, token=None):
+    """A member's new question, labelled after the paper's highest number. Returns (question, created).
+
+    The paper's row is locked while the label is chosen, so two members asking at once get Q27
+    and Q28, not two Q27s. (A file's own repeated labels, like the seed's two Q4s, stay as they are.)
+    """
+    with archive_write():
+        Paper.objects.select_for_update().filter(pk=paper.pk).first()
+        if token and (made := Question.objects.filter(client_token=token).first()):
+            return made, False
+        made = Question(
+            paper=paper,
+            label=Question.objects.next_label(paper),
+            author=author,
+            body=body,
+            position=Question.objects.next_position(paper=paper),
+            written_in_app=True,
+            client_token=token or None,
+        )
+        _create(made, user)
+    return made, True
+
+
+def _create(post, user):
+    # The library records the new post's first version on save, with this user.
+    post._history_user = _user(user)
+    post.save()
+
+
+# Topics
+
+
+def set_topics(question, names, *, user, by_hand):
+    """Replace a question's topics; by hand means a member or admin chose them, so imports keep them."""
+    names = sorted({name.strip() for name in names if name.strip()}, key=str.casefold)
+    with archive_write():
+        # The locked row, not the caller's copy: its history version must carry the text as it is.
+        current = Question.objects.shown().select_for_update().filter(pk=question.pk).first()
+        if current is None:
+            raise Conflict(_("This question was removed from the thread meanwhile."))
+        current.tags.set(names)
+        current.topic_names = ", ".join(names)
+        current.tags_by_hand = current.tags_by_hand or by_hand
+        Question.objects.filter(pk=current.pk).update(
+            topic_names=current.topic_names, tags_by_hand=current.tags_by_hand
+        )
+        record(current, user)
+    question.topic_names, question.tags_by_hand = current.topic_names, current.tags_by_hand
+    return current
+
+
+# The admin
+
+
+def check_version(obj, expected_version):
+    """Lock an admin form's row and check nobody changed it since the form was shown.
+
+    Called while the admin's form is validated, inside the admin's own transaction: the lock
+    holds until the save, so nothing can be written between the check and the save.
+    """
+    current = type(obj).objects.select_for_update().filter(pk=obj.pk).first()
+    if current is None:
+        raise Conflict(_("This was deleted meanwhile."))
+    if isinstance(current, Post) and current.version != expected_version:
+        raise Conflict(_("Someone saved this meanwhile."), current)
+    return current
+
+
+def admin_save(obj, *, user, created, changed_fields):
+    """An admin's save of any row of the archive (its row locked by check_version when changed).
+
+    A form the admin did not change writes nothing: no new version, no history."""
+    if not created and not changed_fields:
+        return
+    with archive_write():
+        if isinstance(obj, Post):
+            if created or "body" in changed_fields:
+                # Text written in the admin is written in the app: a re-import keeps it.
+                obj.written_in_app = True
+            if not created:
+                # A member's open edit form now sees a new version and shows the conflict.
+                obj.version += 1
+            if created and not obj.position:
+                thread = {"paper": obj.paper} if isinstance(obj, Question) else {"question": obj.question}
+                obj.position = type(obj).objects.next_position(**thread)
+        obj._history_user = _user(user)
+        obj.save()
+
+
+def admin_delete(obj, *, user):
+    with archive_write():
+        obj._history_user = _user(user)
+        obj.delete()
