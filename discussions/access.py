@@ -102,9 +102,12 @@ def post_for(user, kind, pk, action):
     model = POSTS[kind]
     related = ["author", "paper"] if model is Question else ["author", "question__paper"]
     post = model.objects.select_related(*related).filter(pk=pk).first()
-    if post is None or (post.hidden_at is not None and action != "history"):
+    if post is None:
         raise Http404
-    if not getattr(rights(user, post), action):
+    allowed = getattr(rights(user, post), action)
+    if post.hidden_at is not None and not (action == "history" and allowed):
+        raise Http404
+    if not allowed:
         if action == "reply" and member_of(user) is None:
             raise PermissionDenied(_("Your account is not linked to a participant of the study group."))
         raise PermissionDenied

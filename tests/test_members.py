@@ -227,7 +227,8 @@ def test_every_edit_keeps_the_previous_text_in_the_history(as_persona):
 def test_deleting_hides_from_the_thread_and_keeps_the_history(as_persona):
     client = as_persona("bob")
     answer = Answer.objects.get(author__name="선민", label="A4")
-    response = client.post(reverse("discussions:delete_answer", args=[answer.pk]), {"version": answer.version})
+    url = reverse("discussions:delete_answer", args=[answer.pk])
+    response = client.post(url, {"version": answer.version})
     assert response.status_code == 302
     html = client.get(answer.question.paper.get_absolute_url()).content.decode()
     assert f'id="{answer.anchor}"' not in html

@@ -1,0 +1,228 @@
+"""The one write path (discussions.writes): idempotent creates, labels, removal, conflicts, limits."""
+
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from discussions import writes
+from discussions.forms import BODY_MAX_CHARS
+from discussions.models import Answer, Participant, Question
+
+
+def question(label="Q2"):
+    return Question.objects.get(label=label)
+
+
+def test_the_same_form_token_posted_twice_makes_one_answer(as_persona):
+    client = as_persona("bob")
+    url = reverse("discussions:answer", args=[question().pk])
+    token = str(uuid.uuid4())
+    first = client.post(url, {"body": "한 번만 올라가야 할 답", "token": token})
+    second = client.post(url, {"body": "한 번만 올라가야 할 답", "token": token})
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert Answer.objects.filter(body="한 번만 올라가야 할 답").count() == 1
+
+
+@pytest.mark.parametrize("write", ["ask", "reply"])
+def test_a_double_submit_of_ask_or_reply_makes_one_post(as_persona, write):
+    client = as_persona("bob")
+    answer = Answer.objects.filled().first()
+    url = (
+        reverse("discussions:ask", args=[answer.question.paper.slug])
+        if write == "ask"
+        else reverse("discussions:reply", args=[answer.pk])
+    )
+    # The form as the page gives it: its token is what a second click sends again.
+    form_page = client.get(url).content.decode()
+    token = form_page.split('name="token" value="')[1].split('"')[0]
+    for _ in range(3):
+        assert client.post(url, {"body": f"두 번 누른 {write}", "token": token}).status_code == 302
+    model = Question if write == "ask" else Answer
+    assert model.objects.filter(body=f"두 번 누른 {write}").count() == 1
+
+
+def test_two_different_forms_make_two_posts(as_persona):
+    client = as_persona("bob")
+    url = reverse("discussions:answer", args=[question().pk])
+    for _ in range(2):
+        client.post(url, {"body": "같은 말 두 번", "token": str(uuid.uuid4())})
+    assert Answer.objects.filter(body="같은 말 두 번").count() == 2
+
+
+def test_an_asked_question_takes_the_next_number_after_the_highest(seeded):
+    member = Participant.objects.get(name="선민")
+    made = [writes.ask(seeded, author=member, body=f"질문 {i}", user=None)[0] for i in range(2)]
+    assert [q.label for q in made] == ["Q10", "Q11"]  # the seed's highest is Q9
+
+
+def test_removing_a_question_removes_its_answers_and_replies_with_one_version_each(seeded):
+    q = Question.objects.filter(label="Q4").last()  # the seed's second Q4, with three answers
+    under = list(Answer.objects.shown().filter(question=q))
+    versions = {a.pk: a.history.count() for a in under}
+    writes.remove(q, expected_version=q.version, user=None)
+    assert not Question.objects.shown().filter(pk=q.pk).exists()
+    for answer in Answer.objects.filter(pk__in=versions):
+        assert answer.hidden_at is not None
+        assert answer.history.count() == versions[answer.pk] + 1
+        assert answer.history.first().history_change_reason.startswith("removed with Q4")
+
+
+def test_a_reply_chain_removed_at_its_root_is_gone_at_every_depth(seeded):
+    member = Participant.objects.get(name="선민")
+    root = Answer.objects.filled().first()
+    chain = [root]
+    for depth in range(5):
+        chain.append(
+            writes.answer(root.question, author=member, body=f"깊이 {depth}", user=None, parent=chain[-1])[0]
+        )
+    writes.remove(root, expected_version=root.version, user=None)
+    assert not Answer.objects.shown().filter(pk__in=[a.pk for a in chain]).exists()
+
+
+def test_nothing_is_written_under_a_removed_post(seeded):
+    member = Participant.objects.get(name="선민")
+    answer = Answer.objects.filled().first()
+    q = answer.question
+    writes.remove(answer, expected_version=answer.version, user=None)
+    with pytest.raises(writes.Conflict):
+        writes.answer(q, author=member, body="지워진 답에 답글", user=None, parent=answer)
+    writes.remove(q, expected_version=q.version, user=None)
+    with pytest.raises(writes.Conflict):
+        writes.answer(q, author=member, body="지워진 질문에 답", user=None)
+    slot = Answer.objects.filter(question=q, body="").first() or Answer.objects.open().first()
+    if slot.question_id == q.pk:
+        with pytest.raises(writes.Conflict):
+            writes.fill(slot, "지워진 질문의 빈 답", expected_version=slot.version, user=None)
+
+
+def test_replying_under_a_removed_question_shows_a_refusal_that_keeps_the_text(as_persona):
+    client = as_persona("bob")
+    answer = Answer.objects.filled().first()
+    form = client.get(reverse("discussions:reply", args=[answer.pk])).content.decode()
+    token = form.split('name="token" value="')[1].split('"')[0]
+    writes.remove(answer.question, expected_version=answer.question.version, user=None)
+    response = client.post(
+        reverse("discussions:reply", args=[answer.pk]), {"body": "늦은 답글", "token": token}
+    )
+    assert response.status_code == 404  # the thread is gone: no form leads here any more
+    assert not Answer.objects.filter(body="늦은 답글").exists()
+
+
+def test_an_edit_that_lost_to_a_removal_keeps_the_text(as_persona):
+    client = as_persona("bob")
+    answer = Answer.objects.get(author__name="선민", label="A4")
+    version = answer.version
+    writes.remove(answer, expected_version=version, user=None)
+    response = client.post(
+        reverse("discussions:edit_answer", args=[answer.pk]), {"body": "내가 고친 글", "version": version}
+    )
+    assert response.status_code == 404
+    assert Answer.objects.get(pk=answer.pk).body != "내가 고친 글"
+
+
+def test_a_removal_of_a_post_changed_since_the_page_was_shown_is_refused(as_persona):
+    client = as_persona("bob")
+    answer = Answer.objects.get(author__name="선민", label="A4")
+    shown_version = answer.version
+    writes.save_text(answer, "그 사이에 고친 글", expected_version=shown_version, user=None)
+    response = client.post(reverse("discussions:delete_answer", args=[answer.pk]), {"version": shown_version})
+    assert response.status_code == 302
+    assert Answer.objects.get(pk=answer.pk).hidden_at is None
+
+
+def test_a_removed_posts_history_is_its_authors_and_staffs_only(as_persona, client):
+    answer = Answer.objects.get(author__name="선민", label="A4")
+    writes.remove(answer, expected_version=answer.version, user=None)
+    url = reverse("discussions:answer_history", args=[answer.pk])
+    assert as_persona("anonymous").get(url).status_code == 404
+    assert as_persona("alice").get(url).status_code == 404
+    assert as_persona("bob").get(url).status_code == 200
+    assert as_persona("carol").get(url).status_code == 200
+
+
+@pytest.mark.parametrize("form", ["answer", "fill", "edit", "ask"])
+def test_a_body_over_the_limit_is_refused_with_a_message_and_kept(as_persona, form):
+    long_text = "가" * (BODY_MAX_CHARS + 1)
+    if form == "fill":
+        client, url = (
+            as_persona("alice"),
+            reverse("discussions:fill", args=[Answer.objects.open().first().pk]),
+        )
+        data = {"body": long_text, "version": 1}
+    elif form == "edit":
+        answer = Answer.objects.get(author__name="선민", label="A4")
+        client, url = as_persona("bob"), reverse("discussions:edit_answer", args=[answer.pk])
+        data = {"body": long_text, "version": answer.version}
+    elif form == "ask":
+        client, url = as_persona("bob"), reverse("discussions:ask", args=[question().paper.slug])
+        data = {"body": long_text}
+    else:
+        client, url = as_persona("bob"), reverse("discussions:answer", args=[question().pk])
+        data = {"body": long_text}
+    before = (Question.objects.count(), Answer.objects.count(), Answer.objects.open().count())
+    response = client.get(url)
+    assert 'maxlength="' not in response.content.decode()  # the browser must not cut a paste silently
+    response = client.post(url, data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f"{BODY_MAX_CHARS + 1:,}" in html  # the message says how long it is
+    assert long_text in html  # and the text is still in the form
+    assert (Question.objects.count(), Answer.objects.count(), Answer.objects.open().count()) == before
+
+
+def test_an_admin_save_over_a_members_newer_edit_is_refused_with_both_texts(seeded, staff_client):
+    answer = Answer.objects.filled().first()
+    url = reverse("admin:discussions_answer_change", args=[answer.pk])
+    loaded_version = answer.version
+    writes.save_text(answer, "회원이 방금 고친 글", expected_version=loaded_version, user=None)
+    data = {
+        "question": answer.question_id,
+        "parent": answer.parent_id or "",
+        "label": answer.label,
+        "author": answer.author_id or "",
+        "body": answer.body + " (관리자가 위치만 바꿈)",
+        "position": answer.position + 1,
+        "expected_version": loaded_version,
+    }
+    response = staff_client.post(url, data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "회원이 방금 고친 글" in html and "(관리자가 위치만 바꿈)" in html
+    assert Answer.objects.get(pk=answer.pk).body == "회원이 방금 고친 글"
+    # Saving again, having seen it, is a deliberate overwrite.
+    data["expected_version"] = loaded_version + 1
+    assert staff_client.post(url, data).status_code == 302
+
+
+def test_an_admin_save_that_changes_nothing_writes_no_version(seeded, staff_client):
+    answer = Answer.objects.filled().first()
+    versions = answer.history.count()
+    data = {
+        "question": answer.question_id,
+        "parent": answer.parent_id or "",
+        "label": answer.label,
+        "author": answer.author_id or "",
+        "body": answer.body,
+        "position": answer.position,
+        "expected_version": answer.version,
+    }
+    staff_client.post(reverse("admin:discussions_answer_change", args=[answer.pk]), data)
+    assert Answer.objects.get(pk=answer.pk).version == answer.version
+    assert answer.history.count() == versions
+
+
+def test_posts_are_removed_not_deleted_in_the_admin(seeded, staff_client):
+    answer = Answer.objects.filled().first()
+    assert staff_client.get(reverse("admin:discussions_answer_delete", args=[answer.pk])).status_code == 403
+    data = {"action": "remove_from_thread", "_selected_action": [answer.pk]}
+    staff_client.post(reverse("admin:discussions_answer_changelist"), data)
+    answer.refresh_from_db()
+    assert answer.hidden_at is not None
+
+
+def test_a_paper_members_wrote_in_cannot_be_deleted(seeded, staff_client):
+    member = Participant.objects.get(name="선민")
+    writes.ask(seeded, author=member, body="앱에서 쓴 질문", user=None)
+    assert staff_client.get(reverse("admin:discussions_paper_delete", args=[seeded.pk])).status_code == 403
