@@ -16,6 +16,7 @@ answer (parent before child). A member's edit or fill locks one post row through
 
 import contextlib
 import uuid
+from datetime import timedelta
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -111,8 +112,10 @@ def remove(post, *, expected_version, user):
     """
     model, now = type(post), timezone.now()
     with archive_write():
-        changed = model.objects.shown().filter(pk=post.pk, version=expected_version).update(
-            hidden_at=now, version=F("version") + 1
+        changed = (
+            model.objects.shown()
+            .filter(pk=post.pk, version=expected_version)
+            .update(hidden_at=now, version=F("version") + 1)
         )
         if not changed:
             raise _conflict(model, post.pk)
@@ -157,7 +160,7 @@ def answer(question, *, author, body, user, token=None, parent=None):
             parent = parent.first()
             if parent is None:
                 raise Conflict(_("The answer you reply to was removed from the thread meanwhile."))
-        if token and (made := Answer.objects.filter(client_token=token).first()):
+        if made := _made_already(Answer, token, author, body, question=question, parent=parent):
             return made, False
         made = Answer(
             question=question,
@@ -181,7 +184,7 @@ def ask(paper, *, author, body, user, token=None):
     """
     with archive_write():
         Paper.objects.select_for_update().filter(pk=paper.pk).first()
-        if token and (made := Question.objects.filter(client_token=token).first()):
+        if made := _made_already(Question, token, author, body, paper=paper):
             return made, False
         made = Question(
             paper=paper,
@@ -194,6 +197,28 @@ def ask(paper, *, author, body, user, token=None):
         )
         _create(made, user)
     return made, True
+
+
+# A browser does not keep a hidden field when Back shows a form again, so the token alone cannot
+# catch a resubmit from there: the same text by the same person in the same place, moments
+# apart, is that resubmit too (as Discourse refuses a post identical to one just made).
+RESUBMIT_WINDOW = timedelta(minutes=10)
+
+
+def _made_already(model, token, author, body, **place):
+    """The post this submit already made: by its form's token, or the same text just posted."""
+    if token and (made := model.objects.filter(client_token=token).first()):
+        return made
+    if author is None:
+        return None
+    recent = model.objects.shown().filter(
+        author=author,
+        body=body,
+        written_in_app=True,
+        created_at__gte=timezone.now() - RESUBMIT_WINDOW,
+        **place,
+    )
+    return recent.order_by("-pk").first()
 
 
 def _create(post, user):

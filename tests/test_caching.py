@@ -233,3 +233,18 @@ def test_on_postgresql_a_write_moves_the_generation_again_once_committed(
         question = Question.objects.get(label="Q2")
         writes.remove(question, expected_version=question.version, user=None)
     assert generation() == before + 2
+
+
+def test_the_first_write_on_a_new_postgresql_database_shows_on_the_next_visit(transactional_db, client):
+    """A new sequence reads 1 before its first nextval() and 1 after it: the generation must not."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the generation is a sequence on PostgreSQL only")
+    from discussions.generation import SEQUENCE
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER SEQUENCE {SEQUENCE} RESTART")  # as migrate leaves it
+    assert "Language Models are Few-Shot Learners" not in page(client, "/")
+    call_command("seed", stdout=StringIO())
+    assert "Language Models are Few-Shot Learners" in page(client, "/")

@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from discussions import writes
 from discussions.forms import BODY_MAX_CHARS
@@ -43,12 +44,30 @@ def test_a_double_submit_of_ask_or_reply_makes_one_post(as_persona, write):
     assert model.objects.filter(body=f"두 번 누른 {write}").count() == 1
 
 
-def test_two_different_forms_make_two_posts(as_persona):
+def test_two_different_texts_make_two_posts(as_persona):
+    client = as_persona("bob")
+    url = reverse("discussions:answer", args=[question().pk])
+    for text in ("첫 번째 생각", "두 번째 생각"):
+        client.post(url, {"body": text, "token": str(uuid.uuid4())})
+    assert Answer.objects.filter(body__in=["첫 번째 생각", "두 번째 생각"]).count() == 2
+
+
+def test_the_same_text_sent_again_from_a_new_form_moments_later_is_the_same_post(as_persona):
+    """Back shows the form again with a new token (browsers do not keep hidden fields)."""
     client = as_persona("bob")
     url = reverse("discussions:answer", args=[question().pk])
     for _ in range(2):
         client.post(url, {"body": "같은 말 두 번", "token": str(uuid.uuid4())})
-    assert Answer.objects.filter(body="같은 말 두 번").count() == 2
+    assert Answer.objects.filter(body="같은 말 두 번").count() == 1
+
+
+def test_the_same_text_much_later_is_a_new_post(as_persona):
+    client = as_persona("bob")
+    url = reverse("discussions:answer", args=[question().pk])
+    client.post(url, {"body": "다시 말하지만", "token": str(uuid.uuid4())})
+    Answer.objects.filter(body="다시 말하지만").update(created_at=timezone.now() - writes.RESUBMIT_WINDOW)
+    client.post(url, {"body": "다시 말하지만", "token": str(uuid.uuid4())})
+    assert Answer.objects.filter(body="다시 말하지만").count() == 2
 
 
 def test_an_asked_question_takes_the_next_number_after_the_highest(seeded):
