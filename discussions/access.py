@@ -1,6 +1,6 @@
 """Who may do what: one helper per kind of object, asked by views and templates alike.
 
-Views find an object through `post_for`/`member_for`, which raise Http404 or PermissionDenied;
+Views find a post through `post_for`, which raises Http404 or PermissionDenied;
 templates show a button from the same answer (`post.rights`, set by discussions.threads), never
 from `user.is_authenticated` alone.
 """
@@ -63,7 +63,11 @@ class PostRights:
     @property
     def reply(self):
         """Answer a question, or reply to a written answer."""
-        return self.shown and not self.is_open and self.user.is_authenticated and self.member is not None
+        return self.shown and not self.is_open and self.may_post
+
+    @property
+    def may_post(self):
+        return self.user.is_authenticated and (self.user.is_staff or self.member is not None)
 
     @property
     def topics(self):
@@ -114,9 +118,6 @@ def post_for(user, kind, pk, action):
     return post
 
 
-def member_for(user):
-    """The participant who writes a new question or answer; refused for an account linked to nobody."""
-    member = member_of(user)
-    if member is None:
-        raise PermissionDenied(_("Your account is not linked to a participant of the study group."))
-    return member
+def may_post(user):
+    """Whether `user` may ask, answer and reply: a member signs as themselves, staff for anyone."""
+    return user.is_authenticated and (user.is_staff or member_of(user) is not None)

@@ -38,6 +38,18 @@ class PostForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     token = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
+    def __init__(self, *args, authors=None, author_required=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if authors is not None:
+            # Staff post for any participant (a note someone sent by mail, an answer given aloud);
+            # left empty, a staff member linked to a participant posts as themselves.
+            self.fields["author"] = forms.ModelChoiceField(
+                queryset=authors,
+                required=author_required,
+                label=_("Written by"),
+                help_text=_("Staff may post for any participant."),
+            )
+
     def clean_body(self):
         return clean_body_text(self.cleaned_data["body"])
 

@@ -2,6 +2,7 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
 from django.http import HttpResponse
@@ -59,7 +60,7 @@ def paper_detail(request, slug):
         "questions": questions,
         "references_by_kind": group_by_kind(listed),
         "cited": [ref for ref in references if ref.origin == Reference.Origin.CITED],
-        "ask_form": new_post_form() if access.member_of(request.user) else None,
+        "ask_form": new_post_form(request.user) if access.may_post(request.user) else None,
     }
     return render(request, "discussions/paper_detail.html", ctx)
 
@@ -253,17 +254,22 @@ def ask(request, slug):
     ), posted=_("Your question is posted."), paper=paper)
 
 
-def new_post_form():
-    return PostForm(initial={"token": writes.new_token()})
+def new_post_form(user, data=None, *, author=None, body=""):
+    """The form that makes a new post; its one-time token makes a double submit one post."""
+    member = access.member_of(user)
+    authors = Participant.objects.order_by("name") if user.is_staff else None
+    initial = {"token": writes.new_token(), "author": author or member, "body": body}
+    return PostForm(data, authors=authors, author_required=member is None, initial=initial)
 
 
 def _new_post(request, context_post, title, write, *, posted, paper=None):
-    """The form that makes a new post; its one-time token makes a double submit one post."""
-    member = access.member_for(request.user)
-    form = PostForm(request.POST) if request.method == "POST" else new_post_form()
+    if not access.may_post(request.user):
+        raise PermissionDenied(_("Your account is not linked to a participant of the study group."))
+    form = new_post_form(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
+        author = form.cleaned_data.get("author") or access.member_of(request.user)
         try:
-            post, created = write(member, form.cleaned_data["body"], form.cleaned_data["token"])
+            post, created = write(author, form.cleaned_data["body"], form.cleaned_data["token"])
         except writes.Conflict as conflict:
             return refused_page(request, conflict, form.cleaned_data["body"], context_post, paper)
         messages.success(request, posted if created else _("This was posted already; here it is."))
@@ -360,7 +366,8 @@ def conflict_page(request, post, my_text, conflict, filled_meanwhile=False):
         return refused_page(request, conflict, my_text, post, None)
     question = current if isinstance(current, Question) else current.question
     if filled_meanwhile:
-        form = PostForm(initial={"body": my_text, "token": writes.new_token()})
+        # Posted for the open answer's author, as the fill was (staff fill on a member's behalf).
+        form = new_post_form(request.user, author=post.author, body=my_text)
         action, action_pk = "discussions:answer", question.pk
     else:
         # Saving again from here is a deliberate overwrite of the version shown above.

@@ -245,3 +245,34 @@ def test_a_paper_members_wrote_in_cannot_be_deleted(seeded, staff_client):
     member = Participant.objects.get(name="선민")
     writes.ask(seeded, author=member, body="앱에서 쓴 질문", user=None)
     assert staff_client.get(reverse("admin:discussions_paper_delete", args=[seeded.pk])).status_code == 403
+
+
+def test_staff_post_for_any_participant_and_the_history_says_who_wrote_it(seeded, staff_client, staff):
+    paper = question().paper
+    soyeon = Participant.objects.get(name="소연")
+    form = staff_client.get(reverse("discussions:ask", args=[paper.slug])).content.decode()
+    assert 'name="author"' in form
+    response = staff_client.post(
+        reverse("discussions:ask", args=[paper.slug]),
+        {"body": "메일로 받은 질문", "author": soyeon.pk, "token": str(uuid.uuid4())},
+    )
+    assert response.status_code == 302
+    asked = Question.objects.get(body="메일로 받은 질문")
+    assert asked.author == soyeon
+    assert asked.history.get().history_user == staff
+    answer = Answer.objects.filled().first()
+    response = staff_client.post(
+        reverse("discussions:reply", args=[answer.pk]),
+        {"body": "대신 단 답글", "author": soyeon.pk, "token": str(uuid.uuid4())},
+    )
+    assert response.status_code == 302
+    assert Answer.objects.get(body="대신 단 답글").author == soyeon
+
+
+def test_a_member_cannot_post_for_someone_else(as_persona):
+    client = as_persona("bob")
+    soyeon = Participant.objects.get(name="소연")
+    url = reverse("discussions:answer", args=[question().pk])
+    assert 'name="author"' not in client.get(url).content.decode()
+    client.post(url, {"body": "남의 이름으로", "author": soyeon.pk, "token": str(uuid.uuid4())})
+    assert Answer.objects.get(body="남의 이름으로").author.name == "선민"
