@@ -66,6 +66,21 @@ class PostRights:
         return self.shown and not self.is_open and self.may_post
 
     @property
+    def claim(self):
+        """Say "I'll answer this": an open answer of one's own under a question."""
+        return self.shown and isinstance(self.post, Question) and self.member is not None
+
+    @property
+    def take_back(self):
+        """Take one's own claim back while it is still empty."""
+        return self.fill and self.own
+
+    @property
+    def mine(self):
+        """Say an unsigned post is one's own, for staff to confirm."""
+        return self.shown and self.post.author_id is None and self.member is not None
+
+    @property
     def may_post(self):
         return self.user.is_authenticated and (self.user.is_staff or self.member is not None)
 
@@ -121,3 +136,52 @@ def post_for(user, kind, pk, action):
 def may_post(user):
     """Whether `user` may ask, answer and reply: a member signs as themselves, staff for anyone."""
     return user.is_authenticated and (user.is_staff or member_of(user) is not None)
+
+
+class SessionRights:
+    """What one user may do with one session (a paper): its presenter and staff prepare it."""
+
+    def __init__(self, user, paper, member=UNKNOWN):
+        self.user, self.paper, self._member = user, paper, member
+
+    @cached_property
+    def member(self):
+        return member_of(self.user) if self._member is UNKNOWN else self._member
+
+    @cached_property
+    def presents(self):
+        return self.member is not None and self.paper.presenter_id == self.member.pk
+
+    @property
+    def prepare(self):
+        """Complete the session, edit its references, ask members to answer."""
+        return self.user.is_authenticated and (self.user.is_staff or self.presents)
+
+    @property
+    def take_part(self):
+        """Claim questions, mark them discussed in the meeting."""
+        return self.user.is_authenticated and (self.user.is_staff or self.member is not None)
+
+    @property
+    def sign(self):
+        """Set who wrote unsigned posts."""
+        return self.user.is_authenticated and self.user.is_staff
+
+
+def session_rights(user, paper, *, member=UNKNOWN) -> SessionRights:
+    return SessionRights(user, paper, member)
+
+
+def session_for(user, slug, action):
+    """The session (paper) `slug` if `user` may do `action` (a field of SessionRights) with it."""
+    from discussions.models import Paper
+
+    paper = Paper.objects.select_related("presenter").filter(slug=slug).first()
+    if paper is None:
+        raise Http404
+    rights_here = session_rights(user, paper)
+    if not getattr(rights_here, action):
+        if action == "take_part" and user.is_authenticated:
+            raise PermissionDenied(_("Your account is not linked to a participant of the study group."))
+        raise PermissionDenied
+    return paper, rights_here

@@ -15,6 +15,7 @@ import hashlib
 
 from django.core.cache import cache
 from django.http import HttpResponseNotModified
+from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import get_language
 
@@ -67,7 +68,8 @@ def _finish(response, etag, *, gzipped):
 
 
 def _key(request):
-    raw = f"{generation.current()}|{get_language()}|{request.get_full_path()}"
+    # The day is in the key: a session's page says whether it is upcoming, today, or past.
+    raw = f"{generation.current()}|{timezone.localdate()}|{get_language()}|{request.get_full_path()}"
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 

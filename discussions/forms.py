@@ -1,8 +1,12 @@
+import re
 import unicodedata
 
 from django import forms
+from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 from taggit.forms import TagField
+
+from discussions.models import Answer, Participant, Question, Reference, arxiv_id_of
 
 # One limit for every post, in every form (and the admin's): checked by the server, with a
 # message that keeps the text. No `maxlength` on the textarea: a browser would cut a long paste
@@ -61,3 +65,134 @@ class TopicsForm(forms.Form):
         help_text=_("Separate topics with commas, e.g. bias, efficiency."),
         widget=forms.TextInput(attrs={"list": "known-topics", "autocomplete": "off"}),
     )
+
+
+# Sessions
+
+
+def paper_url(text):
+    """An arXiv id (`2005.14165`, `arXiv:2005.14165v2`) or a paper's URL → (canonical URL, arXiv id)."""
+    text = text.strip()
+    if not text:
+        return "", ""
+    match = ARXIV_TYPED.fullmatch(text)
+    if match:
+        return f"https://arxiv.org/abs/{match.group(1)}", match.group(1)
+    URLValidator(schemes=["http", "https"], message=_("Give an arXiv id or an http(s) address."))(text)
+    arxiv_id = arxiv_id_of(text)
+    return (f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else text), arxiv_id
+
+
+ARXIV_TYPED = re.compile(r"(?:arxiv:\s*)?(\d{4}\.\d{4,5})(?:v\d+)?", re.I)
+
+
+class PaperURLField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 500)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("Paper (arXiv id or URL)"))
+        kwargs.setdefault("help_text", _("e.g. 2005.14165 or https://arxiv.org/abs/2005.14165"))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        url, _arxiv_id = paper_url(super().clean(value) or "")
+        return url
+
+
+class ProposeForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=300)
+    url = PaperURLField()
+    session_date = forms.DateField(
+        label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    token = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+
+class SessionForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=300)
+    url = PaperURLField()
+    session_date = forms.DateField(
+        label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    presenter = forms.ModelChoiceField(
+        queryset=Participant.objects.none(), label=_("Presenter"), required=False
+    )
+    participants = forms.ModelMultipleChoiceField(
+        queryset=Participant.objects.none(),
+        label=_("Participants"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    description = forms.CharField(
+        label=_("Why this paper"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("The presenter's description ([설명]), in Markdown."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = Participant.objects.order_by("name")
+        self.fields["presenter"].queryset = people
+        self.fields["participants"].queryset = people
+
+    def clean_description(self):
+        text = self.cleaned_data["description"]
+        return clean_body_text(text) if text.strip() else ""
+
+
+class ReferenceRowForm(forms.Form):
+    id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    label = forms.CharField(label=_("Label"), max_length=300, required=False)
+    url = forms.URLField(label=_("URL"), max_length=1000, assume_scheme="https", required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Reference.Kind.choices, initial=Reference.Kind.PAPER)
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        if url:
+            URLValidator(schemes=["http", "https"])(url)
+        return url
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            not cleaned.get("url")
+            and not cleaned.get("DELETE")
+            and (cleaned.get("label") or cleaned.get("id"))
+        ):
+            self.add_error("url", _("A reference needs its address."))
+        return cleaned
+
+
+ReferenceFormSet = forms.formset_factory(
+    ReferenceRowForm, extra=2, can_order=True, can_delete=True, max_num=100
+)
+
+
+class RequestAnswerForm(forms.Form):
+    member = forms.ModelChoiceField(queryset=Participant.objects.order_by("name"), label=_("Ask"))
+
+
+class SignForm(forms.Form):
+    participant = forms.ModelChoiceField(queryset=Participant.objects.order_by("name"), label=_("Written by"))
+    questions = forms.ModelMultipleChoiceField(
+        queryset=Question.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    answers = forms.ModelMultipleChoiceField(
+        queryset=Answer.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, paper, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["questions"].queryset = paper.questions.shown().filter(author__isnull=True)
+        self.fields["answers"].queryset = Answer.objects.shown().filter(
+            question__paper=paper, author__isnull=True
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("questions") and not cleaned.get("answers"):
+            raise forms.ValidationError(_("Choose the posts to sign."))
+        return cleaned

@@ -120,6 +120,11 @@ def filled(path=""):
 
 
 class PaperQuerySet(models.QuerySet):
+    def upcoming(self, today):
+        """Sessions still to come (today's included), the soonest first; undated proposals last."""
+        dated = Q(session_date__gte=today) | Q(session_date__isnull=True, proposed_by__isnull=False)
+        return self.filter(dated).order_by(F("session_date").asc(nulls_last=True), "created_at", "pk")
+
     def newest_first(self):
         # Spelled out because Meta.ordering is not applied to GROUP BY queries such as with_counts().
         return self.order_by(F("session_date").desc(nulls_last=True), "-created_at", "-pk")
@@ -165,6 +170,19 @@ class Paper(models.Model):
         related_name="presented_papers",
         verbose_name=_("presenter"),
     )
+    # Who proposed the session in the app (None: it came from a file).
+    proposed_by = models.ForeignKey(
+        Participant,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="proposed_papers",
+        verbose_name=_("proposed by"),
+    )
+    # Bumped by every change of the session through the app, as a post's version.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    # The proposal form's one-time token (see Post.client_token).
+    client_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     # A title or URL set by hand (command line, manifest, admin) wins over the file's, also on re-import.
     title_locked = models.BooleanField(default=False)
     url_locked = models.BooleanField(default=False)
@@ -174,7 +192,7 @@ class Paper(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["description_html", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["description_html", "updated_at", "client_token"])
 
     objects = PaperQuerySet.as_manager()
 
@@ -194,6 +212,14 @@ class Paper(models.Model):
 
     def get_absolute_url(self):
         return reverse("discussions:paper", args=[self.slug])
+
+    def when(self, today):
+        """`upcoming`, `today`, `past`, or `unscheduled` (no date yet), relative to `today`."""
+        if self.session_date is None:
+            return "unscheduled"
+        if self.session_date == today:
+            return "today"
+        return "upcoming" if self.session_date > today else "past"
 
 
 class ReferenceQuerySet(models.QuerySet):
@@ -223,6 +249,8 @@ class Reference(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.OTHER)
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.LISTED)
     position = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords()
 
     objects = ReferenceQuerySet.as_manager()
 
@@ -363,6 +391,8 @@ class Question(Post):
     tags_by_hand = models.BooleanField(default=False, editable=False)
     # The topics as text, so the history shows every change of topics next to the text's.
     topic_names = models.CharField(max_length=500, blank=True, editable=False)
+    # Gone through in the meeting (the agenda's check mark); kept in the file as `<!-- discussed -->`.
+    discussed = models.BooleanField(_("discussed in the meeting"), default=False, editable=False)
 
     objects = QuestionQuerySet.as_manager()
 
@@ -452,3 +482,33 @@ class ArchiveState(models.Model):
     (PostgreSQL uses a sequence instead): see discussions.generation."""
 
     generation = models.PositiveBigIntegerField(default=0)
+
+
+class AuthorshipClaim(models.Model):
+    """A member saying "this unsigned post is mine", waiting for staff to confirm or decline."""
+
+    question = models.ForeignKey(
+        Question, null=True, blank=True, on_delete=models.CASCADE, related_name="claims"
+    )
+    answer = models.ForeignKey(Answer, null=True, blank=True, on_delete=models.CASCADE, related_name="claims")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="authorship_claims")
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    accepted = models.BooleanField(null=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("authorship claim")
+        verbose_name_plural = _("authorship claims")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(question__isnull=True) ^ Q(answer__isnull=True), name="claim_names_one_post"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.participant}: {self.post}"
+
+    @property
+    def post(self):
+        return self.question or self.answer

@@ -8,17 +8,28 @@ from django.db.models import Count, F, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from discussions import access, generation, search, threads, writes
 from discussions.archive import discussion_file, filename_for
 from discussions.caching import cached_for_visitors
-from discussions.forms import PostForm, TopicsForm
-from discussions.models import Answer, Paper, Participant, Question, Reference, Topic, shown
+from discussions.forms import (
+    PostForm,
+    ProposeForm,
+    ReferenceFormSet,
+    RequestAnswerForm,
+    SessionForm,
+    SignForm,
+    TopicsForm,
+)
+from discussions.models import Answer, AuthorshipClaim, Paper, Participant, Question, Reference, Topic, shown
 from discussions.rendering import render_markdown
 
 PAPERS_PER_PAGE = 30
+UPCOMING_ON_HOME = 5
 PAPERS_PER_OPEN_PAGE = 10
 POSTS_PER_PAGE = 50
 
@@ -43,7 +54,22 @@ def home(request):
         topics_by_paper.setdefault(topic.paper_id, []).append(topic)
     for paper in papers:
         paper.topics = topics_by_paper.get(paper.pk, [])
-    return render(request, "discussions/home.html", {"papers": papers, "page": page})
+    today = timezone.localdate()
+    # The sessions to come, first, with what they still wait for (on the first page only).
+    upcoming = []
+    if page.number == 1:
+        upcoming = list(
+            Paper.objects.upcoming(today).with_counts().select_related("presenter")[:UPCOMING_ON_HOME]
+        )
+        for paper in upcoming:
+            paper.status = paper.when(today)
+    ctx = {
+        "papers": papers,
+        "page": page,
+        "upcoming": upcoming,
+        "may_propose": access.member_of(request.user),
+    }
+    return render(request, "discussions/home.html", ctx)
 
 
 @cached_for_visitors
@@ -56,6 +82,8 @@ def paper_detail(request, slug):
     listed = [ref for ref in references if ref.origin == Reference.Origin.LISTED]
     ctx = {
         "paper": paper,
+        "when": paper.when(timezone.localdate()),
+        "session": access.session_rights(request.user, paper),
         "participants": paper.participants.all(),
         "questions": questions,
         "references_by_kind": group_by_kind(listed),
@@ -231,27 +259,46 @@ def fill_answer(request, pk):
 def answer_question(request, pk):
     question = access.post_for(request.user, "question", pk, "reply")
     title = _("Answer %(label)s") % {"label": question.label}
-    return _new_post(request, question, title, lambda member, body, token: writes.answer(
-        question, author=member, body=body, user=request.user, token=token
-    ), posted=_("Your answer is posted."))
+    return _new_post(
+        request,
+        question,
+        title,
+        lambda member, body, token: writes.answer(
+            question, author=member, body=body, user=request.user, token=token
+        ),
+        posted=_("Your answer is posted."),
+    )
 
 
 @login_required
 def reply(request, pk):
     parent = access.post_for(request.user, "answer", pk, "reply")
     title = _("Reply to %(label)s") % {"label": parent.signature}
-    return _new_post(request, parent, title, lambda member, body, token: writes.answer(
-        parent.question, author=member, body=body, user=request.user, token=token, parent=parent
-    ), posted=_("Your reply is posted."))
+    return _new_post(
+        request,
+        parent,
+        title,
+        lambda member, body, token: writes.answer(
+            parent.question, author=member, body=body, user=request.user, token=token, parent=parent
+        ),
+        posted=_("Your reply is posted."),
+    )
 
 
 @login_required
 def ask(request, slug):
     paper = get_object_or_404(Paper, slug=slug)
     title = _("Ask a question about “%(title)s”") % {"title": paper.title}
-    return _new_post(request, None, title, lambda member, body, token: writes.ask(
-        paper, author=member, body=body, user=request.user, token=token
-    ), posted=_("Your question is posted."), paper=paper)
+    return _new_post(
+        request,
+        None,
+        title,
+        lambda member, body, token: writes.ask(
+            paper, author=member, body=body, user=request.user, token=token
+        ),
+        posted=_("Your question is posted."),
+        paper=paper,
+    )
 
 
 def new_post_form(user, data=None, *, author=None, body=""):
@@ -411,3 +458,241 @@ def group_by_kind(references):
     return [
         (Reference.Kind(kind).label, list(refs)) for kind, refs in groupby(by_kind, key=lambda ref: ref.kind)
     ]
+
+
+# Sessions: proposed, prepared and held in the app
+
+
+@login_required
+def propose_session(request):
+    member = access.member_of(request.user)
+    if member is None:
+        raise PermissionDenied(_("Your account is not linked to a participant of the study group."))
+    form = ProposeForm(request.POST or None, initial={"token": writes.new_token()})
+    if request.method == "POST" and form.is_valid():
+        paper, created = writes.propose(proposer=member, user=request.user, **form.cleaned_data)
+        if created:
+            messages.success(request, _("Your session is proposed. Complete it here, or leave it to staff."))
+        return redirect("discussions:edit_session", paper.slug)
+    return render(request, "discussions/propose.html", {"form": form})
+
+
+@login_required
+def edit_session(request, slug):
+    paper, _rights = access.session_for(request.user, slug, "prepare")
+    initial = {
+        "title": paper.title,
+        "url": paper.url,
+        "session_date": paper.session_date,
+        "presenter": paper.presenter,
+        "participants": list(paper.participants.all()),
+        "description": paper.description,
+        "version": paper.version,
+    }
+    form = SessionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        fields = {
+            name: form.cleaned_data[name] for name in writes.SESSION_FIELDS if name in form.changed_data
+        }
+        try:
+            writes.update_session(
+                paper,
+                expected_version=form.cleaned_data["version"],
+                user=request.user,
+                participants=form.cleaned_data["participants"]
+                if "participants" in form.changed_data
+                else None,
+                **fields,
+            )
+        except writes.Conflict as conflict:
+            form.add_error(None, str(conflict))
+            if conflict.current is not None:
+                # Saving again now puts these values over the ones saved meanwhile, knowingly.
+                form.data = form.data.copy()
+                form.data["version"] = conflict.current.version
+        else:
+            messages.success(request, _("The session is saved."))
+            return redirect(paper)
+    return render(request, "discussions/session_form.html", {"form": form, "paper": paper})
+
+
+@login_required
+def edit_references(request, slug):
+    paper, _rights = access.session_for(request.user, slug, "prepare")
+    listed = list(paper.references.listed())
+    initial = [{"id": ref.pk, "label": ref.label, "url": ref.url, "kind": ref.kind} for ref in listed]
+    formset = ReferenceFormSet(request.POST or None, initial=initial, prefix="refs")
+    version = request.POST.get("version", paper.version)
+    if request.method == "POST" and formset.is_valid():
+        by_id = {ref.pk: ref for ref in listed}
+        forms_in_order = sorted(
+            (form for form in formset.forms if form.cleaned_data),
+            key=lambda form: (form.cleaned_data.get("ORDER") or 10_000, formset.forms.index(form)),
+        )
+        rows = []
+        for form in forms_in_order:
+            data = form.cleaned_data
+            if not data.get("url") and not data.get("id"):
+                continue  # an empty extra row
+            reference = by_id.get(data.get("id"))
+            rows.append((reference, data["label"], data["url"], data["kind"], bool(data.get("DELETE"))))
+        try:
+            writes.save_references(paper, expected_version=int(version), user=request.user, rows=rows)
+        except (writes.Conflict, ValueError) as conflict:
+            messages.error(request, str(conflict) or _("Someone changed this session meanwhile."))
+        else:
+            messages.success(request, _("The references are saved."))
+            return redirect(paper)
+    ctx = {"formset": formset, "paper": paper, "version": version}
+    return render(request, "discussions/references_form.html", ctx)
+
+
+@require_POST
+@login_required
+def claim_question(request, pk):
+    question = access.post_for(request.user, "question", pk, "reply")
+    member = access.member_of(request.user)
+    if member is None:  # staff linked to nobody ask someone instead (request_answer)
+        raise PermissionDenied(_("Your account is not linked to a participant of the study group."))
+    try:
+        answer, created = writes.claim(question, member=member, user=request.user)
+    except writes.Conflict as conflict:
+        messages.error(request, str(conflict))
+        return redirect(question.paper)
+    if created:
+        messages.success(
+            request,
+            _("You will answer %(label)s: it waits for you in My open answers.")
+            % {"label": question.signature},
+        )
+    return redirect(answer)
+
+
+@login_required
+def request_answer(request, pk):
+    question = access.post_for(request.user, "question", pk, "history")
+    _paper, rights = access.session_for(request.user, question.paper.slug, "prepare")
+    form = RequestAnswerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        member = form.cleaned_data["member"]
+        try:
+            answer, created = writes.claim(question, member=member, user=request.user)
+        except writes.Conflict as conflict:
+            messages.error(request, str(conflict))
+            return redirect(question.paper)
+        messages.success(
+            request,
+            _("%(name)s is asked to answer %(label)s.") % {"name": member.name, "label": question.signature},
+        )
+        return redirect(answer)
+    return render(request, "discussions/request_answer.html", {"form": form, "question": question})
+
+
+@require_POST
+@login_required
+def unclaim(request, pk):
+    answer = access.post_for(request.user, "answer", pk, "fill")
+    try:
+        writes.unclaim(answer, user=request.user)
+    except writes.Conflict:
+        messages.error(request, _("This answer was written meanwhile: it is not taken back."))
+        return redirect(answer)
+    messages.success(request, _("%(label)s is taken back.") % {"label": answer.signature})
+    return redirect(answer.question)
+
+
+@require_POST
+@login_required
+def mark_discussed(request, pk):
+    question = access.post_for(request.user, "question", pk, "history")
+    access.session_for(request.user, question.paper.slug, "take_part")
+    discussed = request.POST.get("discussed") == "1"
+    try:
+        writes.mark_discussed(question, discussed, user=request.user)
+    except writes.Conflict as conflict:
+        messages.error(request, str(conflict))
+    back = request.POST.get("next")
+    if back == "agenda":
+        return redirect(reverse("discussions:agenda", args=[question.paper.slug]) + f"#{question.anchor}")
+    return redirect(question)
+
+
+def agenda(request, slug):
+    """The meeting's page: the questions in order, what each still waits for, who owes what."""
+    paper = get_object_or_404(Paper.objects.select_related("presenter"), slug=slug)
+    questions = list(paper.questions.shown().select_related("author"))
+    answers = list(Answer.objects.shown().filter(question__paper=paper).select_related("author"))
+    threads.arrange(questions, answers, request.user)
+    owed = {}
+    for question in questions:
+        question.waiting_for = [a.author for a in question.thread if a.is_open and a.author_id]
+        question.waiting_unsigned = sum(1 for a in question.thread if a.is_open and not a.author_id)
+        for answer in question.thread:
+            person = owed.setdefault(
+                answer.author_id, {"who": answer.author, "owes": [], "wrote": 0, "asked": 0}
+            )
+            if answer.is_open:
+                person["owes"].append(question)
+            else:
+                person["wrote"] += 1
+        if question.author_id:
+            owed.setdefault(question.author_id, {"who": question.author, "owes": [], "wrote": 0, "asked": 0})
+            owed[question.author_id]["asked"] += 1
+    people = sorted(
+        (p for key, p in owed.items() if key is not None), key=lambda p: (-len(p["owes"]), p["who"].name)
+    )
+    ctx = {
+        "paper": paper,
+        "questions": questions,
+        "people": people,
+        "when": paper.when(timezone.localdate()),
+        "rights": access.session_rights(request.user, paper),
+        "discussed": sum(1 for q in questions if q.discussed),
+    }
+    return render(request, "discussions/agenda.html", ctx)
+
+
+@login_required
+def sign_posts(request, slug):
+    """Staff say who wrote a paper's unsigned posts, several at once, and decide members' claims."""
+    paper, _rights = access.session_for(request.user, slug, "sign")
+    form = SignForm(request.POST or None, paper=paper)
+    if request.method == "POST" and "decide" in request.POST:
+        claim = get_object_or_404(AuthorshipClaim, pk=request.POST.get("claim"), decided_at__isnull=True)
+        try:
+            signed = writes.decide_authorship(claim, request.POST["decide"] == "accept", user=request.user)
+        except writes.Conflict as conflict:
+            messages.error(request, str(conflict))
+        else:
+            messages.success(request, _("Signed.") if signed else _("Declined."))
+        return redirect("discussions:sign_posts", paper.slug)
+    if request.method == "POST" and form.is_valid():
+        posts = [*form.cleaned_data["questions"], *form.cleaned_data["answers"]]
+        signed = writes.set_authors(posts, form.cleaned_data["participant"], user=request.user)
+        messages.success(request, _("%(count)s posts signed.") % {"count": signed})
+        return redirect("discussions:sign_posts", paper.slug)
+    claims = (
+        AuthorshipClaim.objects.filter(decided_at__isnull=True)
+        .filter(Q(question__paper=paper) | Q(answer__question__paper=paper))
+        .select_related("participant", "question", "answer__question")
+    )
+    ctx = {"form": form, "paper": paper, "claims": claims}
+    return render(request, "discussions/sign_posts.html", ctx)
+
+
+@require_POST
+@login_required
+def claim_authorship(request, kind, pk):
+    post = access.post_for(request.user, kind, pk, "history")
+    member = access.member_of(request.user)
+    if member is None or post.hidden_at is not None:
+        raise PermissionDenied
+    try:
+        _claim, created = writes.claim_authorship(post, member=member, user=request.user)
+    except writes.Conflict as conflict:
+        messages.error(request, str(conflict))
+    else:
+        messages.success(
+            request, _("Thank you: staff will confirm that %(label)s is yours.") % {"label": post.label}
+        )
+    return redirect(post)

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from discussions import generation
-from discussions.models import Answer, Paper, Post, Question
+from discussions.models import Answer, AuthorshipClaim, Paper, Post, Question, Reference
 from discussions.rendering import render_markdown
 
 
@@ -291,3 +291,190 @@ def admin_delete(obj, *, user):
     with archive_write():
         obj._history_user = _user(user)
         obj.delete()
+
+
+# Sessions: a paper with a date and a presenter, prepared in the app
+
+
+def propose(*, proposer, title, url="", session_date=None, user, token=None):
+    """Any member proposes the next session; they present it unless the presenter or staff say
+    otherwise. Returns (paper, created); the same form token again returns the first proposal."""
+    with archive_write():
+        if token and (made := Paper.objects.filter(client_token=token).first()):
+            return made, False
+        recent = Paper.objects.filter(
+            proposed_by=proposer, title=title, created_at__gte=timezone.now() - RESUBMIT_WINDOW
+        )
+        if made := recent.first():
+            return made, False
+        paper = Paper(
+            title=title,
+            url=url,
+            session_date=session_date,
+            presenter=proposer,
+            proposed_by=proposer,
+            title_locked=True,
+            url_locked=bool(url),
+            client_token=token or None,
+        )
+        paper._history_user = _user(user)
+        paper.save()
+        paper.participants.add(proposer)
+    return paper, True
+
+
+SESSION_FIELDS = ["title", "url", "session_date", "presenter", "description"]
+
+
+def update_session(paper, *, expected_version, user, participants=None, **fields):
+    """The presenter or staff complete a session: its fields, participants; one version, or Conflict."""
+    with archive_write():
+        current = Paper.objects.select_for_update().filter(pk=paper.pk).first()
+        if current is None:
+            raise Conflict(_("This session was deleted meanwhile."))
+        if current.version != expected_version:
+            raise Conflict(_("Someone changed this session while you were editing it."), current)
+        for name, value in fields.items():
+            setattr(current, name, value)
+        # Set here by hand: a later import of the session's file keeps them.
+        current.title_locked = current.title_locked or "title" in fields
+        current.url_locked = current.url_locked or bool(fields.get("url"))
+        current.version += 1
+        current._history_user = _user(user)
+        current.save()
+        if participants is not None:
+            current.participants.set({*participants, *([current.presenter] if current.presenter else [])})
+    return current
+
+
+def save_references(paper, *, expected_version, user, rows):
+    """Replace a session's background references with `rows` in order.
+
+    rows: (reference or None, label, url, kind, remove) as the form gave them; every added,
+    changed, moved or removed reference gets a version in its history."""
+    with archive_write():
+        current = Paper.objects.select_for_update().filter(pk=paper.pk).first()
+        if current is None or current.version != expected_version:
+            raise Conflict(
+                _("Someone changed this session's references while you were editing them."), current
+            )
+        position = 0
+        for reference, label, url, kind, remove in rows:
+            if remove:
+                if reference is not None:
+                    reference._history_user = _user(user)
+                    reference.delete()
+                continue
+            position += 1
+            if reference is None:
+                reference = Reference(paper=current, origin=Reference.Origin.LISTED)
+            elif (reference.label, reference.url, reference.kind, reference.position) == (
+                label,
+                url,
+                kind,
+                position,
+            ):
+                continue
+            reference.label, reference.url, reference.kind, reference.position = label, url, kind, position
+            reference._history_user = _user(user)
+            reference.save()
+        Paper.objects.filter(pk=current.pk).update(version=F("version") + 1)
+        current.version += 1
+    return current
+
+
+# Claiming: "I'll answer this" is an open answer signed by the member, as a file's `A9 (쯔위).`
+
+
+def claim(question, *, member, user):
+    """An open answer for `member` under `question` (theirs, or asked of them by the presenter or
+    staff). Returns (answer, created): a member already waiting there is not added twice."""
+    with archive_write():
+        locked = Question.objects.shown().select_for_update().filter(pk=question.pk).first()
+        if locked is None:
+            raise Conflict(_("This question was removed from the thread meanwhile."))
+        if waiting := Answer.objects.open().filter(question=question, author=member, parent=None).first():
+            return waiting, False
+        answer = Answer(
+            question=question,
+            label=f"A{question.number}",
+            author=member,
+            body="",
+            position=Answer.objects.next_position(question=question),
+            written_in_app=True,
+        )
+        _create(answer, user)
+    return answer, True
+
+
+def unclaim(answer, *, user):
+    """Take a claim back while it is still empty: it leaves the thread (its history stays)."""
+    now = timezone.now()
+    with archive_write():
+        taken_back = Answer.objects.open().filter(pk=answer.pk, version=answer.version)
+        if not taken_back.update(hidden_at=now, version=F("version") + 1):
+            raise _conflict(Answer, answer.pk)
+        answer.hidden_at, answer.version = now, answer.version + 1
+        record(answer, user, reason="claim taken back")
+    return answer
+
+
+def mark_discussed(question, discussed, *, user):
+    """The agenda's check mark: a question gone through in the meeting (or not, after all)."""
+    with archive_write():
+        current = Question.objects.shown().select_for_update().filter(pk=question.pk).first()
+        if current is None:
+            raise Conflict(_("This question was removed from the thread meanwhile."))
+        if current.discussed == discussed:
+            return current
+        Question.objects.filter(pk=current.pk).update(discussed=discussed)
+        current.discussed = discussed
+        record(current, user, reason="discussed in the meeting" if discussed else "not discussed after all")
+    return current
+
+
+# Unsigned posts: whose they are
+
+
+def set_authors(posts, participant, *, user):
+    """Sign unsigned posts for `participant`; a post someone signed meanwhile is left as it is.
+    Returns how many were signed."""
+    signed = 0
+    with archive_write():
+        for post in posts:
+            model = type(post)
+            current = model.objects.select_for_update().filter(pk=post.pk, author__isnull=True).first()
+            if current is None:
+                continue
+            model.objects.filter(pk=current.pk).update(author=participant, version=F("version") + 1)
+            current.author, current.version = participant, current.version + 1
+            record(current, user, reason=f"signed for {participant.name}")
+            signed += 1
+    return signed
+
+
+def claim_authorship(post, *, member, user):
+    """A member says an unsigned post is theirs; staff decide (decide_authorship)."""
+    field = "question" if isinstance(post, Question) else "answer"
+    with archive_write():
+        current = type(post).objects.shown().select_for_update().filter(pk=post.pk).first()
+        if current is None or current.author_id is not None:
+            raise Conflict(_("This post is signed already."), current)
+        claimed = AuthorshipClaim.objects.filter(
+            participant=member, decided_at__isnull=True, **{field: current}
+        )
+        if made := claimed.first():
+            return made, False
+        return AuthorshipClaim.objects.create(participant=member, **{field: current}), True
+
+
+def decide_authorship(claim_, accept, *, user):
+    with archive_write():
+        current = (
+            AuthorshipClaim.objects.select_for_update().filter(pk=claim_.pk, decided_at__isnull=True).first()
+        )
+        if current is None:
+            raise Conflict(_("This claim was decided already."))
+        signed = set_authors([current.post], current.participant, user=user) if accept else 0
+        AuthorshipClaim.objects.filter(pk=current.pk).update(decided_at=timezone.now(), accepted=bool(signed))
+    return bool(signed)
