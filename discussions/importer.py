@@ -102,11 +102,6 @@ def _import_one(discussion: reader.Discussion, filename, topics, rendered, *, ti
         _set_paper_fields(paper, discussion, filename, title=title, url=url)
         paper.save()
     else:
-        # A re-import reads every row it may write from the row itself, locked until the import
-        # commits: the paper first, then its questions, then their answers (_sync_questions),
-        # always in that order. A member's edit locks one post with its conditional UPDATE, so it
-        # either commits before the import reads that post, or waits for the import to finish.
-        paper = Paper.objects.select_for_update().get(pk=paper.pk)
         before = _paper_fields(paper)
         _set_paper_fields(paper, discussion, filename, title=title, url=url)
         if _paper_fields(paper) != before:
@@ -133,14 +128,22 @@ def _import_one(discussion: reader.Discussion, filename, topics, rendered, *, ti
 
 
 def _find_paper(discussion, *, title, url):
+    """The paper this file is, locked, or None.
+
+    A re-import reads every row it may write from the row itself, locked until the import
+    commits: the paper first, then its questions, then their answers (_sync_questions), always
+    in that order. A member's edit locks one post with its conditional UPDATE, so it either
+    commits before the import reads that post, or waits for the import to finish.
+    """
     url = url or discussion.url
+    papers = Paper.objects.select_for_update()
     paper = None
     if arxiv_id_of(url):
-        paper = Paper.objects.filter(arxiv_id=arxiv_id_of(url)).first()
+        paper = papers.filter(arxiv_id=arxiv_id_of(url)).first()
     if paper is None and normalise_url(url):
-        paper = Paper.objects.filter(url_key=normalise_url(url)).first()
+        paper = papers.filter(url_key=normalise_url(url)).first()
     if paper is None and (title or discussion.title):
-        same_title = Paper.objects.filter(title__iexact=title or discussion.title)
+        same_title = papers.filter(title__iexact=title or discussion.title)
         if normalise_url(url):
             # Two papers may share a title ("Attention is all you need" has its imitators); a URL
             # that differs says they are different papers, so only a paper with no URL can match.
@@ -561,6 +564,8 @@ def _renumber(groups, gone):
                 order.insert(order.index(after) + 1 if after is not None else len(order), post)
                 placed.add(post.pk)
             after = post
+        if [post.pk for post in order] == [p.pk for p in previous_order if p.pk not in gone[type(p)]]:
+            continue  # the same order: its numbers (gaps and all) still say it
         for position, post in enumerate(order, start=1):
             if post.position != position:
                 post.position = position
