@@ -70,8 +70,8 @@ def import_discussions(readings, *, dry_run=False, workers=0, **overrides) -> li
     """Import several readings all or nothing; `readings` are (filename, Discussion) pairs.
 
     With workers, that many processes render the bodies of the papers ahead of the one being
-    saved, and a paper's first import takes its HTML from them. (A re-import saves row by row,
-    and each save renders its own body.)
+    saved; a paper's first import, and a re-import's new and changed posts, take their HTML
+    from them.
     """
     readings = list(readings)
     batches = [[post.body for post in _walk(discussion.questions)] for _, discussion in readings]
@@ -99,13 +99,10 @@ def _import_one(discussion: reader.Discussion, filename, topics, rendered, *, ti
     created = paper is None
     if created:
         paper = Paper(title=discussion.title or Path(filename).stem)
-        _set_paper_fields(paper, discussion, filename, title=title, url=url)
-        paper.save()
-    else:
-        before = _paper_fields(paper)
-        _set_paper_fields(paper, discussion, filename, title=title, url=url)
-        if _paper_fields(paper) != before:
-            paper.save()  # only then: a paper's history gets a version for a change, not for a visit
+    before = None if created else _paper_fields(paper)
+    _set_paper_fields(paper, discussion, filename, title=title, url=url)
+    if _paper_fields(paper) != before:
+        paper.save()  # a paper's history gets a version for a change, not for every import
     report = ImportReport(filename=filename, paper=paper, created=created, warnings=list(discussion.warnings))
 
     people = _participants(discussion)
@@ -310,17 +307,11 @@ def _sync_questions(paper, file_questions, people, report, topics, rendered):
             have = tagged[question.pk] if question.pk else {}
             untag += [pk for topic_id, pk in have.items() if topic_id not in wanted]
             tag += [TaggedQuestion(content_object=question, tag_id=pk) for pk in wanted if pk not in have]
+        topic_names = None if names is None else ", ".join(names)
         if question.pk:
-            _apply(
-                question,
-                fq,
-                people,
-                report,
-                rendered,
-                topic_names=None if names is None else ", ".join(names),
-            )
+            _apply(question, fq, people, report, rendered, topic_names=topic_names)
         else:
-            question.topic_names = ", ".join(names)
+            question.topic_names = topic_names
         report.counts["questions"] += 1
         from_file.append(question)
         level.append((question, None, fq.answers, ""))

@@ -105,7 +105,7 @@ Q6 (가).
 <!-- tags: scaling, Brand new -->
 태그가 바뀔 질문
 
-Q7 (다). 새 질문
+Q7 (다). 새 질문, 편향은?
 """
 
 
@@ -174,6 +174,7 @@ def test_a_changed_file_changes_what_it_changed_and_keeps_what_members_wrote(wri
     gone = [post(Question, "Q4", "가"), post(Question, "Q5", "나")]
     gone += [post(Answer, "A4", "나"), post(Answer, "A2", "나"), post(Answer, "A2", "가", "같이")]
     before = {name: (history(row), row.version) for name, row in {**unchanged, **changed}.items()}
+    kept_reference = Reference.objects.get(url="https://example.org/kept")
 
     report = reimport(AFTER)
 
@@ -221,7 +222,7 @@ def test_a_changed_file_changes_what_it_changed_and_keeps_what_members_wrote(wri
         "앱에서 단 답",
         "그대로인 답",
     ]
-    assert Question.history.filter(id=post(Question, "Q7", "다").pk).count() == 1
+    assert Question.history.filter(id=post(Question, "Q7", "다").pk).count() == 1  # made, once
 
     # Topics: the rules' guess follows the new text (the rules' topic keeps its description),
     # the file's tags replace the old ones.
@@ -229,6 +230,8 @@ def test_a_changed_file_changes_what_it_changed_and_keeps_what_members_wrote(wri
     efficiency = next(rule for rule in topic_rules().topics if rule.name == "efficiency")
     assert Topic.objects.get(name="efficiency").description == efficiency.description
     assert sorted(q6.tags.names()) == ["Brand new", "scaling"] and q6.topic_names == "Brand new, scaling"
+    q7 = post(Question, "Q7", "다")
+    assert list(q7.tags.names()) == ["bias"] and q7.topic_names == "bias"
 
     # References: the file's, in its order; a changed one updated in place (its kind kept).
     refs = list(paper.references.values_list("url", "label", "origin", "kind"))
@@ -237,6 +240,7 @@ def test_a_changed_file_changes_what_it_changed_and_keeps_what_members_wrote(wri
         ("https://example.org/new", "New", "listed", "blog"),
         ("https://example.org/cited", "", "cited", "blog"),
     ]
+    assert paper.references.get(url="https://example.org/kept").pk == kept_reference.pk
     # People: the file's and everyone who wrote; 바, listed before and no longer, goes.
     assert set(paper.participants.values_list("name", flat=True)) == {"가", "나", "다", "라", "마"}
 
