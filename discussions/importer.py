@@ -6,12 +6,14 @@ anything a member wrote in the app.
 """
 
 import functools
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Q
+from django.db.models.signals import post_save
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from discussions import reader
@@ -44,6 +46,9 @@ class ImportReport:
     def summary(self) -> str:
         verb = "created" if self.created else "updated"
         parts = [f"{self.counts[name]} {name}" for name in ("questions", "answers", "open answers")]
+        if not self.created:
+            # What this import wrote, in posts: the rest of the thread was left as it was.
+            parts += [f"{self.counts[name]} {name}" for name in ("changed", "removed", "added")]
         if self.counts["kept from the app"]:
             parts.append(f"{self.counts['kept from the app']} kept as written in the app")
         return f"{self.filename}: {verb} “{self.paper.title}” ({', '.join(parts)})"
@@ -65,8 +70,8 @@ def import_discussions(readings, *, dry_run=False, workers=0, **overrides) -> li
     """Import several readings all or nothing; `readings` are (filename, Discussion) pairs.
 
     With workers, that many processes render the bodies of the papers ahead of the one being
-    saved, and a paper's first import takes its HTML from them. (A re-import saves row by row,
-    and each save renders its own body.)
+    saved; a paper's first import, and a re-import's new and changed posts, take their HTML
+    from them.
     """
     readings = list(readings)
     batches = [[post.body for post in _walk(discussion.questions)] for _, discussion in readings]
@@ -90,11 +95,15 @@ def import_discussion(discussion, *, filename, dry_run=False, title="", url="") 
 
 
 def _import_one(discussion: reader.Discussion, filename, topics, rendered, *, title="", url=""):
-    paper, created = _find_or_create_paper(discussion, filename, title=title, url=url)
+    paper = _find_paper(discussion, title=title, url=url)
+    created = paper is None
+    if created:
+        paper = Paper(title=discussion.title or Path(filename).stem)
+    before = None if created else _paper_fields(paper)
+    _set_paper_fields(paper, discussion, filename, title=title, url=url)
+    if _paper_fields(paper) != before:
+        paper.save()  # a paper's history gets a version for a change, not for every import
     report = ImportReport(filename=filename, paper=paper, created=created, warnings=list(discussion.warnings))
-    paper.description = discussion.description
-    paper.source_file = filename
-    paper.save()
 
     people = _participants(discussion)
     if created:
@@ -108,31 +117,40 @@ def _import_one(discussion: reader.Discussion, filename, topics, rendered, *, ti
         return report
 
     _sync_references(paper, discussion)
-    _sync_questions(paper, discussion.questions, people, report, topics, rendered)
-    listed = [people[name] for name in discussion.participants]
-    writers = Participant.objects.filter(pk__in=_author_ids(paper))
-    paper.participants.set({*listed, *writers})
+    writers = _sync_questions(paper, discussion.questions, people, report, topics, rendered)
+    listed = {people[name].pk for name in discussion.participants}
+    # set() reads the current rows and adds or removes only the difference.
+    paper.participants.set(listed | writers)
     return report
 
 
-def _find_or_create_paper(discussion, filename, *, title, url):
+def _find_paper(discussion, *, title, url):
+    """The paper this file is, locked, or None.
+
+    A re-import reads every row it may write from the row itself, locked until the import
+    commits: the paper first, then its questions, then their answers (_sync_questions), always
+    in that order. A member's edit locks one post with its conditional UPDATE, so it either
+    commits before the import reads that post, or waits for the import to finish.
+    """
     url = url or discussion.url
+    papers = Paper.objects.select_for_update()
     paper = None
     if arxiv_id_of(url):
-        paper = Paper.objects.filter(arxiv_id=arxiv_id_of(url)).first()
+        paper = papers.filter(arxiv_id=arxiv_id_of(url)).first()
     if paper is None and normalise_url(url):
-        paper = Paper.objects.filter(url_key=normalise_url(url)).first()
+        paper = papers.filter(url_key=normalise_url(url)).first()
     if paper is None and (title or discussion.title):
-        same_title = Paper.objects.filter(title__iexact=title or discussion.title)
+        same_title = papers.filter(title__iexact=title or discussion.title)
         if normalise_url(url):
             # Two papers may share a title ("Attention is all you need" has its imitators); a URL
             # that differs says they are different papers, so only a paper with no URL can match.
             same_title = same_title.filter(url_key="")
         paper = same_title.first()
-    created = paper is None
-    if created:
-        paper = Paper(title=discussion.title or Path(filename).stem)
+    return paper
 
+
+def _set_paper_fields(paper, discussion, filename, *, title, url):
+    url = url or discussion.url
     if title:
         paper.title, paper.title_locked = title, True
     elif not paper.title_locked and discussion.title_source == "header":
@@ -141,7 +159,19 @@ def _find_or_create_paper(discussion, filename, *, title, url):
         paper.url, paper.url_locked = url, True
     elif discussion.url and not paper.url_locked:
         paper.url = discussion.url
-    return paper, created
+    paper.description = discussion.description
+    paper.source_file = filename
+
+
+def _paper_fields(paper):
+    return (
+        paper.title,
+        paper.title_locked,
+        paper.url,
+        paper.url_locked,
+        paper.description,
+        paper.source_file,
+    )
 
 
 def _participants(discussion) -> dict[str, Participant]:
@@ -195,12 +225,6 @@ def _walk(questions):
             stack.extend(answer.replies)
 
 
-def _author_ids(paper):
-    question_authors = paper.questions.values_list("author", flat=True)
-    answer_authors = Answer.objects.filter(question__paper=paper).values_list("author", flat=True)
-    return {pk for pk in [*question_authors, *answer_authors] if pk}
-
-
 def _references(discussion):
     """(position, url, label, kind, origin) of the file's references, each (origin, url) once; a kind
     the file does not give is inferred from the URL."""
@@ -221,14 +245,23 @@ def _create_references(paper, discussion):
 
 
 def _sync_references(paper, discussion):
+    """The paper's references become the file's, writing only those the file added, changed or
+    removed. The kind is set once: an admin's correction survives re-imports."""
     existing = {(ref.origin, ref.url): ref for ref in paper.references.all()}
+    new, changed = [], []
     for position, link, label, kind, origin in _references(discussion):
-        ref = existing.get((origin, link))
+        ref = existing.pop((origin, link), None)
         if ref is None:
-            # The kind is set once; an admin's correction survives re-imports.
-            ref = Reference(paper=paper, url=link, origin=origin, kind=kind)
-        ref.label, ref.position = label, position
-        ref.save()
+            new.append(
+                Reference(paper=paper, url=link, label=label, origin=origin, position=position, kind=kind)
+            )
+        elif (ref.label, ref.position) != (label, position):
+            ref.label, ref.position = label, position
+            changed.append(ref)
+    if existing:
+        Reference.objects.filter(pk__in=[ref.pk for ref in existing.values()]).delete()
+    Reference.objects.bulk_update(changed, ["label", "position"])
+    Reference.objects.bulk_create(new)
 
 
 def _keys(posts):
@@ -241,26 +274,66 @@ def _keys(posts):
 
 
 def _sync_questions(paper, file_questions, people, report, topics, rendered):
-    existing = {q.import_key: q for q in paper.questions.all()}
-    if not existing:
-        return _create_thread(paper, file_questions, people, report, topics, rendered)
-    kept_order = sorted(existing.values(), key=lambda q: q.position)
-    from_file = []
+    """Bring a paper's thread to the file's: write only the rows the file changed, never what a
+    member wrote, add the file's new posts and remove those it no longer has (unless members wrote
+    them or under them). Every decision is taken on the rows as they are locked now, not on copies
+    read earlier. Returns the ids of everyone who signed a post in the thread.
+    """
+    # The paper is locked already (_import_one); then its questions, then their answers.
+    questions = list(Question.objects.select_for_update().filter(paper=paper).order_by("pk"))
+    answers = list(
+        Answer.objects.select_for_update(of=("self",)).filter(question__paper=paper).order_by("pk")
+    )
+    tagged = defaultdict(dict)  # question id → {topic id: TaggedQuestion id}
+    for pk, question_id, topic_id in TaggedQuestion.objects.filter(content_object__paper=paper).values_list(
+        "pk", "content_object_id", "tag_id"
+    ):
+        tagged[question_id][topic_id] = pk
+
+    keyed = {q.import_key: q for q in questions if q.import_key}
+    new_questions, from_file, level = [], [], []
+    untag, tag = [], []  # TaggedQuestion ids to delete, TaggedQuestion rows to insert
     for position, (key, fq) in enumerate(_keys(file_questions), start=1):
-        question = existing.pop(key, None) or Question(paper=paper, import_key=key, position=position)
-        _apply(question, fq, people, report)
+        question = keyed.pop(key, None)
+        if question is None:
+            question = Question(paper=paper, import_key=key, position=position)
+            _fill(question, fq, people, rendered)
+            new_questions.append(question)
         names = _topics(question, fq)
-        question.save()
         if names is not None:
             # Topic rows from `topics`, so a topic made here is known to the files after this one.
             _add_missing_topics(topics, names)
-            question.tags.set([topics[name.casefold()] for name in names])
+            wanted = {topics[name.casefold()].pk for name in names}
+            have = tagged[question.pk] if question.pk else {}
+            untag += [pk for topic_id, pk in have.items() if topic_id not in wanted]
+            tag += [TaggedQuestion(content_object=question, tag_id=pk) for pk in wanted if pk not in have]
+        topic_names = None if names is None else ", ".join(names)
+        if question.pk:
+            _apply(question, fq, people, report, rendered, topic_names=topic_names)
+        else:
+            question.topic_names = topic_names
         report.counts["questions"] += 1
-        _sync_answers(question, None, fq.answers, people, report, prefix="")
         from_file.append(question)
+        level.append((question, None, fq.answers, ""))
+    if new_questions:
+        bulk_create_with_history(new_questions, Question)
+        report.counts["added"] += len(new_questions)
+    if untag:
+        TaggedQuestion.objects.filter(pk__in=untag).delete()
+    TaggedQuestion.objects.bulk_create(tag)
 
-    _remove_vanished(existing.values(), Question)
-    _renumber(kept_order, from_file)
+    groups = [(sorted(questions, key=_thread_order), from_file)]
+    matched, new_answers = _sync_answers(level, answers, people, report, rendered, groups)
+
+    vanished_answers = [a for a in answers if a.import_key and a.pk not in matched]
+    gone = _remove_vanished(list(keyed.values()), vanished_answers, questions, answers, report)
+    _renumber(groups, gone)
+    posts = [*questions, *new_questions, *answers, *new_answers]
+    return {post.author_id for post in posts if post.author_id and post.pk not in gone[type(post)]}
+
+
+def _thread_order(post):
+    return (post.position, post.pk)
 
 
 def _create_thread(paper, file_questions, people, report, topics, rendered):
@@ -269,9 +342,9 @@ def _create_thread(paper, file_questions, people, report, topics, rendered):
     questions, topics_of = [], {}
     for position, (key, fq) in enumerate(_keys(file_questions), start=1):
         question = Question(paper=paper, import_key=key, position=position)
-        _apply(question, fq, people, report)
+        _fill(question, fq, people, rendered)
         names = _topics(question, fq)
-        question.body_html = _html(question.body, rendered)
+        question.topic_names = ", ".join(names)
         questions.append((question, fq))
         topics_of[key] = names
     bulk_create_with_history([q for q, _ in questions], Question)
@@ -291,8 +364,7 @@ def _create_thread(paper, file_questions, people, report, topics, rendered):
             for position, (key, fa) in enumerate(_keys(file_answers), start=1):
                 key = f"{prefix}{key}"
                 answer = Answer(question=question, parent=parent, import_key=key, position=position)
-                _apply(answer, fa, people, report)
-                answer.body_html = _html(answer.body, rendered)
+                _fill(answer, fa, people, rendered)
                 report.counts["open answers" if answer.is_open else "answers"] += 1
                 made.append((answer, fa))
         bulk_create_with_history([answer for answer, _ in made], Answer)
@@ -313,20 +385,13 @@ def _add_missing_topics(topics, names):
 
 
 def _topics(question, parsed):
-    """The topics to set on a question, or None to leave them: the file's, else the rules' guess.
-
-    Topics a member or admin chose by hand are never replaced. Setting topic_names before the
-    save keeps the import to one history version per question.
-    """
+    """The topics a question gets from the file, or None to leave them: the file's tags, else the
+    rules' guess. Topics a member or admin chose by hand are never replaced."""
     if question.tags_by_hand:
         return None
     texts = [post.body for post in _walk([parsed]) if post is not parsed]
     names = parsed.tags or topic_rules().topics_for(parsed.body, texts)
-    names = sorted(set(names), key=str.casefold)
-    if question.pk and names == sorted(question.tags.names(), key=str.casefold):
-        return None
-    question.topic_names = ", ".join(names)
-    return names
+    return sorted(set(names), key=str.casefold)
 
 
 @functools.cache
@@ -335,83 +400,166 @@ def topic_rules():
 
 
 def ensure_topics():
-    """Topics named in the rules exist, with their descriptions, before any question is tagged."""
-    for rule in topic_rules().topics:
-        Topic.objects.get_or_create(name=rule.name, defaults={"description": rule.description})
-
-
-def _sync_answers(question, parent, file_answers, people, report, prefix):
-    siblings = question.answers.filter(parent=parent) if question.pk else Answer.objects.none()
-    existing = {a.import_key: a for a in siblings}
-    kept_order = sorted(existing.values(), key=lambda a: a.position)
-    from_file = []
-    for position, (key, fa) in enumerate(_keys(file_answers), start=1):
-        key = f"{prefix}{key}"
-        answer = existing.pop(key, None) or Answer(
-            question=question, parent=parent, import_key=key, position=position
+    """Topics named in the rules exist, with their descriptions, before any question is tagged
+    (in one query when they do, as on every import but the first)."""
+    existing = set(
+        Topic.objects.filter(name__in=[rule.name for rule in topic_rules().topics]).values_list(
+            "name", flat=True
         )
-        _apply(answer, fa, people, report)
-        answer.save()
-        report.counts["open answers" if answer.is_open else "answers"] += 1
-        _sync_answers(question, answer, fa.replies, people, report, prefix=f"{key}>")
-        from_file.append(answer)
-
-    _remove_vanished(existing.values(), Answer)
-    _renumber(kept_order, from_file)
+    )
+    for rule in topic_rules().topics:
+        if rule.name not in existing:
+            Topic.objects.get_or_create(name=rule.name, defaults={"description": rule.description})
 
 
-def _apply(post, parsed, people, report):
+def _sync_answers(level, answers, people, report, rendered, groups):
+    """The answers under `level`'s posts, one depth at a time (no recursion, however deep a thread
+    goes): update those the file still has, create its new ones in one insert per depth. Adds each
+    set of siblings (in their old order, and in the file's) to `groups`; returns the ids of the
+    answers found in the file, and the new answers."""
+    matched, made = set(), []
+    children = defaultdict(list)
+    for answer in answers:
+        children[(answer.question_id, answer.parent_id)].append(answer)
+    while level:
+        new, next_level = [], []
+        for question, parent, file_answers, prefix in level:
+            siblings = children.get((question.pk, parent.pk if parent else None), [])
+            keyed = {a.import_key: a for a in siblings if a.import_key}
+            from_file = []
+            for position, (key, fa) in enumerate(_keys(file_answers), start=1):
+                key = f"{prefix}{key}"
+                answer = keyed.pop(key, None)
+                if answer is None:
+                    answer = Answer(question=question, parent=parent, import_key=key, position=position)
+                    _fill(answer, fa, people, rendered)
+                    new.append(answer)
+                else:
+                    matched.add(answer.pk)
+                    _apply(answer, fa, people, report, rendered)
+                report.counts["open answers" if answer.is_open else "answers"] += 1
+                from_file.append(answer)
+                next_level.append((question, answer, fa.replies, f"{key}>"))
+            if siblings or from_file:
+                groups.append((sorted(siblings, key=_thread_order), from_file))
+        if new:
+            bulk_create_with_history(new, Answer)
+            report.counts["added"] += len(new)
+            made += new
+        level = next_level
+    return matched, made
+
+
+def _fill(post, parsed, people, rendered):
+    """A new row's fields, from the file."""
     post.label = parsed.label
     post.author = people[nfc(parsed.author)] if parsed.author else None
-    if not post.written_in_app:
-        post.body = parsed.body
-    elif post.body != parsed.body:
-        report.counts["kept from the app"] += 1
-        if parsed.body:
-            report.warnings.append(
-                reader.ReadWarning(
-                    parsed.line,
-                    f"{post.signature} was written in the app; the app's text is kept, not the file's",
+    post.body = parsed.body
+    post.body_html = _html(parsed.body, rendered)
+
+
+def _apply(post, parsed, people, report, rendered, *, topic_names=None):
+    """Write what the file changed on a locked row, and nothing a member wrote in the app.
+
+    A row the file does not change is not written at all. A changed row gets one UPDATE of the
+    changed fields, conditional on the version read under the lock (and, for its text, on no
+    member having written it), and one history version. A new text moves the version on, so a
+    member whose form started from the old text gets the conflict page instead of overwriting it.
+    """
+    changes = {}
+    if post.label != parsed.label:
+        changes["label"] = parsed.label
+    author = people[nfc(parsed.author)] if parsed.author else None
+    if post.author_id != (author.pk if author else None):
+        changes["author"] = author
+    if post.body != parsed.body:
+        if post.written_in_app:
+            report.counts["kept from the app"] += 1
+            if parsed.body:
+                report.warnings.append(
+                    reader.ReadWarning(
+                        parsed.line,
+                        f"{post.signature} was written in the app; the app's text is kept, not the file's",
+                    )
                 )
-            )
-
-
-def _remove_vanished(posts, model):
-    """Posts the file no longer has go, unless a member wrote them (or under them) in the app."""
-    for post in posts:
-        if not post.import_key or _has_app_writing(post, model):
-            continue
-        post.delete()
-
-
-def _has_app_writing(post, model):
-    if post.written_in_app:
-        return True
-    made_or_changed_in_app = Q(written_in_app=True) | Q(import_key="")
-    if model is Question:
-        return post.answers.filter(made_or_changed_in_app).exists()
-    return post.replies.filter(made_or_changed_in_app).exists() or any(
-        _has_app_writing(reply, Answer) for reply in post.replies.all()
+        else:
+            changes["body"] = parsed.body
+            changes["body_html"] = _html(parsed.body, rendered)
+            changes["version"] = post.version + 1
+    if topic_names is not None and topic_names != post.topic_names:
+        changes["topic_names"] = topic_names
+    if not changes:
+        return
+    changes["updated_at"] = timezone.now()
+    model = type(post)
+    rows = model.objects.filter(pk=post.pk, version=post.version)
+    if "body" in changes:
+        rows = rows.filter(written_in_app=False)
+    if not rows.update(**changes):
+        return  # the lock makes this impossible; the condition states what must hold
+    for name, value in changes.items():
+        setattr(post, name, value)
+    # An UPDATE sends no signal; post_save is what makes the history record this version.
+    post_save.send(
+        sender=model, instance=post, created=False, update_fields=set(changes), raw=False, using=rows.db
     )
+    report.counts["changed"] += 1
 
 
-def _renumber(previous_order, from_file):
-    """Thread order: the file's order, with each app-made post kept right after the post it followed."""
-    order = list(from_file)
-    placed = {p.pk for p in order}
-    after = None
-    for post in previous_order:
-        if post.pk in placed:
-            after = post
+def _remove_vanished(questions_gone, answers_gone, questions, answers, report):
+    """Delete the posts the file no longer has, unless a member wrote them or under them.
+    Returns the ids deleted, by model."""
+    kept_questions, kept_answers = _has_app_writing(questions, answers)
+    gone = {
+        Answer: {a.pk for a in answers_gone if a.pk not in kept_answers},
+        Question: {q.pk for q in questions_gone if q.pk not in kept_questions},
+    }
+    for model, pks in gone.items():
+        if pks:
+            model.objects.filter(pk__in=pks).delete()
+    report.counts["removed"] += len(gone[Question]) + len(gone[Answer])
+    return gone
+
+
+def _has_app_writing(questions, answers):
+    """The ids of the questions and of the answers a member wrote or wrote under: made or changed
+    in the app themselves, or with a reply at any depth that was. One walk up from each such
+    answer, which stops at the first post already marked: no recursion, each post marked once."""
+    by_pk = {a.pk: a for a in answers}
+    question_ids = {q.pk for q in questions if q.written_in_app or not q.import_key}
+    answer_ids = set()
+    for answer in answers:
+        if answer.import_key and not answer.written_in_app:
             continue
-        if post.pk is None:
-            continue  # deleted by _remove_vanished
-        index = order.index(after) + 1 if after in order else len(order)
-        order.insert(index, post)
-        placed.add(post.pk)
-        after = post
-    for position, post in enumerate(order, start=1):
-        if post.position != position:
-            # Order is not content: an update, not a save, so the history gets no empty version.
-            type(post).objects.filter(pk=post.pk).update(position=position)
-            post.position = position
+        question_ids.add(answer.question_id)
+        while answer is not None and answer.pk not in answer_ids:
+            answer_ids.add(answer.pk)
+            answer = by_pk.get(answer.parent_id)
+    return question_ids, answer_ids
+
+
+def _renumber(groups, gone):
+    """Thread order: the file's order, with each post the file does not have (made in the app, or
+    kept for what members wrote under it) right after the post it followed, or last when it
+    followed none. Writes only the rows whose position changes; order is not content, so the
+    history gets no version for it."""
+    moved = defaultdict(list)
+    for previous_order, from_file in groups:
+        order = list(from_file)
+        placed = {post.pk for post in order}
+        after = None
+        for post in previous_order:
+            if post.pk in gone[type(post)]:
+                continue
+            if post.pk not in placed:
+                order.insert(order.index(after) + 1 if after is not None else len(order), post)
+                placed.add(post.pk)
+            after = post
+        if [post.pk for post in order] == [p.pk for p in previous_order if p.pk not in gone[type(p)]]:
+            continue  # the same order: its numbers (gaps and all) still say it
+        for position, post in enumerate(order, start=1):
+            if post.position != position:
+                post.position = position
+                moved[type(post)].append(post)
+    for model, posts in moved.items():
+        model.objects.bulk_update(posts, ["position"])
