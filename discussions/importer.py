@@ -246,7 +246,8 @@ def _create_references(paper, discussion):
 
 def _sync_references(paper, discussion):
     """The paper's references become the file's, writing only those the file added, changed or
-    removed. The kind is set once: an admin's correction survives re-imports."""
+    removed. The kind is set once: an admin's correction survives re-imports. A reference added or
+    changed in the app or the admin (it has a history there; imports write none) is never removed."""
     existing = {(ref.origin, ref.url): ref for ref in paper.references.all()}
     new, changed = [], []
     for position, link, label, kind, origin in _references(discussion):
@@ -259,7 +260,9 @@ def _sync_references(paper, discussion):
             ref.label, ref.position = label, position
             changed.append(ref)
     if existing:
-        Reference.objects.filter(pk__in=[ref.pk for ref in existing.values()]).delete()
+        gone = {ref.pk for ref in existing.values()}
+        gone -= set(Reference.history.filter(id__in=gone).values_list("id", flat=True))
+        Reference.objects.filter(pk__in=gone).delete()
     Reference.objects.bulk_update(changed, ["label", "position"])
     Reference.objects.bulk_create(new)
 

@@ -5,11 +5,14 @@ they are when it writes: these tests pin each kind of change on the rows, the re
 history, and race members' edits against a re-import on real PostgreSQL connections.
 """
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from discussions import reader
+from discussions import reader, writes
 from discussions.importer import import_discussion, topic_rules
 from discussions.models import Answer, Paper, Participant, Question, Reference, Topic
 from tests.conftest import SEED, generated_discussion
@@ -134,11 +137,13 @@ def written_in(db):
     member = Participant.objects.create(name="마")
     q1, q3 = post(Question, "Q1", "가"), post(Question, "Q3", "다")
     slot = Answer.objects.get(question=q1, author__name="다", parent=None)
-    assert slot.save_text("앱에서 채운 답", expected_version=1, only_if_open=True)
-    assert q3.save_text("앱에서 고친 질문", expected_version=1)
-    app_answer = q1.add_answer(member, "앱에서 단 답")
+    writes.fill(slot, "앱에서 채운 답", expected_version=1, user=None)
+    writes.save_text(q3, "앱에서 고친 질문", expected_version=1, user=None)
+    app_answer = writes.answer(q1, author=member, body="앱에서 단 답", user=None)[0]
     doomed = post(Answer, "A2", "다")
-    app_reply = doomed.question.add_answer(member, "앱에서 단 답글", parent=doomed)
+    app_reply = writes.answer(
+        doomed.question, author=member, body="앱에서 단 답글", user=None, parent=doomed
+    )[0]
     asked = Question.objects.create(
         paper=paper, label="Q8", author=member, body="앱에서 한 질문", position=7, written_in_app=True
     )
@@ -309,6 +314,14 @@ def thread_file(round_, version):
     return "\n".join(lines)
 
 
+def saved(write, row, text, **version):
+    try:
+        write(row, text, user=None, **version)
+    except writes.Conflict:
+        return False
+    return True
+
+
 def edit_everything(paper):
     """A member saving each post from the version she just read, as the edit form does."""
     results = []
@@ -319,7 +332,13 @@ def edit_everything(paper):
         for pk in reversed(list(rows.values_list("pk", flat=True))):
             row = model.objects.get(pk=pk)
             text = f"회원이 고친 {model.__name__} {pk}"
-            results.append((row, text, row.save_text(text, expected_version=row.version)))
+            results.append(
+                (
+                    row,
+                    text,
+                    saved(writes.save_text, row, text, expected_version=row.version),
+                )
+            )
     return results
 
 
@@ -328,7 +347,7 @@ def fill_everything(paper):
     for pk in Answer.objects.filter(question__paper=paper, body="").values_list("pk", flat=True):
         row = Answer.objects.get(pk=pk)
         text = f"회원이 채운 답 {pk}"
-        results.append((row, text, row.save_text(text, expected_version=1, only_if_open=True)))
+        results.append((row, text, saved(writes.fill, row, text, expected_version=1)))
     return results
 
 
@@ -364,3 +383,13 @@ def test_no_saved_member_write_is_lost_to_a_reimport_running_at_once(transaction
                 assert "판 2" in now.body and not now.written_in_app, (round_, row.label)
         assert Answer.objects.filter(question__paper=paper).count() == 18
     assert won, "no member write was saved: the test raced nothing"
+
+
+def test_a_reference_added_in_the_app_survives_a_file_that_does_not_list_it(seeded):
+    listed = list(seeded.references.listed())
+    rows = [(ref, ref.label, ref.url, ref.kind, False) for ref in listed]
+    rows.append((None, "발표자가 더한 글", "https://example.org/added-in-the-app", "blog", False))
+    writes.save_references(seeded, expected_version=seeded.version, user=None, rows=rows)
+    call_command("seed", stdout=StringIO())
+    assert seeded.references.filter(url="https://example.org/added-in-the-app").exists()
+    assert seeded.references.listed().count() == len(listed) + 1
