@@ -27,7 +27,7 @@ POSTS_PER_PAGE = 50
 # Reading
 
 
-@cached_for_visitors
+@cached_for_visitors("page")
 def home(request):
     page = Paginator(Paper.objects.newest_first(), PAPERS_PER_PAGE).get_page(request.GET.get("page"))
     # Counted for the page's papers only: counting every paper's questions and answers to show
@@ -47,7 +47,7 @@ def home(request):
     return render(request, "discussions/home.html", {"papers": papers, "page": page})
 
 
-@cached_for_visitors
+@cached_for_visitors()
 def paper_detail(request, slug):
     paper = get_object_or_404(Paper, slug=slug)
     questions = list(paper.questions.visible().select_related("author__user").prefetch_related("tags"))
@@ -75,7 +75,7 @@ def paper_download(request, slug):
     return response
 
 
-@cached_for_visitors
+@cached_for_visitors("questions", "answers")
 def participant_detail(request, slug):
     participant = get_object_or_404(Participant, slug=slug)
     questions = participant.questions.visible().select_related("paper").order_by("paper__title", "position")
@@ -95,7 +95,7 @@ def participant_detail(request, slug):
     return render(request, "discussions/participant_detail.html", ctx)
 
 
-@cached_for_visitors
+@cached_for_visitors("page", "mine")
 def open_items(request):
     """Every open answer and every unanswered question, by paper; `?mine=1` for my own."""
     mine = request.GET.get("mine") == "1" and request.user.is_authenticated
@@ -127,7 +127,7 @@ def open_items(request):
     return render(request, "discussions/open.html", ctx)
 
 
-@cached_for_visitors
+@cached_for_visitors()
 def post_history(request, kind, pk):
     post = get_object_or_404(POSTS[kind].objects.select_related("author"), pk=pk)
     versions = post.history.select_related("history_user").order_by("-history_date", "-history_id")
@@ -137,14 +137,14 @@ def post_history(request, kind, pk):
 # Topics and search
 
 
-@cached_for_visitors
+@cached_for_visitors()
 def topic_list(request):
     shown = Q(tagged_questions__content_object__hidden_at__isnull=True)
     topics = Topic.objects.annotate(question_count=Count("tagged_questions", filter=shown)).order_by("name")
     return render(request, "discussions/topic_list.html", {"topics": topics})
 
 
-@cached_for_visitors
+@cached_for_visitors("page")
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
     questions = (
@@ -157,7 +157,7 @@ def topic_detail(request, slug):
     return render(request, "discussions/topic_detail.html", {"topic": topic, "page": page})
 
 
-@cached_for_visitors
+@cached_for_visitors("q", "topic", "paper", "participant", "open", "kind", "page")
 def search_page(request):
     query = request.GET.get("q", "").strip()
     terms = search.terms_of(query)

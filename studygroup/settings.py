@@ -125,10 +125,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
+    # Per worker process: bounded in bytes (studygroup/locmem.py), least recently used out first.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "OPTIONS": {"MAX_ENTRIES": 500},  # pages of up to a few MB each, per worker
+            "BACKEND": "studygroup.locmem.BoundedLocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 1000, "MAX_BYTES": int(os.environ.get("CACHE_MB", "32")) << 20},
         }
     }
 
