@@ -105,23 +105,26 @@ def _canonical_query(request, params):
 
 
 def _page_of(response):
-    """What the cache keeps of a rendered page: its status, headers and compressed body."""
+    """What the cache keeps of a rendered page: status, headers, compressed body, plain length."""
     if hasattr(response, "render") and callable(response.render):
         response = response.render()
     headers = [(name, value) for name, value in response.items() if name.lower() != "content-length"]
-    return response.status_code, headers, gzip.compress(response.content, compresslevel=6, mtime=0)
+    body = gzip.compress(response.content, compresslevel=6, mtime=0)
+    return response.status_code, headers, body, len(response.content)
 
 
 def _response_from(page, etag, *, gzipped, head):
-    status, headers, body = page
+    status, headers, body, plain_length = page
     if gzipped:
-        response = HttpResponse(status=status, headers={**dict(headers), "Content-Encoding": "gzip"})
+        headers = [*headers, ("Content-Encoding", "gzip")]
+        length = len(body)
     else:
-        body = gzip.decompress(body)
-        response = HttpResponse(status=status, headers=dict(headers))
+        length = plain_length
+    response = HttpResponse(status=status, headers=dict(headers))
     # A HEAD gets the headers a GET would, Content-Length too, and no body.
-    response.content = b"" if head else body
-    response["Content-Length"] = str(len(body))
+    if not head:
+        response.content = body if gzipped else gzip.decompress(body)
+    response["Content-Length"] = str(length)
     return _finish(response, etag)
 
 
