@@ -2,8 +2,8 @@
 
 1. Drops and recreates its own PostgreSQL database (studygroup_bench, or BENCH_DATABASE_URL), migrates,
    builds the synthetic archive (make_synthetic_archive) and imports the GPT-3 seed.
-2. Serves it as production does: gunicorn, 2 sync workers, DEBUG=0, static files collected
-   into a temporary folder and served by whitenoise.
+2. Serves it as production does: gunicorn with studygroup/gunicorn.conf.py (2 gthread workers),
+   DEBUG=0, static files collected into a temporary folder and served by whitenoise.
 3. Loads each page with wrk, a separate process, at a fixed concurrency: requests/s and p50/p95/p99.
    Before and after every page it measures a do-nothing Django view on the same server
    (/bench/noop/), and reports the page's p50 as a multiple of the mean of those two, which
@@ -204,8 +204,8 @@ def format_report(result: dict) -> str:
         f"machine shows as noise)",
         "",
         f"Load: wrk -t{plan['threads']} -c{plan['connections']} -d{plan['seconds']}s against gunicorn "
-        f"(2 sync workers, DEBUG=0), one page at a time, asking for gzip as browsers do. First "
-        f"request: one request alone, the first after a write.",
+        f"(2 gthread workers of 8 threads, DEBUG=0), one page at a time, asking for gzip as browsers do. "
+        f"First request: one request alone, the first after a write.",
         "",
         "| page | req/s | p50 ms | p95 ms | p99 ms | do-nothing p50 ms, before / after "
         "| p50 × do-nothing | KB sent | first request ms |",
@@ -365,7 +365,7 @@ def free_port() -> int:
 
 
 def get(port: int, path: str, headers=None, method="GET", body=None, timeout=300):
-    """One request on its own connection (gunicorn's sync workers close each one); (status, headers, body)."""
+    """One request on its own connection; (status, headers, body)."""
     conn = HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers=headers or {})
@@ -387,7 +387,8 @@ class Server:
         self.process = subprocess.Popen(
             [
                 PYTHON, "-m", "gunicorn", "studygroup.wsgi",
-                "--workers", "2", "--worker-class", "sync",
+                # Production's own settings: 2 workers of 8 threads (gthread).
+                "--config", str(ROOT / "studygroup" / "gunicorn.conf.py"), "--workers", "2",
                 "--bind", f"127.0.0.1:{self.port}",
                 # A slow page under load must be measured, not killed: the default is 30 s.
                 "--timeout", "600",

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from taggit.models import Tag
 
-from discussions import reader, writer, writes
+from discussions import limits, reader, writer, writes
 from discussions.archive import ExportError, papers_zip
 from discussions.forms import clean_body_text
 from discussions.importer import import_discussions
@@ -48,11 +48,11 @@ from discussions.models import (
     still_open,
 )
 from discussions.writes import archive_write
+from studygroup.middleware import allow_body
 
 # Our topics are a custom tag model; taggit's own Tag table stays empty, so it has no page.
 admin.site.unregister(Tag)
 
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # the upload form's texts say "2 MB"
 UPLOAD_SESSION_KEY = "discussions.upload"
 
 
@@ -374,14 +374,28 @@ class MultipleFileField(forms.FileField):
 class UploadForm(forms.Form):
     files = MultipleFileField(
         label=_("Discussion files"),
-        help_text=_("Markdown files as the group writes them (FORMAT.md), 2 MB each at most."),
+        help_text=_(
+            "Markdown files as the group writes them (FORMAT.md), 2 MB each at most, "
+            "20 files and 8 MB at once."
+        ),
         # An empty file is refused by the reader, with its name and line like any other refusal.
         allow_empty_file=True,
     )
 
     def clean_files(self):
         uploads = self.cleaned_data["files"]
-        too_big = [upload for upload in uploads if upload.size > MAX_UPLOAD_BYTES]
+        if len(uploads) > limits.MAX_UPLOAD_FILES:
+            raise forms.ValidationError(
+                _("%(count)s files is more than the %(limit)s an upload may hold. Nothing was imported."),
+                params={"count": len(uploads), "limit": limits.MAX_UPLOAD_FILES},
+            )
+        total = sum(upload.size for upload in uploads)
+        if total > limits.MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _("These files are %(size)s MB in all; an upload may hold 8 MB. Nothing was imported."),
+                params={"size": f"{total / 1024 / 1024:.1f}"},
+            )
+        too_big = [upload for upload in uploads if upload.size > limits.MAX_FILE_BYTES]
         if too_big:
             raise forms.ValidationError(
                 [
@@ -524,6 +538,7 @@ class PaperAdmin(HistoryAdmin):
         response["Content-Disposition"] = content_disposition_header(True, filename)
         return response
 
+    @allow_body(limits.UPLOAD_BODY_BYTES)
     def upload_view(self, request):
         """Upload → a dry-run preview of every file → confirm → import, all files or none.
 
@@ -580,13 +595,24 @@ class PaperAdmin(HistoryAdmin):
 
 
 def read_uploads(files):
-    """(name, bytes) pairs → (readings, refusals); a refusal is `file:line: message`."""
+    """(name, bytes) pairs → (readings, refusals); a refusal is `file:line: message`, or
+    `file: message` for a file above the limits (discussions/limits.py)."""
     readings, refused = [], []
     for name, data in files:
         try:
-            readings.append((name, reader.read(data, filename=name)))
+            readings.append((name, limits.read_discussion(data, name)))
         except reader.FormatError as error:
             refused.append(str(error))
+    posts = sum(limits.posts_in(discussion) for _name, discussion in readings)
+    if not refused and posts > limits.MAX_UPLOAD_POSTS:
+        # The preview is a dry-run import: bounded, so that it answers in seconds.
+        refused.append(
+            _(
+                "These files hold %(count)s questions and answers in all; an upload may hold "
+                "%(limit)s. Upload fewer files at once, or use import_discussion."
+            )
+            % {"count": f"{posts:,}", "limit": f"{limits.MAX_UPLOAD_POSTS:,}"}
+        )
     return readings, refused
 
 

@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from discussions import writer
+from discussions import limits, writer
 from discussions.exporter import to_discussion
 from discussions.models import Paper, Participant, Topic
 from discussions.writes import archive_write
@@ -104,17 +104,19 @@ def restore_backup(path: Path):
     """Load a backup's data (accounts first: the archive's rows point at users).
 
     In one archive write: all or nothing, and one bump of the generation for cached pages
-    instead of one per row.
+    instead of one per row. Raises limits.RestoreRefused for a zip that would unpack to too much.
     """
-    with archive_write(), zipfile.ZipFile(path) as backup, tempfile.TemporaryDirectory() as folder:
-        for name in (ACCOUNTS_FILE, ARCHIVE_FILE):
-            data = backup.read(name)
-            if not json.loads(data):
-                continue  # no users yet: loaddata would warn that the file is empty
-            # loaddata reads files, and needs the .json ending to know the format.
-            target = Path(folder) / Path(name).name
-            target.write_bytes(data)
-            call_command("loaddata", str(target), verbosity=0)
+    with zipfile.ZipFile(path) as backup, tempfile.TemporaryDirectory() as folder:
+        # A zip bomb is refused from its directory, before anything is unpacked.
+        limits.check_backup(backup)
+        with archive_write():
+            for name in (ACCOUNTS_FILE, ARCHIVE_FILE):
+                # loaddata reads files, and needs the .json ending to know the format.
+                target = Path(folder) / Path(name).name
+                limits.copy_member(backup, name, target)
+                if target.stat().st_size < 16 and not json.loads(target.read_bytes()):
+                    continue  # no users yet: loaddata would warn that the file is empty
+                call_command("loaddata", str(target), verbosity=0)
     # A new database counts generations from the start again: pages cached before the restore
     # (in Redis, say) could carry the same numbers, so none of them may be served.
     cache.clear()

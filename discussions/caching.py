@@ -14,9 +14,10 @@ import gzip
 import hashlib
 
 from django.core.cache import cache
-from django.http import HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import urlencode
 from django.utils.translation import get_language
 
 from discussions import generation
@@ -24,42 +25,93 @@ from discussions import generation
 CACHE_SECONDS = 60 * 60 * 24
 
 
-def cached_for_visitors(view):
-    """Cache an anonymous GET's whole response by path, language and archive generation.
+# A page is cached compressed, and one compressed above this is rendered each time: with the
+# in-process cache's byte bound (settings.CACHES, studygroup/locmem.py) no page crowds out the rest.
+# The biggest real page, a 200-question thread, is 184 KB compressed.
+MAX_CACHED_PAGE_BYTES = 1024 * 1024
 
-    The ETag is the same key, so a browser that has the page gets a 304 without a render. The
-    page is compressed once, when it is cached, for the browsers that accept gzip (all of them):
-    a 200-question thread is 1.5 MB of HTML and a tenth of that compressed.
+
+def cached_for_visitors(*params):
+    """Cache an anonymous GET's (or HEAD's) whole response by path, the query parameters the
+    view reads (`params`), language and archive generation.
+
+    Any other parameter (`?v=1`, `?utm_source=…`) or a repeated one is redirected away to the
+    page's canonical address, so it cannot make a cache entry of its own, nor leak into the
+    cached page's links. The ETag is the key, so a browser that has the page gets a 304 without
+    a render. The page is kept once, compressed with gzip (a 200-question thread is 1.5 MB of
+    HTML and a tenth of that compressed), and decompressed for the rare client that does not
+    accept gzip. HEAD is answered from the same entry: the same headers, no body.
     """
+    for name in params:
+        if not isinstance(name, str):
+            raise TypeError("cached_for_visitors names query parameters: @cached_for_visitors('page')")
 
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.method != "GET" or request.user.is_authenticated or _has_messages(request):
-            return view(request, *args, **kwargs)
-        key = _key(request)
-        if "gzip" in request.headers.get("Accept-Encoding", ""):
-            key += "-gzip"
-        etag = f'"{key}"'
-        if etag in request.headers.get("If-None-Match", ""):
-            return HttpResponseNotModified(headers={"ETag": etag})
-        response = cache.get(key)
-        if response is None:
-            response = view(request, *args, **kwargs)
-            if response.status_code == 200 and not response.streaming:
-                response = _finish(response, etag, gzipped=key.endswith("-gzip"))
-                cache.set(key, response, CACHE_SECONDS)
-        return response
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if (
+                request.method not in ("GET", "HEAD")
+                or request.user.is_authenticated
+                or _has_messages(request)
+            ):
+                return view(request, *args, **kwargs)
+            canonical = _canonical_query(request, params)
+            if canonical is not None:
+                return HttpResponseRedirect(request.path + (f"?{canonical}" if canonical else ""))
+            key = _key(request, params)
+            gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
+            etag = f'"{key}-gzip"' if gzipped else f'"{key}"'
+            if etag in request.headers.get("If-None-Match", ""):
+                return HttpResponseNotModified(headers={"ETag": etag})
+            page = cache.get(key)
+            if page is None:
+                response = view(request, *args, **kwargs)
+                if response.status_code != 200 or response.streaming:
+                    return response
+                page = _page_of(response)
+                if len(page[2]) > MAX_CACHED_PAGE_BYTES:
+                    return _finish(response, f'"{key}"')
+                cache.set(key, page, CACHE_SECONDS)
+            return _response_from(page, etag, gzipped=gzipped, head=request.method == "HEAD")
 
-    return wrapper
+        return wrapper
+
+    return decorator
 
 
-def _finish(response, etag, *, gzipped):
+def _canonical_query(request, params):
+    """None when the query string holds only `params`, each once; else the one that does."""
+    if all(name in params and len(request.GET.getlist(name)) == 1 for name in request.GET):
+        return None
+    # The last value of a repeated parameter is the one request.GET.get() gives the view.
+    return urlencode([(name, request.GET[name]) for name in params if name in request.GET])
+
+
+def _page_of(response):
+    """What the cache keeps of a rendered page: status, headers, compressed body, plain length."""
     if hasattr(response, "render") and callable(response.render):
         response = response.render()
+    headers = [(name, value) for name, value in response.items() if name.lower() != "content-length"]
+    body = gzip.compress(response.content, compresslevel=6, mtime=0)
+    return response.status_code, headers, body, len(response.content)
+
+
+def _response_from(page, etag, *, gzipped, head):
+    status, headers, body, plain_length = page
     if gzipped:
-        response.content = gzip.compress(response.content, compresslevel=6, mtime=0)
-        response["Content-Encoding"] = "gzip"
-        response["Content-Length"] = str(len(response.content))
+        headers = [*headers, ("Content-Encoding", "gzip")]
+        length = len(body)
+    else:
+        length = plain_length
+    response = HttpResponse(status=status, headers=dict(headers))
+    # A HEAD gets the headers a GET would, Content-Length too, and no body.
+    if not head:
+        response.content = body if gzipped else gzip.decompress(body)
+    response["Content-Length"] = str(length)
+    return _finish(response, etag)
+
+
+def _finish(response, etag):
     response["ETag"] = etag
     # Browsers ask again each time (the archive may change), but a 304 costs almost nothing.
     patch_cache_control(response, no_cache=True)
@@ -67,9 +119,10 @@ def _finish(response, etag, *, gzipped):
     return response
 
 
-def _key(request):
+def _key(request, params):
+    query = urlencode(sorted((name, request.GET[name]) for name in params if name in request.GET))
     # The day is in the key: a session's page says whether it is upcoming, today, or past.
-    raw = f"{generation.current()}|{timezone.localdate()}|{get_language()}|{request.get_full_path()}"
+    raw = f"{generation.current()}|{timezone.localdate()}|{get_language()}|{request.path}|{query}"
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 

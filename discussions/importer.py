@@ -16,7 +16,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from discussions import reader
+from discussions import limits, reader
 from discussions.models import (
     Answer,
     Paper,
@@ -62,8 +62,9 @@ class DryRunRollback(Exception):
 
 
 def read_file(path: Path | str) -> reader.Discussion:
-    """Read a file; errors and warnings name it as the user gave it."""
-    return reader.read(Path(path).read_bytes(), filename=str(path))
+    """Read a file; errors and warnings name it as the user gave it. A file above the limits
+    (discussions/limits.py) is refused before it is read, as `file: message`."""
+    return limits.read_discussion_file(path)
 
 
 def import_discussions(readings, *, dry_run=False, workers=0, **overrides) -> list[ImportReport]:

@@ -37,7 +37,7 @@ POSTS_PER_PAGE = 50
 # Reading
 
 
-@cached_for_visitors
+@cached_for_visitors("page")
 def home(request):
     page = Paginator(Paper.objects.newest_first(), PAPERS_PER_PAGE).get_page(request.GET.get("page"))
     # Counted for the page's papers only: counting every paper's questions and answers to show
@@ -72,7 +72,7 @@ def home(request):
     return render(request, "discussions/home.html", ctx)
 
 
-@cached_for_visitors
+@cached_for_visitors()
 def paper_detail(request, slug):
     paper = get_object_or_404(Paper, slug=slug)
     questions = list(paper.questions.shown().select_related("author__user").prefetch_related("tags"))
@@ -102,7 +102,7 @@ def paper_download(request, slug):
     return response
 
 
-@cached_for_visitors
+@cached_for_visitors("questions", "answers")
 def participant_detail(request, slug):
     participant = get_object_or_404(Participant, slug=slug)
     questions = participant.questions.shown().select_related("paper").order_by("paper__title", "position")
@@ -122,7 +122,7 @@ def participant_detail(request, slug):
     return render(request, "discussions/participant_detail.html", ctx)
 
 
-@cached_for_visitors
+@cached_for_visitors("page", "mine")
 def open_items(request):
     """Every open answer and every unanswered question, by paper; `?mine=1` for my own."""
     mine = request.GET.get("mine") == "1" and request.user.is_authenticated
@@ -154,7 +154,7 @@ def open_items(request):
     return render(request, "discussions/open.html", ctx)
 
 
-@cached_for_visitors
+@cached_for_visitors()
 def post_history(request, kind, pk):
     post = access.post_for(request.user, kind, pk, "history")
     versions = post.history.select_related("history_user").order_by("-history_date", "-history_id")
@@ -164,14 +164,14 @@ def post_history(request, kind, pk):
 # Topics and search
 
 
-@cached_for_visitors
+@cached_for_visitors()
 def topic_list(request):
     count = Count("tagged_questions", filter=shown("tagged_questions__content_object__"))
     topics = Topic.objects.annotate(question_count=count).order_by("name")
     return render(request, "discussions/topic_list.html", {"topics": topics})
 
 
-@cached_for_visitors
+@cached_for_visitors("page")
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
     questions = (
@@ -184,7 +184,7 @@ def topic_detail(request, slug):
     return render(request, "discussions/topic_detail.html", {"topic": topic, "page": page})
 
 
-@cached_for_visitors
+@cached_for_visitors("q", "topic", "paper", "participant", "open", "kind", "page")
 def search_page(request):
     query = request.GET.get("q", "").strip()
     terms = search.terms_of(query)
@@ -617,6 +617,7 @@ def mark_discussed(request, pk):
     return redirect(question)
 
 
+@cached_for_visitors()
 def agenda(request, slug):
     """The meeting's page: the questions in order, what each still waits for, who owes what."""
     paper = get_object_or_404(Paper.objects.select_related("presenter"), slug=slug)

@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CsrfViewMiddleware, which reads request.POST: a body too large is never read.
+    "studygroup.middleware.RequestBodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -128,10 +130,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
+    # Per worker process: bounded in bytes (studygroup/locmem.py), least recently used out first.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "OPTIONS": {"MAX_ENTRIES": 500},  # pages of up to a few MB each, per worker
+            "BACKEND": "studygroup.locmem.BoundedLocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 1000, "MAX_BYTES": int(os.environ.get("CACHE_MB", "32")) << 20},
         }
     }
 

@@ -2,8 +2,10 @@ import zipfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from discussions.archive import ACCOUNTS_FILE, ARCHIVE_FILE, restore_backup, rows_in_the_way
+from discussions.limits import RestoreRefused
 
 
 class Command(BaseCommand):
@@ -25,7 +27,14 @@ class Command(BaseCommand):
                 f"this database is not empty ({found}). Restore into a new database: create it, "
                 "run `manage.py migrate`, then restore."
             )
-        restore_backup(path)
+        try:
+            restore_backup(path)
+        except RestoreRefused as error:
+            raise CommandError(
+                _("%(file)s: %(error)s. Nothing was restored.") % {"file": file, "error": error}
+            ) from error
+        except zipfile.BadZipFile as error:
+            raise CommandError(f"{file}: a damaged zip ({error}). Nothing was restored.") from error
         self.stdout.write(f"restored {file}")
 
 
