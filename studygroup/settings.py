@@ -6,6 +6,7 @@ ALLOWED_HOSTS and DATABASE_URL=postgres://…
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -27,6 +28,17 @@ def envlist(name, default):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def envint(name, default, minimum=0):
+    value = os.environ.get(name, default).strip()
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    return number
+
+
 DEBUG = envbool("DEBUG", "1")
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -46,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "taggit",
     "simple_history",
+    "axes",
     "discussions",
 ]
 
@@ -61,6 +74,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",  # request.htmx: a fragment for in-place swaps
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees the login view's response: a lockout becomes the login page saying so.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "studygroup.urls"
@@ -155,7 +170,28 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "0")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "studygroup@localhost")
 
+# Behind a TLS-terminating proxy (README, "In production"), Django sees plain HTTP from the proxy:
+# PROXY_COUNT says how many proxies stand in front of gunicorn. They must overwrite
+# X-Forwarded-Proto and append the client's address to X-Forwarded-For; both are trusted only then.
+PROXY_COUNT = envint("PROXY_COUNT", "0")
+if PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", "0" if DEBUG else "1")
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one account (however it is
+# named: username or email) or from one address, logins there are refused for LOGIN_COOLOFF_MINUTES.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before any hashing
+    "discussions.accounts.UsernameOrEmailBackend",
+]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5", minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_COOLOFF_MINUTES", "15", minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "discussions.accounts.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "discussions.accounts.client_ip"
+AXES_LOCKOUT_CALLABLE = "discussions.accounts.locked_out"
 
 LOGGING = {
     "version": 1,
