@@ -19,3 +19,5 @@ urlpatterns = [
     path("", include("discussions.urls")),
 ]
 
+# Django's own 400 view renders without the request, so the page could not show the site's header.
+handler400 = "discussions.errors.bad_request"

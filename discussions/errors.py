@@ -1,0 +1,18 @@
+"""Error pages in the site's layout, in the reader's language (403, 404 and 500 are Django's own
+views with our templates; these two need a view of their own)."""
+
+from django.shortcuts import render
+
+
+def bad_request(request, exception=None):
+    # Django's default renders 400.html without the request: no header, no language switcher.
+    return render(request, "400.html", status=400)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a form sent with an expired token (a page left open, a login in another tab).
+
+    Nothing was saved, and the reader is told so: their text is still in the page they came from,
+    which the browser's Back button restores.
+    """
+    return render(request, "403_csrf.html", {"reason": reason}, status=403)
