@@ -1,7 +1,10 @@
-"""Error pages in the site's layout, in the reader's language (403, 404 and 500 are Django's own
-views with our templates; these two need a view of their own)."""
+"""Error pages in the site's layout, in the reader's language (403 and 404 are Django's own
+views with our templates; these need a view of their own)."""
 
+from csp.decorators import csp_update
+from django.http import HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
 
 
 def bad_request(request, exception=None):
@@ -16,3 +19,10 @@ def csrf_failure(request, reason=""):
     which the browser's Back button restores.
     """
     return render(request, "403_csrf.html", {"reason": reason}, status=403)
+
+
+@csp_update({"style-src": ["'unsafe-inline'"]})
+def server_error(request):
+    """handler500: 500.html is static on purpose (no database, no session, no static files: whatever
+    failed may fail again), so it styles itself inline, the one page the policy lets do so."""
+    return HttpResponseServerError(loader.get_template("500.html").render())

@@ -21,3 +21,4 @@ urlpatterns = [
 
 # Django's own 400 view renders without the request, so the page could not show the site's header.
 handler400 = "discussions.errors.bad_request"
+handler500 = "discussions.errors.server_error"
