@@ -12,6 +12,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -23,12 +24,14 @@ class InviteError(Exception):
 
 
 def free_username(name):
-    """`name` if no account has it (in any letter case), else `name-2`, `name-3` …"""
+    """`name` if no account has it (in any letter case), else `name-2`, `name-3` …
+
+    Another account's email counts as taken too: a login is looked up as a username first, so a
+    username equal to someone's email would take that email's login away from them.
+    """
     User = get_user_model()
-    taken = {
-        username.lower()
-        for username in User.objects.filter(username__istartswith=name).values_list("username", flat=True)
-    }
+    similar = User.objects.filter(Q(username__istartswith=name) | Q(email__istartswith=name))
+    taken = {value.lower() for pair in similar.values_list("username", "email") for value in pair}
     candidate, n = name, 1
     while candidate.lower() in taken:
         n += 1

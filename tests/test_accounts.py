@@ -72,6 +72,14 @@ def test_a_name_that_differs_only_in_letter_case_gets_a_username_of_its_own(db):
     assert user.username == "staff-3" and user != admin
 
 
+def test_a_name_that_is_another_accounts_email_does_not_become_a_username(client, db):
+    User.objects.create_user("bob", "bob@example.com", "pw-bob")
+    import_signed("bob@example.com")
+    invite("bob@example.com")
+    assert Participant.objects.get(name="bob@example.com").user.username == "bob@example.com-2"
+    assert log_in(client, "bob@example.com", "pw-bob").status_code == 302  # still bob's login
+
+
 def test_the_admins_invite_action_never_links_an_account_by_name(staff_client, staff):
     before = account(staff)
     participant = import_signed("curator")  # the `staff` fixture's superuser is called curator
