@@ -12,6 +12,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -58,8 +59,10 @@ class UsernameOrEmail:
         super().__init__(*args, **kwargs)
         field = self.fields["username"]
         field.label = _("Username or email")
-        # Only the widget's maxlength: the field itself was made without a length validator.
+        # Django's field checks no length: a longer login would reach axes, whose attempt row
+        # holds 255 characters, and fail there (on PostgreSQL) instead of as a form error.
         field.max_length = field.widget.attrs["maxlength"] = 254
+        field.validators.append(MaxLengthValidator(254))
 
 
 class LoginForm(UsernameOrEmail, AuthenticationForm):
@@ -74,7 +77,7 @@ def lockout_username(request, credentials=None):
     """What axes counts failures against: the account, however it was named (username or email)."""
     given = (credentials or {}).get("username") or request.POST.get("username", "")
     user = account_for(given)
-    return user.get_username() if user else given.strip().lower()
+    return user.get_username() if user else given.strip().lower()[:254]  # axes keeps 255 at most
 
 
 def client_ip(request):

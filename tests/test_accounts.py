@@ -185,6 +185,13 @@ def test_the_login_form_says_username_or_email(client, db):
     assert "사용자 이름 또는 이메일" in client.get(reverse("login")).content.decode()
 
 
+@pytest.mark.parametrize("url", [reverse("login"), reverse("admin:login")])
+def test_a_login_too_long_to_be_an_email_is_a_form_error_not_a_server_error(client, db, url):
+    response = client.post(url, {"username": "x" * 400 + "@example.com", "password": "pw"})
+    assert response.status_code == 200
+    assert "254" in response.content.decode()  # Ensure this value has at most 254 characters
+
+
 def test_staff_log_in_to_the_admin_with_their_email(client, staff):
     response = client.post(
         reverse("admin:login"),
