@@ -125,6 +125,14 @@ def test_an_unknown_name_without_a_full_name_is_refused_and_adds_nobody(db):
     assert not Participant.objects.exists() and not User.objects.exists()
 
 
+def test_a_name_too_long_for_a_participant_is_refused(db):
+    with pytest.raises(CommandError, match="101 characters long; 100 at most"):
+        invite("새" * 101, "--full-name", "김새사람")
+    with pytest.raises(CommandError, match="--full-name is 101 characters long"):
+        invite("새사람", "--full-name", "김" * 101)
+    assert not Participant.objects.exists()
+
+
 def test_an_email_another_account_has_is_refused_and_changes_nothing(db):
     other = User.objects.create_user("other", "Shared@Example.com", "pw")
     with pytest.raises(CommandError, match="already the email of another account"):

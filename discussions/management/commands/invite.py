@@ -40,6 +40,10 @@ class Command(BaseCommand):
         name, full_name = nfc(name), nfc(full_name)
         if not name:
             raise CommandError("give the name they sign with")
+        for label, value in (("the name", name), ("--full-name", full_name)):
+            limit = Participant._meta.get_field("name").max_length
+            if len(value) > limit:
+                raise CommandError(f"{label} is {len(value)} characters long; {limit} at most")
         with transaction.atomic():
             participant = find_participant(name)
             created = False
