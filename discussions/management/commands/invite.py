@@ -40,8 +40,8 @@ class Command(BaseCommand):
         name, full_name = nfc(name), nfc(full_name)
         if not name:
             raise CommandError("give the name they sign with")
-        for label, value in (("the name", name), ("--full-name", full_name)):
-            limit = Participant._meta.get_field("name").max_length
+        for label, field, value in (("the name", "name", name), ("--full-name", "full_name", full_name)):
+            limit = Participant._meta.get_field(field).max_length
             if len(value) > limit:
                 raise CommandError(f"{label} is {len(value)} characters long; {limit} at most")
         with transaction.atomic():
