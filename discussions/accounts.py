@@ -122,7 +122,9 @@ def locked_out(request, original_response=None, credentials=None):
         form = LoginForm(request, data=data)
         template = "registration/login.html"
         context = {}
-    form.errors.clear()  # is_valid() never runs: only the lockout is said
+    # Only the lockout is said: validating without a password (so without trying it) added
+    # a "required" error, which goes.
+    form.errors.clear()
     form.add_error(None, lockout_message())
-    context.update(form=form, next=request.POST.get("next", ""), locked_out=True)
+    context.update(form=form, next=request.POST.get("next", ""))
     return render(request, template, context, status=429)
