@@ -291,8 +291,13 @@ class ParticipantAdmin(HistoryAdmin):
     @admin.action(description=_("Invite: create an account and show a one-time link to set its password"))
     def send_invites(self, request, queryset):
         for participant in queryset:
-            link = invite(participant)
-            self.message_user(request, f"{participant.name}: {link}", messages.SUCCESS)
+            user, link = invite(participant)
+            self.message_user(
+                request,
+                _("%(name)s logs in as %(username)s and can set a password once at: %(link)s")
+                % {"name": participant.name, "username": user.username, "link": link},
+                messages.SUCCESS,
+            )
 
     @admin.action(description=_("Merge into…"), permissions=["change", "delete"])
     def merge_into(self, request, queryset):

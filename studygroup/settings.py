@@ -6,6 +6,7 @@ ALLOWED_HOSTS and DATABASE_URL=postgres://…
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -27,6 +28,28 @@ def envlist(name, default):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def envint(name, default, minimum=0):
+    value = os.environ.get(name, default).strip()
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    return number
+
+
+def envorigins(name, default):
+    origins = envlist(name, default)
+    for origin in origins:
+        scheme, _, host = origin.partition("://")
+        if scheme not in ("http", "https") or not host or "/" in host:
+            raise ImproperlyConfigured(
+                f"{name} must list origins such as https://study.example.org (no path), not {origin!r}"
+            )
+    return origins
+
+
 DEBUG = envbool("DEBUG", "1")
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -46,11 +69,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "taggit",
     "simple_history",
+    "axes",
     "discussions",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -62,6 +88,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",  # request.htmx: a fragment for in-place swaps
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees the login view's response: a lockout becomes the login page saying so.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "studygroup.urls"
@@ -163,7 +191,65 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "0")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "studygroup@localhost")
 
+# Behind a TLS-terminating proxy (README, "In production"), Django sees plain HTTP from the proxy:
+# PROXY_COUNT says how many proxies stand in front of gunicorn. They must overwrite
+# X-Forwarded-Proto and append the client's address to X-Forwarded-For; both are trusted only then.
+PROXY_COUNT = envint("PROXY_COUNT", "0")
+if PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Origins whose forms may POST here (CSRF's Origin check), when the proxy does not pass Host as is.
+CSRF_TRUSTED_ORIGINS = envorigins("CSRF_TRUSTED_ORIGINS", SITE_URL if SITE_URL.startswith("https://") else "")
+
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", "0" if DEBUG else "1")
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "0" if DEBUG else "1")
+# HSTS: browsers then refuse plain HTTP to this host (and its subdomains) for that long. Off while
+# debugging, where the site is http://127.0.0.1; a year in production, as check --deploy asks.
+# `preload` only says the site consents to the browsers' preload list: nothing is listed until
+# someone submits the domain (only a registrable domain can be), so it is on by default too.
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "0" if DEBUG else "1")
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "0" if DEBUG else "1")
+
+# The pages have no inline script or style and load nothing from elsewhere, so the policy can
+# be strict. Images in posts may come from any HTTPS site (a body's Markdown can link one).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Nothing here uses these browser features; no page, nor anything injected into one, may ask for them.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen",
+        "geolocation", "gyroscope", "magnetometer", "microphone", "midi", "payment", "usb",
+    )
+}  # fmt: skip
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one account (however it is
+# named: username or email) or from one address, logins there are refused for LOGIN_COOLOFF_MINUTES.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before any hashing
+    "discussions.accounts.UsernameOrEmailBackend",
+]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5", minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_COOLOFF_MINUTES", "15", minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "discussions.accounts.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "discussions.accounts.client_ip"
+AXES_LOCKOUT_CALLABLE = "discussions.accounts.locked_out"
+# Every page's CSRF failure, in the site's layout, saying what was lost and how to get it back.
+CSRF_FAILURE_VIEW = "discussions.errors.csrf_failure"
 
 LOGGING = {
     "version": 1,

@@ -1,16 +1,24 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
-from studygroup import bench_views
+from discussions.accounts import AdminLoginForm, LoginForm
+
+# Members log in with their username or their email (discussions.accounts), here and in the admin.
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(form_class=LoginForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     # Visitors' pages are cached whole (discussions/caching.py), so a CSRF token in them would be
     # another visitor's: the language switcher posts without one. Forcing a language is harmless.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
-    path("bench/noop/", bench_views.noop, name="bench_noop"),  # the benchmark's do-nothing yardstick
     path("", include("discussions.urls")),
 ]
+
+# Django's own 400 view renders without the request, so the page could not show the site's header.
+handler400 = "discussions.errors.bad_request"
+handler500 = "discussions.errors.server_error"

@@ -1,6 +1,9 @@
+import os
 import re
+import stat
 import zipfile
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -238,7 +241,7 @@ def test_a_backup_restores_the_archive_logins_and_history_into_an_empty_database
     call_command("restore", path, stdout=StringIO())
 
     assert everything() == before
-    assert client.login(username="alice", password="pw-alice")
+    assert client.post(reverse("login"), {"username": "alice", "password": "pw-alice"}).status_code == 302
     assert client.get(seeded.get_absolute_url()).status_code == 200
 
 
@@ -267,3 +270,16 @@ def test_a_paper_the_file_format_cannot_hold_is_still_in_the_backup_data(seeded,
     with zipfile.ZipFile(out.getvalue().strip()) as backup:
         assert sorted(backup.namelist()) == ["data/accounts.json", "data/archive.json"]
         assert '"label": "[x]"' in backup.read("data/archive.json").decode()
+
+
+def test_a_backup_is_readable_by_its_owner_only(seeded, tmp_path):
+    old = os.umask(0o022)  # the usual umask, under which files are made readable by everyone
+    try:
+        out = StringIO()
+        call_command("backup", "-o", str(tmp_path / "backups"), stdout=out)
+    finally:
+        os.umask(old)
+    path = Path(out.getvalue().strip())
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert path.stat().st_size > 0

@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from bench import run
 from discussions.management.commands import make_synthetic_archive as synthetic
@@ -128,7 +129,9 @@ def test_papers_have_titles_and_arxiv_ids_of_their_own():
 @pytest.mark.django_db
 def test_the_bench_member_logs_in_and_owns_open_answers():
     build()
-    user = authenticate(username=synthetic.BENCH_USERNAME, password=synthetic.BENCH_PASSWORD)
+    # The login form passes its request; axes (login throttling) refuses to authenticate without one.
+    request = RequestFactory().post("/accounts/login/")
+    user = authenticate(request, username=synthetic.BENCH_USERNAME, password=synthetic.BENCH_PASSWORD)
     assert user is not None
     assert user.participant.name == synthetic.BENCH_PARTICIPANT
     assert Answer.objects.open().filter(author=user.participant).count() == TINY.bench_open

@@ -5,6 +5,7 @@ import datetime
 import uuid
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -267,6 +268,8 @@ def test_a_member_says_a_post_is_theirs_and_staff_confirm(seeded, as_persona, st
     member.post(reverse("discussions:claim_question_authorship", args=[unsigned.pk]))  # twice
     claim = AuthorshipClaim.objects.get()
     assert Question.objects.get(pk=unsigned.pk).author is None  # not until staff confirm
+    staff_client = Client()
+    staff_client.force_login(staff)
     staff_client.post(
         reverse("discussions:sign_posts", args=[seeded.slug]), {"claim": claim.pk, "decide": "accept"}
     )

@@ -2,6 +2,8 @@
 
 from django.urls import include, path
 
+from studygroup.urls import handler400, handler500  # noqa: F401  (the site's error views)
+
 
 def broken(request):
     raise RuntimeError("something went wrong on purpose")
