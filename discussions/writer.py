@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from discussions import rules
 from discussions.reader import (
     LINE_BREAK,
     Answer,
@@ -26,6 +27,7 @@ from discussions.reader import (
     parse_participants,
     parse_reference,
     parse_tags,
+    thread_depths,
 )
 
 
@@ -37,7 +39,11 @@ def write(discussion: Discussion) -> str:
         *_background_section(discussion),
         *_discussion_section(discussion),
     ]
-    return "\n\n".join(blocks) + "\n"
+    text = "\n\n".join(blocks) + "\n"
+    if control := rules.NOT_XML.search(text):
+        # The reader refuses a NUL and drops the others: the file would not read back as written.
+        raise ValueError(f"the text holds the control character U+{ord(control[0]):04X}")
+    return text
 
 
 # --- Sections ------------------------------------------------------------------------------------
@@ -85,11 +91,12 @@ def _discussion_section(discussion: Discussion) -> list[str]:
 
 
 def _thread_blocks(answer: Answer, depth: int) -> list[str]:
-    # An answer, then its replies in thread order, each reply's own replies right after it.
-    blocks = [_block("A", answer.label, answer.author, answer.body, depth)]
-    for reply in answer.replies:
-        blocks += _thread_blocks(reply, depth + 1)
-    return blocks
+    # An answer, then its replies in thread order, each reply's own replies right after it;
+    # walked with a stack (thread_depths), so a thread a thousand replies deep is written too.
+    return [
+        _block("A", reply.label, reply.author, reply.body, depth + below)
+        for reply, below in thread_depths([answer])
+    ]
 
 
 # --- Question, answer and reply blocks -------------------------------------------------------------
@@ -129,6 +136,9 @@ def _reads_back(line: str, label: str, author: str | None, depth: int, rest: str
 
 
 def _tags_line(tags: list[str]) -> str:
+    for tag in tags:
+        if problem := rules.topic_problem(tag):
+            raise ValueError(problem)
     line = _one_line(f"<!-- tags: {', '.join(tags)} -->", "tags line")
     if parse_tags(line) != tags:
         raise ValueError(f"cannot write the tags {tags!r}: a tag must be one line, without commas")

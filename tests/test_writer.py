@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from discussions.reader import Answer, Discussion, Question, Reference, read
+from discussions.rules import topic_problem
 from discussions.writer import write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -275,7 +276,8 @@ NASTY_LINES = [
     "  ",
 ]
 TEXT_CHARACTERS = st.one_of(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
+    # No control characters: the reader refuses a NUL and drops the others (test_reader.py).
+    st.characters(blacklist_categories=("Cs", "Cc")),
     st.sampled_from("QA0123456789.:()[]<>!-*_'\"#\\↳ 가나다정훈"),
 )
 LINES = st.one_of(st.sampled_from(NASTY_LINES), st.text(TEXT_CHARACTERS, max_size=25))
@@ -293,6 +295,8 @@ SUB_NUMBERS = st.one_of(st.just(""), NUMBERS.map(lambda n: f"-{n}"))
 WORDS = (
     st.text(st.sampled_from("가나다GPTbert 01:.-_!?"), min_size=1, max_size=20).map(str.strip).filter(bool)
 )
+# A topic must make an address (`!?` makes none: rules.topic_problem).
+TOPICS = WORDS.filter(lambda word: not topic_problem(word))
 URLS = st.text(st.sampled_from("abcxyz0189./-_?=&%~"), min_size=1, max_size=20).map(
     lambda path: f"https://{path}"
 )
@@ -315,7 +319,7 @@ QUESTIONS = st.builds(
     author=AUTHORS,
     body=MARKDOWN,
     answers=st.lists(answer_threads(2), max_size=3),
-    tags=st.lists(WORDS, max_size=3),
+    tags=st.lists(TOPICS, max_size=3),
 )
 
 
