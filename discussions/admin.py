@@ -30,6 +30,7 @@ from taggit.models import Tag
 
 from discussions import reader, writer
 from discussions.archive import ExportError, papers_zip
+from discussions.forms import validate_link, validate_topic
 from discussions.importer import import_discussions
 from discussions.invites import invite
 from discussions.merging import MergeError, merge_participants
@@ -230,6 +231,10 @@ class ParticipantAdmin(HistoryAdmin):
 
 
 class ReferenceForm(forms.ModelForm):
+    def clean_url(self):
+        validate_link(self.cleaned_data["url"])  # the links allowlist, stricter than URLField's
+        return self.cleaned_data["url"]
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("url") and cleaned.get("origin") == Reference.Origin.LISTED:
@@ -251,6 +256,10 @@ class PaperForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False  # Paper.save() makes one from the title
+
+    def clean_url(self):
+        validate_link(self.cleaned_data["url"])  # the links allowlist, stricter than URLField's
+        return self.cleaned_data["url"]
 
     def clean(self):
         cleaned = super().clean()
@@ -525,7 +534,12 @@ class AnswerInline(admin.TabularInline):
 class QuestionForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("label"):
+        for tag in cleaned.get("tags") or []:
+            try:
+                validate_topic(tag)
+            except forms.ValidationError as error:
+                self.add_error("tags", error)
+        if cleaned.get("label") and "tags" not in self.errors:
             author = cleaned.get("author")
             tags = list(cleaned.get("tags") or [])
             question = reader.Question(cleaned["label"], author.name if author else None, "", tags=tags)
@@ -675,6 +689,7 @@ class AnswerAdmin(HistoryAdmin):
 class TopicForm(forms.ModelForm):
     def clean_name(self):
         name = self.cleaned_data["name"]
+        validate_topic(name)
         check_writable(questions=[reader.Question("Q1", None, "", tags=[name])])
         return name
 

@@ -6,6 +6,7 @@ anything a member wrote in the app.
 """
 
 import functools
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from django.conf import settings
 from django.db.models import Q
 from simple_history.utils import bulk_create_with_history
 
-from discussions import reader
+from discussions import reader, rules
 from discussions.models import (
     Answer,
     Paper,
@@ -93,7 +94,7 @@ def _import_one(discussion: reader.Discussion, filename, topics, rendered, *, ti
     paper, created = _find_or_create_paper(discussion, filename, title=title, url=url)
     report = ImportReport(filename=filename, paper=paper, created=created, warnings=list(discussion.warnings))
     paper.description = discussion.description
-    paper.source_file = filename
+    paper.source_file = filename[-rules.SOURCE_FILE_LENGTH :]  # the end of a long path names the file
     paper.save()
 
     people = _participants(discussion)
@@ -186,13 +187,10 @@ def _by_signature(full_name, signers, people):
 
 
 def _walk(questions):
+    # In the file's order, with a stack (a thread may be a thousand replies deep).
     for question in questions:
         yield question
-        stack = list(question.answers)
-        while stack:
-            answer = stack.pop()
-            yield answer
-            stack.extend(answer.replies)
+        yield from reader.thread_order(question.answers)
 
 
 def _author_ids(paper):
@@ -238,6 +236,15 @@ def _keys(posts):
         base = f"{post.label}|{nfc(post.author or '')}"
         seen[base] += 1
         yield f"{base}|{seen[base]}", post
+
+
+def answer_key(prefix, key):
+    """A reply's key is its parent's, `>`, its own; deep in a thread that outgrows the column, so
+    a key that would is replaced by its digest (the same every import, so it still finds the row)."""
+    full = f"{prefix}{key}"
+    if len(full) <= rules.IMPORT_KEY_LENGTH:
+        return full
+    return "#" + hashlib.sha256(full.encode()).hexdigest()
 
 
 def _sync_questions(paper, file_questions, people, report, topics, rendered):
@@ -289,7 +296,7 @@ def _create_thread(paper, file_questions, people, report, topics, rendered):
         made = []
         for question, parent, file_answers, prefix in level:
             for position, (key, fa) in enumerate(_keys(file_answers), start=1):
-                key = f"{prefix}{key}"
+                key = answer_key(prefix, key)
                 answer = Answer(question=question, parent=parent, import_key=key, position=position)
                 _apply(answer, fa, people, report)
                 answer.body_html = _html(answer.body, rendered)
@@ -346,7 +353,7 @@ def _sync_answers(question, parent, file_answers, people, report, prefix):
     kept_order = sorted(existing.values(), key=lambda a: a.position)
     from_file = []
     for position, (key, fa) in enumerate(_keys(file_answers), start=1):
-        key = f"{prefix}{key}"
+        key = answer_key(prefix, key)
         answer = existing.pop(key, None) or Answer(
             question=question, parent=parent, import_key=key, position=position
         )

@@ -39,22 +39,44 @@ def too_long(what: str, value: str, limit: int) -> str:
     return f"the {what} is {len(value):,} characters long; at most {limit:,} fit"
 
 
-def topic_problem(name: str) -> str:
-    """Why a topic name cannot be a topic, else "".
+# What can be wrong with a topic name: a code, so the reader says it in English and the forms
+# in the interface's language (discussions.forms), from the one rule below.
+TOPIC_TOO_LONG = "too long"
+TOPIC_CONTROL = "control"
+TOPIC_SEPARATOR = "separator"
+TOPIC_NO_ADDRESS = "address"
+
+
+def topic_fault(name: str) -> str:
+    """What is wrong with a topic name (one of the codes above), else "".
 
     A topic is written as `<!-- tags: a, b -->` in its question's file and typed as `a, b` in the
     topics form (taggit's parser, where `"…"` quotes a name): so no commas, quotes or `-->`. Its
     page is `/topics/<slug>/`, so its name must make a slug (`!!!` makes none).
     """
-    if problem := too_long("topic name", name, TOPIC_LENGTH):
-        return problem
+    if len(name) > TOPIC_LENGTH:
+        return TOPIC_TOO_LONG
     if NOT_XML.search(name) or "\n" in name or "\r" in name:
-        return f"the topic name {name!r} holds a line break or a control character"
+        return TOPIC_CONTROL
     if "," in name or '"' in name or "-->" in name:
+        return TOPIC_SEPARATOR
+    if not slugify(name, allow_unicode=True):
+        return TOPIC_NO_ADDRESS
+    return ""
+
+
+def topic_problem(name: str) -> str:
+    """Why a topic name cannot be a topic, in a file's `file:line: message`; else ""."""
+    fault = topic_fault(name)
+    if fault == TOPIC_TOO_LONG:
+        return too_long("topic name", name, TOPIC_LENGTH)
+    if fault == TOPIC_CONTROL:
+        return f"the topic name {name!r} holds a line break or a control character"
+    if fault == TOPIC_SEPARATOR:
         return (
             f"the topic name {name!r} holds a comma, a double quote or '-->', "
             "which separate topics in a tags line"
         )
-    if not slugify(name, allow_unicode=True):
+    if fault == TOPIC_NO_ADDRESS:
         return f"the topic name {name!r} has no letter or digit to make its address from"
     return ""
