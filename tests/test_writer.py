@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from discussions.reader import Answer, Discussion, Question, Reference, read
+from discussions.reader import Answer, Discussion, Question, Reference, read, thread_depths
 from discussions.rules import topic_problem
 from discussions.writer import write
 
@@ -356,3 +356,38 @@ def test_export_then_import_gives_back_the_same_discussion(discussion):
 def test_it_writes_what_it_read_back_the_same_way(discussion):
     text = write(discussion)
     assert write(read(text)) == text
+
+
+# --- Deep threads, and values the reader would refuse or change --------------------------------
+
+
+def deep_discussion(depth: int) -> Discussion:
+    innermost = Answer("A1", "c", "가장 깊은 답글")
+    answer = innermost
+    for level in range(depth - 1, -1, -1):
+        answer = Answer("A1", f"p{level % 5}", f"답글 {level}", replies=[answer])
+    return Discussion(questions=[Question("Q1", "a", "질문", answers=[answer])])
+
+
+def test_a_thread_a_thousand_replies_deep_is_written_and_reads_back():
+    discussion = deep_discussion(1000)
+    text = write(discussion)
+    assert "↳" * 1000 + " A1 (c). 가장 깊은 답글" in text
+    # Compared flat: dataclass equality itself recurses, a frame or two per level.
+    def flat(d):
+        return [(a.label, a.author, a.body, depth) for a, depth in thread_depths(d.questions[0].answers)]
+
+    assert flat(read(text)) == flat(discussion)
+    assert len(flat(discussion)) == 1001
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x0c", "\x1b"])
+def test_a_control_character_the_reader_would_refuse_or_drop_is_refused(control):
+    with pytest.raises(ValueError, match="control character"):
+        write(Discussion(questions=[Question("Q1", "a", f"질문{control}")]))
+
+
+@pytest.mark.parametrize("tag", ["!!!", "a,b", '"bias', "x" * 101])
+def test_a_topic_the_reader_would_refuse_is_refused(tag):
+    with pytest.raises(ValueError, match="topic name"):
+        write(Discussion(questions=[Question("Q1", "a", "질문", tags=[tag])]))
