@@ -7,6 +7,7 @@ it: leading spaces and control characters dropped, tabs and line breaks inside i
 ignored; so ` JaVa\tScRiPt:` is `javascript:` here as it is in Chromium (WHATWG URL standard).
 """
 
+import html
 import re
 from urllib.parse import urlsplit
 
@@ -37,6 +38,12 @@ def is_allowed(url: str, *, relative=False) -> bool:
     A colon before any `/`, `?` or `#` that is no scheme (`java script:`) is refused too: browsers
     differ on such strings, and no link the group writes looks like that.
     """
+    # Entity-decoded too (`&#106;avascript:`): the same text becomes an href decoded wherever it
+    # lands in HTML (a description's raw HTML, a page a later version renders differently).
+    return all(_is_allowed(form, relative) for form in {url or "", html.unescape(url or "")})
+
+
+def _is_allowed(url: str, relative: bool) -> bool:
     form = browser_form(url)
     if not form:
         return False
@@ -104,7 +111,7 @@ PAPER_HOSTS = {
 
 
 def infer_kind(url: str) -> str:
-    """"video", "code", "paper", "blog" or "other": what a reference most likely is, from its URL."""
+    """ "video", "code", "paper", "blog" or "other": what a reference most likely is, from its URL."""
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -22,6 +22,8 @@ REFUSED = [
     "file:///etc/passwd",
     "ftp://example.com/x",
     "java script:alert(1)",  # no scheme, but a colon before any slash: not a link we write
+    "&#106;avascript:alert(1)",
+    "javascript&colon;alert(1)",
 ]
 ALLOWED = [
     "https://arxiv.org/abs/2005.14165",

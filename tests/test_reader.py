@@ -696,18 +696,36 @@ def refusal(text: str) -> str:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("- 제목 : " + "t" * 301 + "\n\nQ1 (a). q\n", "bad.md:1: the title is 301 characters long; at most 300 fit"),
-        ("## 논문\n- 원본 : [x](javascript:alert(1))\n\nQ1 (a). q\n", "bad.md:2: the link scheme 'javascript:'"),
+        (
+            "- 제목 : " + "t" * 301 + "\n\nQ1 (a). q\n",
+            "bad.md:1: the title is 301 characters long; at most 300 fit",
+        ),
+        (
+            "## 논문\n- 원본 : [x](javascript:alert(1))\n\nQ1 (a). q\n",
+            "bad.md:2: the link scheme 'javascript:'",
+        ),
         ("- 원본 : [x](JaVaScRiPt:alert(1))\n\nQ1 (a). q\n", "bad.md:1: the link scheme 'javascript:'"),
-        ("- 원본 : [x]( JaVa\tScRiPt:alert(1))\n\nQ1 (a). q\n", "bad.md:1: '[x]( JaVa\\tScRiPt:alert(1))' is not"),
+        (
+            "- 원본 : [x]( JaVa\tScRiPt:alert(1))\n\nQ1 (a). q\n",
+            "bad.md:1: '[x]( JaVa\\tScRiPt:alert(1))' is not",
+        ),
         ("- 원본 : https://e.com/" + "u" * 500 + "\n\nQ1 (a). q\n", "bad.md:1: the paper URL is 514"),
         ("Q" + "1" * 40 + " (a). q\n", "bad.md:1: the label is 41 characters long; at most 30 fit"),
         ("## 참여자\n" + "가" * 150 + "\n\n## 토론\nQ1 (a). q\n", "bad.md:2: the name is 150"),
         ("Q1 (a).\n<!-- tags: !!! -->\n질문\n", "bad.md:2: the topic name '!!!' has no letter or digit"),
         ("Q1 (a).\n<!-- tags: " + "t" * 101 + " -->\n질문\n", "bad.md:2: the topic name is 101"),
-        ('Q1 (a).\n<!-- tags: "bias -->\n질문\n', "bad.md:2: the topic name '\"bias' holds a comma, a double quote"),
-        ("## 논문 Background\n1) https://e.com/" + "u" * 1000 + "\n\nQ1 (a). q\n", "bad.md:2: the reference URL"),
-        ("## 논문 Background\n1) " + "l" * 301 + " : https://e.com\n\nQ1 (a). q\n", "bad.md:2: the reference label"),
+        (
+            'Q1 (a).\n<!-- tags: "bias -->\n질문\n',
+            "bad.md:2: the topic name '\"bias' holds a comma, a double quote",
+        ),
+        (
+            "## 논문 Background\n1) https://e.com/" + "u" * 1000 + "\n\nQ1 (a). q\n",
+            "bad.md:2: the reference URL",
+        ),
+        (
+            "## 논문 Background\n1) " + "l" * 301 + " : https://e.com\n\nQ1 (a). q\n",
+            "bad.md:2: the reference label",
+        ),
         ("Q1 (a). 질문\nA1 (b). 답\x00\n", "bad.md:2: the line holds a NUL character (U+0000)"),
     ],
 )

@@ -159,7 +159,8 @@ LINK_PAYLOADS = [
 
 @pytest.mark.parametrize("url", LINK_PAYLOADS)
 @pytest.mark.parametrize(
-    "template", ["[클릭]({url})", "![그림]({url})", '<a href="{url}">클릭</a>', '<img src="{url}">', "<{url}>"]
+    "template",
+    ["[클릭]({url})", "![그림]({url})", '<a href="{url}">클릭</a>', '<img src="{url}">', "<{url}>"],
 )
 def test_no_link_in_a_body_leaves_the_allowed_schemes(url, template):
     html = render_markdown(template.format(url=url))

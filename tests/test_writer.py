@@ -373,6 +373,7 @@ def test_a_thread_a_thousand_replies_deep_is_written_and_reads_back():
     discussion = deep_discussion(1000)
     text = write(discussion)
     assert "↳" * 1000 + " A1 (c). 가장 깊은 답글" in text
+
     # Compared flat: dataclass equality itself recurses, a frame or two per level.
     def flat(d):
         return [(a.label, a.author, a.body, depth) for a, depth in thread_depths(d.questions[0].answers)]
