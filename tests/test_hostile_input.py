@@ -521,3 +521,12 @@ def test_a_stored_script_url_from_before_the_rule_is_shown_but_not_linked(seeded
     assert "JaVaScRiPt:alert(1)" in html and "javascript:alert(2)" not in targets_in(html)
     assert_no_script_links(html, "paper")
     assert_no_script_links(client.get("/search/?q=alert&kind=references").content.decode(), "search")
+
+
+def test_the_refusal_is_in_the_readers_language(as_persona):
+    client = as_persona("bob")  # no Accept-Language: Korean, the default
+    question = Question.objects.get(label="Q5")
+    response = client.post(reverse("discussions:edit_topics", args=[question.pk]), {"topics": "!!!"})
+    assert "“!!!”이(가) 주제가 되려면 글자나 숫자가 하나는 있어야 합니다." in response.content.decode()
+    assert "control character" not in client.get("/search/?q=%00").content.decode()
+    assert "제어 문자" in client.get("/search/?q=%00").content.decode()
