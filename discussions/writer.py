@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from discussions import rules
+from discussions import links, rules
 from discussions.reader import (
     LINE_BREAK,
     Answer,
@@ -28,11 +28,15 @@ from discussions.reader import (
     parse_reference,
     parse_tags,
     thread_depths,
+    thread_order,
+    too_long_reference,
 )
 
 
 def write(discussion: Discussion) -> str:
     """The discussion as a Markdown file: blocks separated by a blank line, ending with a newline."""
+    if problem := _refused_by_the_reader(discussion):
+        raise ValueError(problem)
     blocks = [
         *_paper_section(discussion),
         *_participants_section(discussion),
@@ -44,6 +48,21 @@ def write(discussion: Discussion) -> str:
         # The reader refuses a NUL and drops the others: the file would not read back as written.
         raise ValueError(f"the text holds the control character U+{ord(control[0]):04X}")
     return text
+
+
+def _refused_by_the_reader(discussion: Discussion) -> str:
+    """What the reader would refuse, or keep only as text, in this discussion (rules, links); else ""."""
+    checks = [rules.too_long("title", discussion.title, rules.TITLE_LENGTH)]
+    if discussion.url:
+        checks.append(rules.too_long("paper URL", discussion.url, rules.PAPER_URL_LENGTH))
+        checks.append(links.refusal(discussion.url))
+    for reference in discussion.references:
+        checks += [too_long_reference(reference), links.refusal(reference.url)]
+    checks += [rules.too_long("name", name, rules.NAME_LENGTH) for name in discussion.participants]
+    for question in discussion.questions:
+        posts = [question, *thread_order(question.answers)]
+        checks += [rules.too_long("label", post.label, rules.LABEL_LENGTH) for post in posts]
+    return next((problem for problem in checks if problem), "")
 
 
 # --- Sections ------------------------------------------------------------------------------------

@@ -530,3 +530,10 @@ def test_the_refusal_is_in_the_readers_language(as_persona):
     assert "“!!!”이(가) 주제가 되려면 글자나 숫자가 하나는 있어야 합니다." in response.content.decode()
     assert "control character" not in client.get("/search/?q=%00").content.decode()
     assert "제어 문자" in client.get("/search/?q=%00").content.decode()
+
+
+def test_a_stored_script_url_is_not_exported_into_a_file_that_would_not_import_back(seeded, client):
+    Paper.objects.filter(pk=seeded.pk).update(url="JaVaScRiPt:alert(1)")
+    response = client.get(reverse("discussions:paper_download", args=[seeded.slug]))
+    assert response.status_code == 409
+    assert "javascript:" in response.content.decode()
