@@ -30,7 +30,7 @@ from taggit.models import Tag
 
 from discussions import limits, reader, writer, writes
 from discussions.archive import ExportError, papers_zip
-from discussions.forms import clean_body_text
+from discussions.forms import clean_body_text, validate_link, validate_topic
 from discussions.importer import import_discussions
 from discussions.invites import invite
 from discussions.merging import MergeError, merge_participants
@@ -87,6 +87,14 @@ def admin_link(obj, text=None):
     return format_html('<a href="{}">{}</a>', url, text or obj)
 
 
+class ShortSearchMixin:
+    """A changelist search of a pasted page is cut to its first words: SQLite refuses a LIKE pattern
+    of 50,000 characters (a 500), and no name or text is searched for by more than a few words."""
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, search_term[:200])
+
+
 class ArchiveAdminMixin:
     """Every save and delete in the admin goes through discussions.writes, with the user passed."""
 
@@ -114,7 +122,7 @@ class ArchiveAdminMixin:
             formset.save_m2m()
 
 
-class HistoryAdmin(ArchiveAdminMixin, SimpleHistoryAdmin):
+class HistoryAdmin(ShortSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
     # Names each version without building an object from it (see the template's comment).
     object_history_list_template = "admin/discussions/object_history_list.html"
 
@@ -188,9 +196,9 @@ class RemovedFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(hidden_at__isnull=False)
+            return queryset.exclude(shown())
         if self.value() == "no":
-            return queryset.filter(hidden_at__isnull=True)
+            return queryset.filter(shown())
         return queryset
 
 
@@ -332,6 +340,10 @@ class ParticipantAdmin(HistoryAdmin):
 
 
 class ReferenceForm(forms.ModelForm):
+    def clean_url(self):
+        validate_link(self.cleaned_data["url"])  # the links allowlist, stricter than URLField's
+        return self.cleaned_data["url"]
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("url") and cleaned.get("origin") == Reference.Origin.LISTED:
@@ -353,6 +365,10 @@ class PaperForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False  # Paper.save() makes one from the title
+
+    def clean_url(self):
+        validate_link(self.cleaned_data["url"])  # the links allowlist, stricter than URLField's
+        return self.cleaned_data["url"]
 
     def clean(self):
         cleaned = super().clean()
@@ -671,7 +687,12 @@ class AnswerInline(admin.TabularInline):
 class QuestionForm(VersionedForm):
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("label"):
+        for tag in cleaned.get("tags") or []:
+            try:
+                validate_topic(tag)
+            except forms.ValidationError as error:
+                self.add_error("tags", error)
+        if cleaned.get("label") and "tags" not in self.errors:
             author = cleaned.get("author")
             tags = list(cleaned.get("tags") or [])
             question = reader.Question(cleaned["label"], author.name if author else None, "", tags=tags)
@@ -802,12 +823,13 @@ class AnswerAdmin(PostAdminMixin, HistoryAdmin):
 class TopicForm(forms.ModelForm):
     def clean_name(self):
         name = self.cleaned_data["name"]
+        validate_topic(name)
         check_writable(questions=[reader.Question("Q1", None, "", tags=[name])])
         return name
 
 
 @admin.register(Topic)
-class TopicAdmin(ArchiveAdminMixin, admin.ModelAdmin):
+class TopicAdmin(ShortSearchMixin, ArchiveAdminMixin, admin.ModelAdmin):
     form = TopicForm
     fields = ["name", "slug", "description"]
     list_display = ["name", "slug", "description", "question_count"]

@@ -1,6 +1,6 @@
 """Turn a paper's rows back into a reading, for the writer to put into a file."""
 
-from discussions import reader
+from discussions import reader, rules
 from discussions.models import Answer, Paper
 
 
@@ -10,22 +10,21 @@ def to_discussion(paper: Paper) -> reader.Discussion:
     questions = list(paper.questions.shown().select_related("author").prefetch_related("tags"))
     answers = Answer.objects.shown().filter(question__paper=paper).select_related("author")
     children = {}
-    for answer in answers:
+    for answer in sorted(answers, key=lambda a: (a.position, a.pk)):
         children.setdefault((answer.question_id, answer.parent_id), []).append(answer)
 
-    def parsed_answers(question_id, parent_id):
-        return [
-            reader.Answer(
-                label=a.label,
-                author=a.author.name if a.author else None,
-                body=a.body,
-                replies=parsed_answers(question_id, a.pk),
-            )
-            for a in sorted(children.get((question_id, parent_id), []), key=lambda a: a.position)
-        ]
+    # Each row's reading, then each reading's replies: two flat passes instead of recursion, so
+    # a thread a thousand replies deep exports too (and reads back: reader.thread_order).
+    parsed = {
+        a.pk: reader.Answer(label=a.label, author=a.author.name if a.author else None, body=text(a.body))
+        for a in answers
+    }
+    for (_, parent_id), replies in children.items():
+        if parent_id is not None and parent_id in parsed:
+            parsed[parent_id].replies = [parsed[reply.pk] for reply in replies]
 
     return reader.Discussion(
-        title=paper.title,
+        title=text(paper.title),
         title_source="header",
         url=paper.url,
         participants=[p.display_name for p in paper.participants.all()],
@@ -33,15 +32,21 @@ def to_discussion(paper: Paper) -> reader.Discussion:
             reader.Reference(url=ref.url, label=ref.label, kind="summary" if ref.kind == "summary" else "")
             for ref in paper.references.listed()
         ],
-        description=paper.description,
+        description=text(paper.description),
         questions=[
             reader.Question(
                 label=q.label,
                 author=q.author.name if q.author else None,
-                body=q.body,
-                answers=parsed_answers(q.pk, None),
+                body=text(q.body),
+                answers=[parsed[a.pk] for a in children.get((q.pk, None), [])],
                 tags=sorted(tag.name for tag in q.tags.all()),
             )
             for q in questions
         ],
     )
+
+
+def text(value: str) -> str:
+    # A row stored before the rule may hold a form feed or the like; the reader would drop it on
+    # the way back in, so the file leaves it out (rather than the download failing on it).
+    return rules.without_controls(value)

@@ -8,13 +8,34 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
+from discussions import rules
 from discussions.models import Answer, Paper, Question, Topic
 
 FEED_SIZE = 30
 
 
+def _xml_text(value):
+    if isinstance(value, str):
+        return rules.without_controls(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_xml_text(item) for item in value)
+    return value
+
+
+class XmlSafeAtom1Feed(Atom1Feed):
+    """Atom without the characters XML 1.0 cannot hold. Django refuses to write a feed with a form
+    feed in it (UnserializableContentError, a 500); text stored before the reader and the forms
+    dropped them must not break the feed, so they are left out here too: they show as nothing."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*_xml_text(args), **{key: _xml_text(value) for key, value in kwargs.items()})
+
+    def add_item(self, *args, **kwargs):
+        super().add_item(*_xml_text(args), **{key: _xml_text(value) for key, value in kwargs.items()})
+
+
 class LatestPostsFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = XmlSafeAtom1Feed
 
     def title(self, obj=None):
         return _("Study group archive: new questions and answers")

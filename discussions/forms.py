@@ -6,6 +6,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 from taggit.forms import TagField
 
+from discussions import links, rules
 from discussions.models import Answer, Participant, Question, Reference, arxiv_id_of
 
 # One limit for every post, in every form (and the admin's): checked by the server, with a
@@ -15,7 +16,10 @@ BODY_MAX_CHARS = 20_000
 
 
 def clean_body_text(text):
-    body = unicodedata.normalize("NFC", text).replace("\r\n", "\n").strip()
+    # A NUL is refused by the field itself (Django's message); the other control characters
+    # (a form feed pasted from a PDF) show as nothing, so they are dropped, as files drop them.
+    body = rules.without_controls(text)
+    body = unicodedata.normalize("NFC", body).replace("\r\n", "\n").strip()
     if not body:
         raise forms.ValidationError(_("Write something before saving."))
     if len(body) > BODY_MAX_CHARS:
@@ -27,6 +31,33 @@ def clean_body_text(text):
             params={"length": f"{len(body):,}", "limit": f"{BODY_MAX_CHARS:,}"},
         )
     return body
+
+TOPIC_MESSAGES = {
+    rules.TOPIC_TOO_LONG: _("“%(name)s” is too long for a topic: at most %(limit)s characters."),
+    rules.TOPIC_CONTROL: _("“%(name)s” holds a line break or a control character."),
+    rules.TOPIC_SEPARATOR: _(
+        "“%(name)s” holds a comma, a double quote or “-->”, which separate topics: "
+        "write the topic without them."
+    ),
+    rules.TOPIC_NO_ADDRESS: _("“%(name)s” needs a letter or a digit to be a topic."),
+}
+
+
+def validate_topic(name):
+    """A topic name the archive can hold (rules.topic_fault), or a message in the reader's language."""
+    if fault := rules.topic_fault(name):
+        shown = name if len(name) <= 60 else name[:57] + "…"
+        raise forms.ValidationError(
+            TOPIC_MESSAGES[fault], code="topic", params={"name": shown, "limit": rules.TOPIC_LENGTH}
+        )
+
+
+def validate_link(url):
+    """A URL a page may link to (links.ALLOWED_SCHEMES), for the admin's paper and reference forms."""
+    if url and not links.is_allowed(url):
+        raise forms.ValidationError(
+            _("A link must start with http:, https: or mailto:."), code="scheme", params={"url": url}
+        )
 
 
 class PostForm(forms.Form):
@@ -66,6 +97,17 @@ class TopicsForm(forms.Form):
         widget=forms.TextInput(attrs={"list": "known-topics", "autocomplete": "off"}),
     )
 
+    def clean_topics(self):
+        names = self.cleaned_data["topics"]
+        errors = []
+        for name in names:
+            try:
+                validate_topic(name.strip())
+            except forms.ValidationError as error:
+                errors.append(error)
+        if errors:
+            raise forms.ValidationError(errors)
+        return names
 
 # Sessions
 

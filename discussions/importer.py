@@ -6,6 +6,7 @@ anything a member wrote in the app.
 """
 
 import functools
+import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from discussions import limits, reader
+from discussions import limits, reader, rules
 from discussions.models import (
     Answer,
     Paper,
@@ -161,7 +162,7 @@ def _set_paper_fields(paper, discussion, filename, *, title, url):
     elif discussion.url and not paper.url_locked:
         paper.url = discussion.url
     paper.description = discussion.description
-    paper.source_file = filename
+    paper.source_file = filename[-rules.SOURCE_FILE_LENGTH :]  # the end of a long path names the file
 
 
 def _paper_fields(paper):
@@ -217,13 +218,10 @@ def _by_signature(full_name, signers, people):
 
 
 def _walk(questions):
+    # In the file's order, with a stack (a thread may be a thousand replies deep).
     for question in questions:
         yield question
-        stack = list(question.answers)
-        while stack:
-            answer = stack.pop()
-            yield answer
-            stack.extend(answer.replies)
+        yield from reader.thread_order(question.answers)
 
 
 def _references(discussion):
@@ -275,6 +273,15 @@ def _keys(posts):
         base = f"{post.label}|{nfc(post.author or '')}"
         seen[base] += 1
         yield f"{base}|{seen[base]}", post
+
+
+def answer_key(prefix, key):
+    """A reply's key is its parent's, `>`, its own; deep in a thread that outgrows the column, so
+    a key that would is replaced by its digest (the same every import, so it still finds the row)."""
+    full = f"{prefix}{key}"
+    if len(full) <= rules.IMPORT_KEY_LENGTH:
+        return full
+    return "#" + hashlib.sha256(full.encode()).hexdigest()
 
 
 def _sync_questions(paper, file_questions, people, report, topics, rendered):
@@ -366,7 +373,7 @@ def _create_thread(paper, file_questions, people, report, topics, rendered):
         made = []
         for question, parent, file_answers, prefix in level:
             for position, (key, fa) in enumerate(_keys(file_answers), start=1):
-                key = f"{prefix}{key}"
+                key = answer_key(prefix, key)
                 answer = Answer(question=question, parent=parent, import_key=key, position=position)
                 _fill(answer, fa, people, rendered)
                 report.counts["open answers" if answer.is_open else "answers"] += 1
@@ -432,7 +439,7 @@ def _sync_answers(level, answers, people, report, rendered, groups):
             keyed = {a.import_key: a for a in siblings if a.import_key}
             from_file = []
             for position, (key, fa) in enumerate(_keys(file_answers), start=1):
-                key = f"{prefix}{key}"
+                key = answer_key(prefix, key)
                 answer = keyed.pop(key, None)
                 if answer is None:
                     answer = Answer(question=question, parent=parent, import_key=key, position=position)

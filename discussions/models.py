@@ -12,29 +12,13 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import ItemBase, TagBase
 
+from discussions import links, rules
+from discussions.links import arxiv_id_of, normalise_url  # noqa: F401 (importer, synthetic archive)
 from discussions.rendering import render_markdown
-
-ARXIV_ID = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})", re.I)
 
 
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
-
-
-def arxiv_id_of(url: str) -> str:
-    """`/abs/ID`, `/pdf/ID.pdf` and `/abs/IDv2` all name one arXiv paper."""
-    match = ARXIV_ID.search(url or "")
-    return match.group(1) if match else ""
-
-
-def normalise_url(url: str) -> str:
-    """The part of a URL that says which document it is: no scheme, no www, no trailing slash."""
-    parts = urlsplit((url or "").strip())
-    host = parts.netloc.lower().removeprefix("www.")
-    if not host:
-        return ""
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{host}{parts.path.rstrip('/')}{query}"
 
 
 def unique_slug(model, text: str, max_length: int = 80, exclude_pk=None) -> str:
@@ -49,8 +33,8 @@ def unique_slug(model, text: str, max_length: int = 80, exclude_pk=None) -> str:
 
 class Participant(models.Model):
     # The name they sign with (`정훈`); files and the app both find people by it.
-    name = models.CharField(_("name"), max_length=100, unique=True)
-    full_name = models.CharField(_("full name"), max_length=100, blank=True)
+    name = models.CharField(_("name"), max_length=rules.NAME_LENGTH, unique=True)
+    full_name = models.CharField(_("full name"), max_length=rules.NAME_LENGTH, blank=True)
     slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -87,7 +71,7 @@ class ParticipantAlias(models.Model):
     """Another name someone signed or was listed with, kept when two participants are merged,
     so a re-import of an old file finds the merged participant instead of making the old one again."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=rules.NAME_LENGTH, unique=True)
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="aliases")
 
     class Meta:
@@ -149,13 +133,21 @@ class Topic(TagBase):
         verbose_name = _("topic")
         verbose_name_plural = _("topics")
 
+    def slugify(self, tag, i=None):
+        # A name of punctuation only (`!!!`) makes no slug, and a page cannot link to "": such a
+        # topic is refused where topics are named (rules.topic_problem); one made elsewhere (the
+        # shell, an older version) still gets an address.
+        slug = super().slugify(tag)[: rules.TOPIC_LENGTH - 10] or "topic"
+        return f"{slug}_{i}" if i is not None else slug
+
     def get_absolute_url(self):
-        return reverse("discussions:topic", args=[self.slug])
+        # A row stored before the rule may have no slug: it is shown, not linked (not a 500).
+        return reverse("discussions:topic", args=[self.slug]) if self.slug else ""
 
 
 class Paper(models.Model):
-    title = models.CharField(_("title"), max_length=300)
-    url = models.URLField(_("paper URL"), max_length=500, blank=True)
+    title = models.CharField(_("title"), max_length=rules.TITLE_LENGTH)
+    url = models.URLField(_("paper URL"), max_length=rules.PAPER_URL_LENGTH, blank=True)
     arxiv_id = models.CharField(_("arXiv id"), max_length=40, blank=True, db_index=True)
     slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
     description = models.TextField(_("description"), blank=True)
@@ -188,7 +180,7 @@ class Paper(models.Model):
     url_locked = models.BooleanField(default=False)
     # Which paper a re-imported file is: arXiv id first, then this normalised URL, then the title.
     url_key = models.CharField(max_length=500, blank=True, db_index=True, editable=False)
-    source_file = models.CharField(max_length=300, blank=True, editable=False)
+    source_file = models.CharField(max_length=rules.SOURCE_FILE_LENGTH, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -220,6 +212,10 @@ class Paper(models.Model):
         if self.session_date == today:
             return "today"
         return "upcoming" if self.session_date > today else "past"
+    @property
+    def href(self):
+        """The URL for a link, "" when a page may not link to it (links.ALLOWED_SCHEMES)."""
+        return links.safe_href(self.url)
 
 
 class ReferenceQuerySet(models.QuerySet):
@@ -244,8 +240,8 @@ class Reference(models.Model):
         CITED = "cited", _("cited in the discussion")
 
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="references")
-    label = models.CharField(_("label"), max_length=300, blank=True)
-    url = models.URLField(_("URL"), max_length=1000)
+    label = models.CharField(_("label"), max_length=rules.REFERENCE_LABEL_LENGTH, blank=True)
+    url = models.URLField(_("URL"), max_length=rules.REFERENCE_URL_LENGTH)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.OTHER)
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.LISTED)
     position = models.PositiveIntegerField(default=0)
@@ -266,37 +262,22 @@ class Reference(models.Model):
 
     @staticmethod
     def infer_kind(url: str) -> str:
-        host = urlsplit(url).netloc.lower().removeprefix("www.")
-        path = urlsplit(url).path.lower()
-        if host in ("youtube.com", "youtu.be", "m.youtube.com", "vimeo.com"):
-            return Reference.Kind.VIDEO
-        if host in ("github.com", "gitlab.com", "huggingface.co", "colab.research.google.com"):
-            return Reference.Kind.CODE
-        if (
-            arxiv_id_of(url)
-            or path.endswith(".pdf")
-            or host
-            in (
-                "aclanthology.org",
-                "openreview.net",
-                "papers.nips.cc",
-                "proceedings.neurips.cc",
-                "proceedings.mlr.press",
-                "dl.acm.org",
-                "semanticscholar.org",
-            )
-        ):
-            return Reference.Kind.PAPER
-        if host:
-            return Reference.Kind.BLOG
-        return Reference.Kind.OTHER
+        return Reference.Kind(links.infer_kind(url))
+
+    @property
+    def href(self):
+        """The URL for a link, "" when a page may not link to it (links.ALLOWED_SCHEMES)."""
+        return links.safe_href(self.url)
 
     @property
     def display_label(self):
         """The label, else the URL without its scheme: two videos on one site must not read alike."""
         if self.label:
             return self.label
-        parts = urlsplit(self.url)
+        try:
+            parts = urlsplit(self.url)
+        except ValueError:  # an unclosed `[` in the host: show it as it is
+            return self.url
         shown = parts.netloc.removeprefix("www.") + parts.path.rstrip("/")
         return f"{shown}?{parts.query}" if parts.query else shown
 
@@ -304,12 +285,12 @@ class Reference(models.Model):
 class Post(models.Model):
     """What questions and answers share: a signed Markdown body in a thread."""
 
-    label = models.CharField(_("label"), max_length=30)
+    label = models.CharField(_("label"), max_length=rules.LABEL_LENGTH)
     position = models.PositiveIntegerField(default=0)
     body = models.TextField(_("text"), blank=True)
     body_html = models.TextField(blank=True, editable=False)
     # How a re-import finds this row again: label, signature, occurrence. "" when made in the app.
-    import_key = models.CharField(max_length=500, blank=True, editable=False)
+    import_key = models.CharField(max_length=rules.IMPORT_KEY_LENGTH, blank=True, editable=False)
     # Set once a member wrote or changed the body in the app: a re-import never overwrites it then.
     written_in_app = models.BooleanField(default=False, editable=False)
     # Bumped by every save through the app; a form carries the version it started from, so two

@@ -1,8 +1,14 @@
 """Read a study group's discussion file into plain dataclasses.
 
 The format is described in FORMAT.md (shared with the group) and, for the notations that are the
-project's own (replies, tags, the escape), in docs/file-format.md. Standard library only: no Django,
-so the reader can be tested and fuzzed without a database.
+project's own (replies, tags, the escape), in docs/file-format.md. No database (the standard library,
+and discussions.links and discussions.rules for what a value must be to be stored), so the reader
+can be tested and fuzzed without one.
+
+A value the database or a page could not hold is refused here with `file:line: message`, so an
+import never fails halfway: a title, URL, label, name or topic longer than its column, a topic
+that makes no address, a NUL character, a paper URL a page may not link to (`javascript:` …).
+A reference whose link may not be followed is kept as text in the description, with a warning.
 
 The reader is one pass over the lines: the file is cut into sections at `## ` headings, and each
 section's lines go through a small handler (paper header, participants, background, discussion).
@@ -15,6 +21,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+
+from discussions import links, rules
 
 # --- The data ------------------------------------------------------------------------------------
 
@@ -69,25 +77,40 @@ class Discussion:
     warnings: list[ReadWarning] = field(default_factory=list)
 
     def cited_links(self) -> list[str]:
-        """http(s) links in question, answer and reply bodies, images left out, each URL once."""
-        links: dict[str, None] = {}  # a dict keeps the order of first appearance
+        """http(s) links in question, answer and reply bodies, images left out, each URL once.
+
+        A link longer than a reference's URL column stays text in its body and is not listed."""
+        found: dict[str, None] = {}  # a dict keeps the order of first appearance
         for body in self._bodies():
             for url in _links_in(body):
-                links.setdefault(url)
-        return list(links)
+                if len(url) <= rules.REFERENCE_URL_LENGTH:
+                    found.setdefault(url)
+        return list(found)
 
     def _bodies(self):
         for question in self.questions:
             yield question.body
-            for answer in question.answers:
-                yield from _thread_bodies(answer)
+            for answer in thread_order(question.answers):
+                yield answer.body
 
 
-def _thread_bodies(answer: Answer):
-    # Replies come after their answer in the file, so depth first is the order of appearance.
-    yield answer.body
-    for reply in answer.replies:
-        yield from _thread_bodies(reply)
+def thread_order(answers: list[Answer]):
+    """Answers and their replies in the file's order (each reply right after what it replies to),
+    with a stack instead of recursion: a thread may be a thousand replies deep."""
+    stack = list(reversed(answers))
+    while stack:
+        answer = stack.pop()
+        yield answer
+        stack.extend(reversed(answer.replies))
+
+
+def thread_depths(answers: list[Answer]):
+    """(answer, depth) in thread_order: 0 for an answer, 1 for a reply to it, and so on."""
+    stack = [(answer, 0) for answer in reversed(answers)]
+    while stack:
+        answer, depth = stack.pop()
+        yield answer, depth
+        stack.extend((reply, depth + 1) for reply in reversed(answer.replies))
 
 
 class FormatError(ValueError):
@@ -394,7 +417,10 @@ def read(data: bytes | str, filename: str = "<text>") -> Discussion:
     text = _decode(data, filename)
     if not text.strip():
         raise FormatError("the file is empty", filename, 1)
-    return _Reader(filename).read(LINE_BREAK.split(text))
+    lines = LINE_BREAK.split(text)
+    reading = _Reader(filename)
+    lines = reading.without_controls(lines)
+    return reading.read(lines)
 
 
 def label_counts(data: bytes | str) -> tuple[int, int]:
@@ -502,6 +528,25 @@ class _Reader:
         self.bodies: list[tuple[Question | Answer, list[str]]] = []
         self.block_lines: list[str] | None = None
         self.stray_text_warned = False
+        self.title_line = 1  # where the title came from, for a refusal that names it
+
+    def without_controls(self, lines: list[str]) -> list[str]:
+        """Refuse a NUL (a file holding one is not text: binary, or broken on the way); drop the
+        other characters XML cannot hold (form feeds and the like, pasted from PDFs: they show as
+        nothing), with one warning naming the first line that had any."""
+        if not any(rules.NOT_XML.search(line) for line in lines):
+            return lines  # nearly every file: one pass of a C-coded search per line
+        cleaned, first = [], 0
+        for number, line in enumerate(lines, start=1):
+            if "\x00" in line:
+                raise self._error(number, "the line holds a NUL character (U+0000): is this a text file?")
+            without = rules.without_controls(line)
+            if without != line and not first:
+                first = number
+            cleaned.append(without)
+        if first:
+            self.warn(first, "control characters (such as form feeds) are removed; they show as nothing")
+        return cleaned
 
     def read(self, lines: list[str]) -> Discussion:
         sections = _split_sections(lines)
@@ -518,6 +563,8 @@ class _Reader:
             block.body = "\n".join(body_lines).strip()
         self.discussion.description = "\n\n".join(self.chunks)
         self._set_title()
+        if problem := rules.too_long("title", self.discussion.title, rules.TITLE_LENGTH):
+            raise self._error(self.title_line, problem)
         return self.discussion
 
     def _read_section(self, section: _Section):
@@ -527,9 +574,13 @@ class _Reader:
         if section.kind in ("preamble", "paper"):
             self._read_paper(section)
         elif section.kind == "participants":
-            for _, line in section.lines:
+            for number, line in section.lines:
                 if not _SEPARATOR.match(line):
-                    self.discussion.participants.extend(parse_participants(line))
+                    names = parse_participants(line)
+                    for name in names:
+                        if problem := rules.too_long("name", name, rules.NAME_LENGTH):
+                            raise self._error(number, problem)
+                    self.discussion.participants.extend(names)
         elif section.kind == "background":
             for number, line in section.lines:
                 self._read_background_line(number, line)
@@ -574,7 +625,7 @@ class _Reader:
         if self.header_title:
             self._keep_duplicate(number, line, "title")
         else:
-            self.header_title = value
+            self.header_title, self.title_line = value, number
 
     def _read_paper_url(self, number: int, line: str, value: str):
         url, label = parse_link(value) or (value, "")
@@ -583,8 +634,13 @@ class _Reader:
         if self.discussion.url:
             self._keep_duplicate(number, line, "paper URL")
             return
+        # The paper's link is the page's first: refused, not dropped, as the paper is known by it.
+        if problem := _link_problem(url, "paper URL", rules.PAPER_URL_LENGTH):
+            raise self._error(number, problem)
         self.discussion.url = url
         self.link_title = label  # the paper link's text is its title, unless a title is given
+        if label and not self.header_title:
+            self.title_line = number
 
     def _keep_duplicate(self, number: int, line: str, what: str):
         # A second title or URL would silently replace the first: keep it as text and say so.
@@ -598,7 +654,11 @@ class _Reader:
             self._describe(line)  # `- 요약 : …` with no link is prose
             return
         url, label = link
-        self.discussion.references.append(Reference(url=url, label=label, kind="summary", line=number))
+        reference = Reference(url=url, label=label, kind="summary", line=number)
+        if self._check_reference(number, reference):
+            self.discussion.references.append(reference)
+        else:
+            self._describe(line)
 
     def _set_title(self):
         if self.header_title or self.link_title:
@@ -613,7 +673,7 @@ class _Reader:
     def _read_background_line(self, number: int, line: str):
         if _MARKER.match(line):
             self._end_chunk()
-        elif reference := parse_reference(line):
+        elif (reference := parse_reference(line)) and self._check_reference(number, reference):
             self._end_chunk()
             reference.line = number
             self.discussion.references.append(reference)
@@ -630,6 +690,15 @@ class _Reader:
         for _, line in section.lines:
             self._describe(_description_text(line))
         self._end_chunk()
+
+    def _check_reference(self, number: int, reference: Reference) -> bool:
+        """False (with a warning) for a link a page may not follow: the line stays as text."""
+        if problem := too_long_reference(reference):
+            raise self._error(number, problem)
+        if problem := links.refusal(reference.url):
+            self.warn(number, f"{problem}: the line is kept as text in the description")
+            return False
+        return True
 
     def _describe(self, line: str):
         self.chunk_lines.append(line)
@@ -652,11 +721,16 @@ class _Reader:
                 self._start_block(number, label)
                 after_question_label = label.is_question
             elif tags_may_follow and (tags := parse_tags(line)) is not None:
+                for tag in tags:
+                    if problem := rules.topic_problem(tag):
+                        raise self._error(number, problem)
                 self.thread[0].tags = tags
             else:
                 self._add_body_line(number, _body_text(line))
 
     def _start_block(self, number: int, label: LabelLine):
+        if problem := rules.too_long("label", label.label, rules.LABEL_LENGTH):
+            raise self._error(number, problem)
         if label.is_question:
             block = Question(label.label, label.author, "", number)
             self.discussion.questions.append(block)
@@ -703,6 +777,17 @@ class _Reader:
 
     def _error(self, line: int, message: str) -> FormatError:
         return FormatError(message, self.filename, line)
+
+
+def _link_problem(url: str, what: str, limit: int) -> str:
+    return rules.too_long(what, url, limit) or links.refusal(url)
+
+
+def too_long_reference(reference: Reference) -> str:
+    """Why a reference does not fit its row, else ""."""
+    return rules.too_long("reference URL", reference.url, rules.REFERENCE_URL_LENGTH) or rules.too_long(
+        "reference label", reference.label, rules.REFERENCE_LABEL_LENGTH
+    )
 
 
 def _description_text(line: str) -> str:

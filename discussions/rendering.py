@@ -12,11 +12,17 @@ too, so pages need no JavaScript to show them:
 
 nh3 then strips anything executable, so raw HTML typed into a body can never run
 in a reader's browser: the MathML and class names allowed below carry no links,
-scripts or styles.
+scripts or styles. Links, Markdown's and raw HTML's, follow one allowlist of schemes
+(discussions.links): markdown-it's validateLink and nh3's url_schemes both ask it.
+
+A body's text never disappears: raw HTML that a sanitiser would drop with the text
+in it (a comment `<!--`, which runs to the end of the body when it is not closed; a
+stray `<div` with no `>`) is shown as the text it is.
 """
 
 import html
 import multiprocessing
+import re
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 
@@ -29,6 +35,8 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
+
+from discussions import links
 
 
 def render_math(latex: str, options: dict) -> str:
@@ -79,6 +87,41 @@ def _render_math_inline_double(renderer, tokens, idx, options, env):
 
 _markdown.add_render_rule("math_inline_double", _render_math_inline_double)
 
+# markdown-it's own check refuses javascript:, vbscript:, file: and data: (but images'); ours
+# refuses all but the allowlist, relative links inside the site included.
+_markdown.validateLink = lambda url: links.is_allowed(url, relative=True)
+
+# A whole tag, `<span class="k">` or `</span>`, as CommonMark reads one (its "open tag").
+_TAG = re.compile(
+    r"""<(?:[A-Za-z][A-Za-z0-9-]*(?:\s+[A-Za-z_:][A-Za-z0-9_.:-]*
+    (?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?)*\s*/?|/[A-Za-z][A-Za-z0-9-]*\s*)>""",
+    re.VERBOSE,
+)
+
+
+def _keeps_its_text(raw: str) -> bool:
+    """Whether raw HTML is only whole tags around text, so sanitising it keeps every word.
+
+    (`<script>` and `<style>` are whole tags: nh3 drops them with what they hold, on purpose.)"""
+    return "<" not in _TAG.sub("", raw)
+
+
+def _render_html_block(renderer, tokens, idx, options, env):
+    raw = tokens[idx].content
+    if _keeps_its_text(raw):
+        return raw
+    lines = html.escape(raw.strip("\n")).split("\n")
+    return "<p>" + "<br>\n".join(lines) + "</p>\n"
+
+
+def _render_html_inline(renderer, tokens, idx, options, env):
+    raw = tokens[idx].content
+    return raw if _keeps_its_text(raw) else html.escape(raw)
+
+
+_markdown.add_render_rule("html_block", _render_html_block)
+_markdown.add_render_rule("html_inline", _render_html_inline)
+
 # Presentation MathML as latex2mathml writes it; no `href`, `style` or `maction`, which could link or script.
 _MATHML_TAGS = {
     "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup", "msubsup", "mfrac",
@@ -128,6 +171,7 @@ _cleaner = nh3.Cleaner(
     tags=_ALLOWED_TAGS,
     attributes=_ALLOWED_ATTRIBUTES,
     allowed_classes=_ALLOWED_CLASSES,
+    url_schemes=set(links.ALLOWED_SCHEMES),
     link_rel="nofollow noopener noreferrer",
 )
 

@@ -41,8 +41,12 @@ class ILikeContains(IContains):
         return f"{lhs} ILIKE {rhs}", (*lhs_params, *rhs_params)
 
 
+# No word is longer; a longer "term" (a pasted page) made SQLite refuse the LIKE pattern (a 500).
+MAX_TERM_LENGTH = 100
+
+
 def terms_of(query: str) -> list[str]:
-    return [term for term in query.split() if term][:MAX_TERMS]
+    return [term[:MAX_TERM_LENGTH] for term in query.split() if term][:MAX_TERMS]
 
 
 def has_case(term: str) -> bool:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from discussions import access, generation, search, threads, writes
-from discussions.archive import discussion_file, filename_for
+from discussions.archive import ExportError, discussion_file, filename_for
 from discussions.caching import cached_for_visitors
 from discussions.forms import (
     PostForm,
@@ -96,7 +96,13 @@ def paper_detail(request, slug):
 def paper_download(request, slug):
     """The paper as a discussion file (FORMAT.md), with everything members wrote in the app."""
     paper = get_object_or_404(Paper, slug=slug)
-    response = HttpResponse(discussion_file(paper), content_type="text/markdown; charset=utf-8")
+    try:
+        text = discussion_file(paper)
+    except ExportError as error:
+        # A row stored before the rules (a topic with a comma in it): say which, not a 500.
+        ctx = {"paper": paper, "error": error}
+        return render(request, "discussions/download_refused.html", ctx, status=409)
+    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     # Slugs may be Korean: the header carries the name as RFC 6266's UTF-8 `filename*`.
     response["Content-Disposition"] = content_disposition_header(True, filename_for(paper))
     return response

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from discussions import links, rules
 from discussions.reader import (
     LINE_BREAK,
     Answer,
@@ -26,18 +27,42 @@ from discussions.reader import (
     parse_participants,
     parse_reference,
     parse_tags,
+    thread_depths,
+    thread_order,
+    too_long_reference,
 )
 
 
 def write(discussion: Discussion) -> str:
     """The discussion as a Markdown file: blocks separated by a blank line, ending with a newline."""
+    if problem := _refused_by_the_reader(discussion):
+        raise ValueError(problem)
     blocks = [
         *_paper_section(discussion),
         *_participants_section(discussion),
         *_background_section(discussion),
         *_discussion_section(discussion),
     ]
-    return "\n\n".join(blocks) + "\n"
+    text = "\n\n".join(blocks) + "\n"
+    if control := rules.NOT_XML.search(text):
+        # The reader refuses a NUL and drops the others: the file would not read back as written.
+        raise ValueError(f"the text holds the control character U+{ord(control[0]):04X}")
+    return text
+
+
+def _refused_by_the_reader(discussion: Discussion) -> str:
+    """What the reader would refuse, or keep only as text, in this discussion (rules, links); else ""."""
+    checks = [rules.too_long("title", discussion.title, rules.TITLE_LENGTH)]
+    if discussion.url:
+        checks.append(rules.too_long("paper URL", discussion.url, rules.PAPER_URL_LENGTH))
+        checks.append(links.refusal(discussion.url))
+    for reference in discussion.references:
+        checks += [too_long_reference(reference), links.refusal(reference.url)]
+    checks += [rules.too_long("name", name, rules.NAME_LENGTH) for name in discussion.participants]
+    for question in discussion.questions:
+        posts = [question, *thread_order(question.answers)]
+        checks += [rules.too_long("label", post.label, rules.LABEL_LENGTH) for post in posts]
+    return next((problem for problem in checks if problem), "")
 
 
 # --- Sections ------------------------------------------------------------------------------------
@@ -85,11 +110,12 @@ def _discussion_section(discussion: Discussion) -> list[str]:
 
 
 def _thread_blocks(answer: Answer, depth: int) -> list[str]:
-    # An answer, then its replies in thread order, each reply's own replies right after it.
-    blocks = [_block("A", answer.label, answer.author, answer.body, depth)]
-    for reply in answer.replies:
-        blocks += _thread_blocks(reply, depth + 1)
-    return blocks
+    # An answer, then its replies in thread order, each reply's own replies right after it;
+    # walked with a stack (thread_depths), so a thread a thousand replies deep is written too.
+    return [
+        _block("A", reply.label, reply.author, reply.body, depth + below)
+        for reply, below in thread_depths([answer])
+    ]
 
 
 # --- Question, answer and reply blocks -------------------------------------------------------------
@@ -129,6 +155,9 @@ def _reads_back(line: str, label: str, author: str | None, depth: int, rest: str
 
 
 def _tags_line(tags: list[str]) -> str:
+    for tag in tags:
+        if problem := rules.topic_problem(tag):
+            raise ValueError(problem)
     line = _one_line(f"<!-- tags: {', '.join(tags)} -->", "tags line")
     if parse_tags(line) != tags:
         raise ValueError(f"cannot write the tags {tags!r}: a tag must be one line, without commas")

@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After LocaleMiddleware, so its page is in the reader's language.
+    "discussions.middleware.refuse_control_characters",  # a NUL in a URL is a 400, not a 500
     "django.middleware.common.CommonMiddleware",
     # Before CsrfViewMiddleware, which reads request.POST: a body too large is never read.
     "studygroup.middleware.RequestBodyLimitMiddleware",

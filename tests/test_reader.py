@@ -682,3 +682,102 @@ def test_any_mix_of_structure_like_lines_either_reads_or_is_refused(lines):
         assert error.line >= 1
     else:
         assert discussion.questions
+
+
+# --- Values the archive cannot store or link to: refused with file:line, or kept as text ----------
+
+
+def refusal(text: str) -> str:
+    with pytest.raises(FormatError) as refused:
+        read(text, "bad.md")
+    return str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "- 제목 : " + "t" * 301 + "\n\nQ1 (a). q\n",
+            "bad.md:1: the title is 301 characters long; at most 300 fit",
+        ),
+        (
+            "## 논문\n- 원본 : [x](javascript:alert(1))\n\nQ1 (a). q\n",
+            "bad.md:2: the link scheme 'javascript:'",
+        ),
+        ("- 원본 : [x](JaVaScRiPt:alert(1))\n\nQ1 (a). q\n", "bad.md:1: the link scheme 'javascript:'"),
+        (
+            "- 원본 : [x]( JaVa\tScRiPt:alert(1))\n\nQ1 (a). q\n",
+            "bad.md:1: '[x]( JaVa\\tScRiPt:alert(1))' is not",
+        ),
+        ("- 원본 : https://e.com/" + "u" * 500 + "\n\nQ1 (a). q\n", "bad.md:1: the paper URL is 514"),
+        ("Q" + "1" * 40 + " (a). q\n", "bad.md:1: the label is 41 characters long; at most 30 fit"),
+        ("## 참여자\n" + "가" * 150 + "\n\n## 토론\nQ1 (a). q\n", "bad.md:2: the name is 150"),
+        ("Q1 (a).\n<!-- tags: !!! -->\n질문\n", "bad.md:2: the topic name '!!!' has no letter or digit"),
+        ("Q1 (a).\n<!-- tags: " + "t" * 101 + " -->\n질문\n", "bad.md:2: the topic name is 101"),
+        (
+            'Q1 (a).\n<!-- tags: "bias -->\n질문\n',
+            "bad.md:2: the topic name '\"bias' holds a comma, a double quote",
+        ),
+        (
+            "## 논문 Background\n1) https://e.com/" + "u" * 1000 + "\n\nQ1 (a). q\n",
+            "bad.md:2: the reference URL",
+        ),
+        (
+            "## 논문 Background\n1) " + "l" * 301 + " : https://e.com\n\nQ1 (a). q\n",
+            "bad.md:2: the reference label",
+        ),
+        ("Q1 (a). 질문\nA1 (b). 답\x00\n", "bad.md:2: the line holds a NUL character (U+0000)"),
+    ],
+)
+def test_a_value_that_cannot_be_stored_refuses_the_file_naming_its_line(text, expected):
+    assert refusal(text).startswith(expected)
+
+
+def test_a_nul_byte_in_the_file_is_refused_with_its_line():
+    assert refusal(b"Q1 (a). q\n\nA1 (b). \x00\n").startswith("bad.md:3: the line holds a NUL")
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "vbscript:x", "data:text/html,hi", "JaVaScRiPt:x"])
+def test_a_reference_a_page_may_not_link_to_is_kept_as_text_with_a_warning(url):
+    discussion = read(f"## 논문 Background\n1) 나쁜 링크 : [x]({url})\n2) https://ok.example\n\nQ1 (a). q\n")
+    assert [ref.url for ref in discussion.references] == ["https://ok.example"]
+    assert url in discussion.description
+    (warning,) = discussion.warnings
+    assert warning.line == 2 and "is not allowed" in warning.message and "kept as text" in warning.message
+
+
+def test_a_summary_link_a_page_may_not_link_to_is_kept_as_text():
+    discussion = read("## 논문\n- 요약 : [요약](javascript:alert(1))\n\nQ1 (a). q\n")
+    assert discussion.references == []
+    assert "javascript:alert(1)" in discussion.description
+
+
+def test_links_in_bodies_that_are_no_web_links_are_not_cited():
+    discussion = read("Q1 (a). [x](javascript:alert(1)) and https://ok.example/" + "u" * 1000 + "\n")
+    assert discussion.cited_links() == []
+    assert "javascript:alert(1)" in discussion.questions[0].body  # the text stays
+
+
+def test_control_characters_are_dropped_with_one_warning_naming_the_first_line():
+    discussion = read("Q1 (a). 질문\x0c입니다\nA1 (b). 답\x1b[0m\x0b\n")
+    assert discussion.questions[0].body == "질문입니다"
+    assert discussion.questions[0].answers[0].body == "답[0m"
+    assert discussion.warnings == [
+        ReadWarning(1, "control characters (such as form feeds) are removed; they show as nothing")
+    ]
+
+
+def deep_file(depth: int) -> str:
+    lines = ["Q1 (a). 질문", "A1 (b). 답"]
+    lines += [f"{'↳' * level} A1 (c{level % 7}). 답글 {level}" for level in range(1, depth + 1)]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_thread_a_thousand_replies_deep_reads_without_recursion():
+    discussion = read(deep_file(1000))
+    answer, depth = discussion.questions[0].answers[0], 0
+    while answer.replies:
+        (answer,) = answer.replies
+        depth += 1
+    assert depth == 1000 and answer.body == "답글 1000"
+    assert discussion.cited_links() == []  # walks every body, with a stack

@@ -120,3 +120,56 @@ def test_links_and_korean_text_still_render_as_before():
 
 def test_an_empty_body_renders_as_nothing():
     assert render_markdown("  \n") == ""
+
+
+# A body's text never disappears from its rendering (issue 11).
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("<!-- 이건 주석이 아니라 본문입니다", "&lt;!-- 이건 주석이 아니라 본문입니다"),
+        ("<!-- 첫 줄\n\n둘째 문단도 보여야 합니다", "둘째 문단도 보여야 합니다"),
+        ("앞부분 <!-- 가운데\n뒷부분도 남습니다", "뒷부분도 남습니다"),
+        ("앞부분 <!-- 닫힌 주석 --> 뒷부분", "&lt;!-- 닫힌 주석 --&gt; 뒷부분"),
+        ("a < b 이고 <c 는 태그가 아닙니다", "a &lt; b 이고 &lt;c 는 태그가 아닙니다"),
+        ("<div\n다음 줄", "다음 줄"),
+        ("<?php echo 1; ?> 끝", "&lt;?php echo 1; ?&gt; 끝"),
+        ("<![CDATA[ 안 ]]> 끝", "&lt;![CDATA[ 안 ]]&gt; 끝"),
+    ],
+)
+def test_a_comment_or_a_stray_angle_bracket_shows_as_text(text, shown):
+    assert shown in render_markdown(text)
+
+
+def test_whole_tags_around_text_are_still_html():
+    assert render_markdown("x <sub>2</sub> 와 <b>굵게</b>") == "<p>x <sub>2</sub> 와 <b>굵게</b></p>\n"
+
+
+LINK_PAYLOADS = [
+    "JaVaScRiPt:alert(1)",
+    " javascript:alert(1)",
+    "java\tscript:alert(1)",
+    "&#106;avascript:alert(1)",
+    "&#x6A;avascript&#58;alert(1)",
+    "vbscript:msgbox(1)",
+    "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+    "ftp://example.com/x",
+]
+
+
+@pytest.mark.parametrize("url", LINK_PAYLOADS)
+@pytest.mark.parametrize(
+    "template",
+    ["[클릭]({url})", "![그림]({url})", '<a href="{url}">클릭</a>', '<img src="{url}">', "<{url}>"],
+)
+def test_no_link_in_a_body_leaves_the_allowed_schemes(url, template):
+    html = render_markdown(template.format(url=url))
+    targets = re.findall(r'(?:href|src)="([^"]*)"', html)
+    assert all(target.startswith(("http://", "https://", "mailto:", "/", "#")) for target in targets)
+    assert "ftp:" not in "".join(targets)
+
+
+def test_allowed_and_relative_links_still_link():
+    html = render_markdown("[a](https://x.org) [b](mailto:a@b.c) [c](/papers/gpt-3/#q4)")
+    assert re.findall(r'href="([^"]*)"', html) == ["https://x.org", "mailto:a@b.c", "/papers/gpt-3/#q4"]

@@ -2,6 +2,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
+from discussions import links, rules
 from discussions.importer import import_discussions, read_file
 from discussions.reader import FormatError
 
@@ -29,6 +30,14 @@ class Command(BaseCommand):
     def handle(self, *args, files, title, url, dry_run, skip_bad, workers, **options):
         if (title or url) and len(files) > 1:
             raise CommandError("--title and --url name one paper: give them with a single file")
+        # Checked as the file's own title and URL are (reader), before anything is read or written.
+        problem = rules.too_long("title", title, rules.TITLE_LENGTH) or rules.too_long(
+            "paper URL", url, rules.PAPER_URL_LENGTH
+        )
+        if url and not problem:
+            problem = links.refusal(url)
+        if problem or rules.NOT_XML.search(title + url):
+            raise CommandError(f"--title/--url: {problem or 'a control character is not allowed'}")
         readings, refused = [], []
         for path in files:
             try:

@@ -1,0 +1,82 @@
+"""What a value must be to be stored: the database's limits, and the rules for text and topics.
+
+One definition each: the models take their max_length from here, and the reader, the members'
+forms and the admin ask the same functions, so a value refused in one way in is refused in all
+of them, with a message, before anything is written. Pure: no database (Django's slugify only,
+the function taggit makes a topic's slug with).
+"""
+
+import re
+
+from django.utils.text import slugify
+
+# Column lengths (discussions/models.py uses these).
+TITLE_LENGTH = 300  # Paper.title
+PAPER_URL_LENGTH = 500  # Paper.url
+REFERENCE_URL_LENGTH = 1000  # Reference.url
+REFERENCE_LABEL_LENGTH = 300  # Reference.label
+LABEL_LENGTH = 30  # Question.label, Answer.label: `Q12`, `A4-1-2`
+NAME_LENGTH = 100  # Participant.name and full_name, ParticipantAlias.name
+TOPIC_LENGTH = 100  # Topic.name (taggit's TagBase: 100), and so its slug
+SOURCE_FILE_LENGTH = 300  # Paper.source_file
+IMPORT_KEY_LENGTH = 500  # Question.import_key, Answer.import_key
+
+# Characters XML 1.0 cannot hold (the feeds are XML), all invisible: C0 controls but tab and the
+# line breaks, lone surrogates, U+FFFE and U+FFFF. NUL is one of them, and PostgreSQL cannot
+# store it in text at all.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def without_controls(text: str) -> str:
+    """The text without the characters XML cannot hold: they show as nothing, so nothing is lost."""
+    return NOT_XML.sub("", text)
+
+
+def too_long(what: str, value: str, limit: int) -> str:
+    """A message when the value is longer than its column, else ""."""
+    if len(value) <= limit:
+        return ""
+    return f"the {what} is {len(value):,} characters long; at most {limit:,} fit"
+
+
+# What can be wrong with a topic name: a code, so the reader says it in English and the forms
+# in the interface's language (discussions.forms), from the one rule below.
+TOPIC_TOO_LONG = "too long"
+TOPIC_CONTROL = "control"
+TOPIC_SEPARATOR = "separator"
+TOPIC_NO_ADDRESS = "address"
+
+
+def topic_fault(name: str) -> str:
+    """What is wrong with a topic name (one of the codes above), else "".
+
+    A topic is written as `<!-- tags: a, b -->` in its question's file and typed as `a, b` in the
+    topics form (taggit's parser, where `"…"` quotes a name): so no commas, quotes or `-->`. Its
+    page is `/topics/<slug>/`, so its name must make a slug (`!!!` makes none).
+    """
+    if len(name) > TOPIC_LENGTH:
+        return TOPIC_TOO_LONG
+    if NOT_XML.search(name) or "\n" in name or "\r" in name:
+        return TOPIC_CONTROL
+    if "," in name or '"' in name or "-->" in name:
+        return TOPIC_SEPARATOR
+    if not slugify(name, allow_unicode=True):
+        return TOPIC_NO_ADDRESS
+    return ""
+
+
+def topic_problem(name: str) -> str:
+    """Why a topic name cannot be a topic, in a file's `file:line: message`; else ""."""
+    fault = topic_fault(name)
+    if fault == TOPIC_TOO_LONG:
+        return too_long("topic name", name, TOPIC_LENGTH)
+    if fault == TOPIC_CONTROL:
+        return f"the topic name {name!r} holds a line break or a control character"
+    if fault == TOPIC_SEPARATOR:
+        return (
+            f"the topic name {name!r} holds a comma, a double quote or '-->', "
+            "which separate topics in a tags line"
+        )
+    if fault == TOPIC_NO_ADDRESS:
+        return f"the topic name {name!r} has no letter or digit to make its address from"
+    return ""
