@@ -537,3 +537,22 @@ def test_a_stored_script_url_is_not_exported_into_a_file_that_would_not_import_b
     response = client.get(reverse("discussions:paper_download", args=[seeded.slug]))
     assert response.status_code == 409
     assert "javascript:" in response.content.decode()
+
+
+def test_a_thread_a_thousand_replies_deep_shows_on_the_paper_page_and_imports_again(db, tmp_path, as_persona):
+    """The thread is walked without recursion (discussions.threads) and written with one loop;
+    a re-import over it syncs level by level."""
+    path = write_file(tmp_path, "deep.md", deep_file(1000))
+    call_command("import_discussion", path, stdout=io.StringIO())
+    paper = Paper.objects.get(title="깊은 토론")
+    html = as_persona("anonymous").get(paper.get_absolute_url()).content.decode()
+    assert "답글 1000" in html
+    assert html.count('<ol class="replies"') == 1000 and html.count("</ol></li>") >= 1000
+    changed = deep_file(1000).replace("답글 1000\n", "답글 천\n")
+    out = io.StringIO()
+    call_command("import_discussion", write_file(tmp_path, "deep.md", changed), stdout=out)
+    assert "1 changed" in out.getvalue()
+    assert (
+        Answer.objects.filter(body="답글 천").exists()
+        and Answer.objects.filter(question__paper=paper).count() == 1001
+    )
