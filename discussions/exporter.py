@@ -1,6 +1,7 @@
 """Turn a paper's rows back into a reading, for the writer to put into a file."""
 
 from discussions import reader, rules
+from discussions.links import infer_kind
 from discussions.models import Answer, Paper
 
 
@@ -29,10 +30,15 @@ def to_discussion(paper: Paper) -> reader.Discussion:
         url=paper.url,
         participants=[p.display_name for p in paper.participants.all()],
         references=[
-            reader.Reference(url=ref.url, label=ref.label, kind="summary" if ref.kind == "summary" else "")
+            # A kind the address does not give away is noted in the file; the rest are inferred again.
+            reader.Reference(
+                url=ref.url, label=ref.label, kind="" if ref.kind == infer_kind(ref.url) else ref.kind
+            )
             for ref in paper.references.listed()
         ],
         description=text(paper.description),
+        session_date=paper.session_date.isoformat() if paper.session_date else "",
+        presenter=paper.presenter.name if paper.presenter_id else "",
         questions=[
             reader.Question(
                 label=q.label,
@@ -40,6 +46,7 @@ def to_discussion(paper: Paper) -> reader.Discussion:
                 body=text(q.body),
                 answers=[parsed[a.pk] for a in children.get((q.pk, None), [])],
                 tags=sorted(tag.name for tag in q.tags.all()),
+                discussed=q.discussed,
             )
             for q in questions
         ],

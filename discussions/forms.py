@@ -32,6 +32,7 @@ def clean_body_text(text):
         )
     return body
 
+
 TOPIC_MESSAGES = {
     rules.TOPIC_TOO_LONG: _("“%(name)s” is too long for a topic: at most %(limit)s characters."),
     rules.TOPIC_CONTROL: _("“%(name)s” holds a line break or a control character."),
@@ -108,6 +109,7 @@ class TopicsForm(forms.Form):
         if errors:
             raise forms.ValidationError(errors)
         return names
+
 
 # Sessions
 

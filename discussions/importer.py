@@ -5,6 +5,7 @@ which rows a reading becomes, and how a re-import updates them without losing
 anything a member wrote in the app.
 """
 
+import datetime
 import functools
 import hashlib
 from collections import Counter, defaultdict
@@ -13,11 +14,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Q
-from django.db.models.signals import post_save
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from discussions import limits, reader, rules
+from discussions import limits, reader, rules, writes
 from discussions.models import (
     Answer,
     Paper,
@@ -101,13 +101,15 @@ def _import_one(discussion: reader.Discussion, filename, topics, rendered, *, ti
     created = paper is None
     if created:
         paper = Paper(title=discussion.title or Path(filename).stem)
+    people = _participants(discussion)
     before = None if created else _paper_fields(paper)
     _set_paper_fields(paper, discussion, filename, title=title, url=url)
+    if discussion.presenter:
+        paper.presenter = _presenter(discussion.presenter, people)
     if _paper_fields(paper) != before:
         paper.save()  # a paper's history gets a version for a change, not for every import
     report = ImportReport(filename=filename, paper=paper, created=created, warnings=list(discussion.warnings))
 
-    people = _participants(discussion)
     if created:
         # A new paper has no rows yet: nothing to compare with, so every level goes in bulk.
         _create_references(paper, discussion)
@@ -163,10 +165,22 @@ def _set_paper_fields(paper, discussion, filename, *, title, url):
         paper.url = discussion.url
     paper.description = discussion.description
     paper.source_file = filename[-rules.SOURCE_FILE_LENGTH :]  # the end of a long path names the file
+    # A session's date and presenter: the file's when it gives them, else as the app has them.
+    if discussion.session_date:
+        paper.session_date = datetime.date.fromisoformat(discussion.session_date)
+
+
+def _presenter(name, people):
+    """The `- 발표 :` name: a signer or listed name of the file, else someone the archive knows."""
+    name = nfc(name)
+    found = people.get(name) or _known({name}).get(name)
+    return found or Participant.objects.create(name=name)
 
 
 def _paper_fields(paper):
     return (
+        paper.session_date,
+        paper.presenter_id,
         paper.title,
         paper.title_locked,
         paper.url,
@@ -467,6 +481,8 @@ def _fill(post, parsed, people, rendered):
     post.author = people[nfc(parsed.author)] if parsed.author else None
     post.body = parsed.body
     post.body_html = _html(parsed.body, rendered)
+    if isinstance(parsed, reader.Question):
+        post.discussed = parsed.discussed
 
 
 def _apply(post, parsed, people, report, rendered, *, topic_names=None):
@@ -480,9 +496,10 @@ def _apply(post, parsed, people, report, rendered, *, topic_names=None):
     changes = {}
     if post.label != parsed.label:
         changes["label"] = parsed.label
-    author = people[nfc(parsed.author)] if parsed.author else None
-    if post.author_id != (author.pk if author else None):
-        changes["author"] = author
+    # A signature the file gives wins; an unsigned post in the file keeps the author the app
+    # gave it (staff signing the group's unsigned posts, a member's confirmed "this one is mine").
+    if parsed.author and post.author_id != people[nfc(parsed.author)].pk:
+        changes["author"] = people[nfc(parsed.author)]
     if post.body != parsed.body:
         if post.written_in_app:
             report.counts["kept from the app"] += 1
@@ -499,6 +516,9 @@ def _apply(post, parsed, people, report, rendered, *, topic_names=None):
             changes["version"] = post.version + 1
     if topic_names is not None and topic_names != post.topic_names:
         changes["topic_names"] = topic_names
+    # Marked in the meeting: a file says so, and an older file without the mark does not undo it.
+    if isinstance(parsed, reader.Question) and parsed.discussed and not post.discussed:
+        changes["discussed"] = True
     if not changes:
         return
     changes["updated_at"] = timezone.now()
@@ -510,10 +530,7 @@ def _apply(post, parsed, people, report, rendered, *, topic_names=None):
         return  # the lock makes this impossible; the condition states what must hold
     for name, value in changes.items():
         setattr(post, name, value)
-    # An UPDATE sends no signal; post_save is what makes the history record this version.
-    post_save.send(
-        sender=model, instance=post, created=False, update_fields=set(changes), raw=False, using=rows.db
-    )
+    writes.record(post, None)  # imported: no user
     report.counts["changed"] += 1
 
 

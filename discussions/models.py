@@ -212,6 +212,7 @@ class Paper(models.Model):
         if self.session_date == today:
             return "today"
         return "upcoming" if self.session_date > today else "past"
+
     @property
     def href(self):
         """The URL for a link, "" when a page may not link to it (links.ALLOWED_SCHEMES)."""

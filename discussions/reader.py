@@ -18,6 +18,7 @@ current question, its current answer and the current reply at each depth.
 
 from __future__ import annotations
 
+import datetime
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ class Question:
     line: int = 0
     answers: list[Answer] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    discussed: bool = False  # gone through in the meeting: `<!-- discussed -->` under its label
 
 
 @dataclass
@@ -73,6 +75,8 @@ class Discussion:
     participants: list[str] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     description: str = ""  # Markdown
+    session_date: str = ""  # `- 날짜 : 2026-12-08`, ISO; "" when the file gives none
+    presenter: str = ""  # `- 발표 : 정훈`, a name as signed or listed; "" when none
     questions: list[Question] = field(default_factory=list)
     warnings: list[ReadWarning] = field(default_factory=list)
 
@@ -139,6 +143,13 @@ _BLOCKQUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 
 # The tags of a question, as an HTML comment directly under its label line: <!-- tags: bias, few-shot -->
 _TAGS = re.compile(r"^[ \t]*<!--[ \t]*tags[ \t]*:(?P<tags>.*?)-->[ \t]*$", re.IGNORECASE)
+# A listed reference's kind, at the end of its line, when its address does not say it.
+REFERENCE_KINDS = ("paper", "blog", "video", "code", "summary", "other")
+_KIND_NOTE = re.compile(
+    r"[ \t]*<!--[ \t]*kind[ \t]*:[ \t]*(?P<kind>" + "|".join(REFERENCE_KINDS) + r")[ \t]*-->[ \t]*$", re.I
+)
+# A question gone through in the meeting, the same way: <!-- discussed -->
+_DISCUSSED = re.compile(r"^[ \t]*<!--[ \t]*discussed[ \t]*-->[ \t]*$", re.IGNORECASE)
 
 # A marker line in the background: [참고 파일] / [References] before references, [설명] /
 # [Description] before the description.
@@ -149,7 +160,8 @@ _MARKER = re.compile(
 # A header line: `논문 URL : …` or a bullet `- 제목 : …`; the bullet is optional for all keys.
 _HEADER_FIELD = re.compile(
     r"""^[ \t]*(?:[-*+][ \t]*)?
-    (?P<key>논문[ \t]*URL|Paper[ \t]*URL|제목|Title|원본|Source|요약|Summary|논문[ \t]*Background|Background)
+    (?P<key>논문[ \t]*URL|Paper[ \t]*URL|제목|Title|원본|Source|요약|Summary|논문[ \t]*Background|Background
+    |날짜|Date|발표자?|Presenter)
     [ \t]*:[ \t]*(?P<value>.*?)[ \t]*$""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -164,7 +176,13 @@ _HEADER_KEYS = {
     "summary": "summary",
     "논문background": "background",
     "background": "background",
+    "날짜": "date",
+    "date": "date",
+    "발표": "presenter",
+    "발표자": "presenter",
+    "presenter": "presenter",
 }
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # The `- 논문 Background :` bullet's text goes on until a line that starts another bullet.
 _TOP_LEVEL_BULLET = re.compile(r"^[-*+][ \t]")
@@ -325,6 +343,7 @@ def is_structural_in_body(line: str) -> bool:
         or _SEPARATOR.match(line)
         or _BLOCKQUOTE.match(line)
         or _TAGS.match(line)
+        or _DISCUSSED.match(line)
         or parse_label(line)
     )
 
@@ -361,7 +380,12 @@ def _link_label(text: str, url: str) -> str:
 
 
 def parse_reference(line: str) -> Reference | None:
-    """The reference a background line lists, or None when the line has no reference's shape."""
+    """The reference a background line lists, or None when the line has no reference's shape.
+
+    A line may end with the project's note of its kind, `<!-- kind: video -->`."""
+    kind = ""
+    if noted := _KIND_NOTE.search(line):
+        line, kind = line[: noted.start()], noted["kind"].casefold()
     found = _REFERENCE.match(line)
     if found is None:
         return None
@@ -370,7 +394,7 @@ def parse_reference(line: str) -> Reference | None:
     else:
         url, link_label = found["url"], _link_label(found["text"], found["url"])
     label = (found["label"] or "").strip()
-    return Reference(url=url, label=label or link_label)
+    return Reference(url=url, label=label or link_label, kind=kind)
 
 
 def parse_participants(line: str) -> list[str]:
@@ -619,7 +643,33 @@ class _Reader:
             self._read_paper_url(number, line, value)
         elif key == "summary":
             self._read_summary(number, line, value)
+        elif key == "date":
+            self._read_session_date(number, line, value)
+        elif key == "presenter":
+            self._read_presenter(number, line, value)
         return False
+
+    def _read_session_date(self, number: int, line: str, value: str):
+        # The session's date, as the exporter writes it; anything else is a sentence about a date.
+        try:
+            valid = bool(_ISO_DATE.fullmatch(value)) and bool(datetime.date.fromisoformat(value))
+        except ValueError:
+            valid = False
+        if not valid or self.discussion.session_date:
+            self.warn(number, "a date that is not YYYY-MM-DD (or a second one) is kept in the description")
+            self._describe(line)
+            return
+        self.discussion.session_date = value
+
+    def _read_presenter(self, number: int, line: str, value: str):
+        name = unicodedata.normalize("NFC", value).strip()
+        if not name or self.discussion.presenter or parse_participants(name) != [name]:
+            self.warn(number, "a presenter that is not one name (or a second one) is kept in the description")
+            self._describe(line)
+            return
+        if problem := rules.too_long("presenter's name", name, rules.NAME_LENGTH):
+            raise self._error(number, problem)
+        self.discussion.presenter = name
 
     def _read_title(self, number: int, line: str, value: str):
         if self.header_title:
@@ -725,6 +775,10 @@ class _Reader:
                     if problem := rules.topic_problem(tag):
                         raise self._error(number, problem)
                 self.thread[0].tags = tags
+                after_question_label = True  # `<!-- discussed -->` may follow
+            elif tags_may_follow and _DISCUSSED.match(line):
+                self.thread[0].discussed = True
+                after_question_label = True
             else:
                 self._add_body_line(number, _body_text(line))
 

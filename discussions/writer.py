@@ -77,6 +77,10 @@ def _paper_section(discussion: Discussion) -> list[str]:
     for reference in discussion.references:
         if reference.kind == "summary":
             lines.append(f"- 요약 : {_summary_link(reference)}")
+    if discussion.session_date:
+        lines.append(f"- 날짜 : {discussion.session_date}")
+    if discussion.presenter:
+        lines.append(f"- 발표 : {_one_line(discussion.presenter, 'presenter')}")
     return ["## 논문", "\n".join(lines)] if lines else []
 
 
@@ -90,7 +94,7 @@ def _participants_section(discussion: Discussion) -> list[str]:
 
 
 def _background_section(discussion: Discussion) -> list[str]:
-    # Summaries are in the header; every other reference is listed here and reads back with kind "".
+    # Summaries are in the header; every other reference is listed here, with its kind when given.
     listed = [reference for reference in discussion.references if reference.kind != "summary"]
     blocks = []
     if listed:
@@ -122,19 +126,29 @@ def _thread_blocks(answer: Answer, depth: int) -> list[str]:
 
 
 def _question_block(question: Question) -> str:
-    return _block("Q", question.label, question.author, question.body, 0, question.tags)
+    return _block("Q", question.label, question.author, question.body, 0, question.tags, question.discussed)
 
 
 def _block(
-    letter: str, label: str, author: str | None, body: str, depth: int, tags: Iterable[str] = ()
+    letter: str,
+    label: str,
+    author: str | None,
+    body: str,
+    depth: int,
+    tags: Iterable[str] = (),
+    discussed: bool = False,
 ) -> str:
     """A label line (`↳ A4 (지성).`), then the body, each line escaped where the reader needs it."""
     head = _label_head(letter, label, author, depth)
     body_lines = LINE_BREAK.split(body) if body else []
     lines = [head]
-    if tags:
-        # The tags line must sit directly under the label line, so the body starts below it.
-        lines.append(_tags_line(list(tags)))
+    if tags or discussed:
+        # The notes (tags, the meeting's check mark) sit directly under the label line, so the
+        # body starts below them.
+        if tags:
+            lines.append(_tags_line(list(tags)))
+        if discussed:
+            lines.append(DISCUSSED_LINE)
     elif body_lines and _reads_back(f"{head} {body_lines[0]}", label, author, depth, body_lines[0]):
         lines = [f"{head} {body_lines.pop(0)}"]
     lines += [_escaped_line(line, is_structural_in_body) for line in body_lines]
@@ -152,6 +166,9 @@ def _label_head(letter: str, label: str, author: str | None, depth: int) -> str:
 
 def _reads_back(line: str, label: str, author: str | None, depth: int, rest: str) -> bool:
     return parse_label(line) == LabelLine(label, depth, author or None, rest)
+
+
+DISCUSSED_LINE = "<!-- discussed -->"
 
 
 def _tags_line(tags: list[str]) -> str:
@@ -182,9 +199,15 @@ def _summary_link(reference: Reference) -> str:
 def _reference_line(number: int, reference: Reference) -> str:
     link = f"[{reference.url}]({reference.url})"
     line = f"{number}) {reference.label} : {link}" if reference.label else f"{number}) {link}"
+    if reference.kind:
+        line += f" <!-- kind: {reference.kind} -->"
     _one_line(line, "reference line")
     read_back = parse_reference(line)
-    if read_back is None or (read_back.url, read_back.label) != (reference.url, reference.label):
+    if read_back is None or (read_back.url, read_back.label, read_back.kind) != (
+        reference.url,
+        reference.label,
+        reference.kind,
+    ):
         raise ValueError(f"cannot write the reference line {line!r} so that it reads back as written")
     return line
 

@@ -2,6 +2,7 @@
 requests, the agenda, and unsigned posts."""
 
 import datetime
+import io
 import uuid
 
 import pytest
@@ -355,3 +356,91 @@ def test_permission_matrix_of_the_session_writes(session, as_persona, persona, a
     else:
         assert response.status_code == 403
         assert archive_state() == before
+
+
+# The session in the file: date, presenter, reference kinds and the meeting's check marks
+
+
+def snapshot(paper):
+    paper = Paper.objects.get(pk=paper.pk)
+    return {
+        "paper": (paper.title, paper.url, paper.session_date, paper.presenter.name, paper.description),
+        "participants": sorted(paper.participants.values_list("name", flat=True)),
+        "references": list(paper.references.listed().values_list("label", "url", "kind")),
+        "questions": [
+            (q.label, q.author.name if q.author else None, q.body, q.discussed, sorted(q.tags.names()))
+            for q in paper.questions.shown()
+        ],
+        "answers": sorted(
+            (a.question.label, a.label, a.author.name if a.author else None, a.body)
+            for a in Answer.objects.shown().filter(question__paper=paper).select_related("question", "author")
+        ),
+    }
+
+
+def test_a_session_exports_and_imports_into_an_empty_archive_unchanged(session, tmp_path):
+    from django.core.management import call_command
+
+    from discussions.archive import discussion_file
+
+    people = {p.name: p for p in Participant.objects.all()}
+    writes.update_session(
+        session,
+        expected_version=session.version,
+        user=None,
+        description="발표자의 설명",
+        participants=[people["쯔위"], people["소연"]],
+    )
+    session.refresh_from_db()
+    rows = [
+        (None, "Illustrated", "https://jalammar.github.io/illustrated-transformer/", "blog", False),
+        (None, "A talk, on a blog", "https://example.org/talk", "video", False),
+    ]
+    writes.save_references(session, expected_version=session.version, user=None, rows=rows)
+    asked = [
+        writes.ask(session, author=people[name], body=f"{name}의 질문", user=None)[0]
+        for name in ("소연", "쯔위", "선민")
+    ]
+    writes.answer(asked[0], author=people["쯔위"], body="쯔위의 답", user=None)
+    writes.claim(asked[1], member=people["선민"], user=None)
+    writes.claim(asked[2], member=people["소연"], user=None)
+    writes.mark_discussed(asked[0], True, user=None)
+    before = snapshot(session)
+    text = discussion_file(session)
+    assert "- 날짜 : " in text and "- 발표 : 선민" in text
+    assert "<!-- discussed -->" in text and "<!-- kind: video -->" in text
+
+    Paper.objects.all().delete()
+    Participant.objects.all().delete()
+    path = tmp_path / "session.md"
+    path.write_text(text, encoding="utf-8")
+    call_command("import_discussion", str(path), stdout=io.StringIO())
+    assert snapshot(Paper.objects.get()) == before
+
+
+def test_a_re_import_keeps_the_authors_staff_gave_to_unsigned_posts(seeded, tmp_path):
+    from django.core.management import call_command
+
+    path = tmp_path / "unsigned.md"
+    path.write_text(
+        "- 제목 : Unsigned\n## 토론\n- Q1. 서명 없는 질문\n>- A1. 서명 없는 답\n", encoding="utf-8"
+    )
+    call_command("import_discussion", str(path), stdout=io.StringIO())
+    question = Question.objects.get(body="서명 없는 질문")
+    writes.set_authors([question], Participant.objects.get(name="지성"), user=None)
+    call_command("import_discussion", str(path), stdout=io.StringIO())
+    assert Question.objects.get(pk=question.pk).author.name == "지성"
+
+
+def test_a_member_marks_discussed_and_an_older_file_does_not_undo_it(seeded, tmp_path):
+    from django.core.management import call_command
+
+    from discussions.archive import discussion_file
+
+    text = discussion_file(seeded)
+    question = seeded.questions.get(label="Q2")
+    writes.mark_discussed(question, True, user=None)
+    path = tmp_path / "old.md"
+    path.write_text(text, encoding="utf-8")
+    call_command("import_discussion", str(path), stdout=io.StringIO())
+    assert Question.objects.get(pk=question.pk).discussed

@@ -781,3 +781,30 @@ def test_a_thread_a_thousand_replies_deep_reads_without_recursion():
         depth += 1
     assert depth == 1000 and answer.body == "답글 1000"
     assert discussion.cited_links() == []  # walks every body, with a stack
+
+
+def test_the_project_notes_a_sessions_date_presenter_reference_kinds_and_discussed_questions():
+    from discussions import reader
+
+    text = (
+        "## 논문\n- 제목 : T\n- 날짜 : 2026-12-08\n- 발표 : 정훈\n"
+        "## 논문 Background\n1) Talk : [https://example.org/t](https://example.org/t) <!-- kind: video -->\n"
+        "## 토론\nQ1 (소연).\n<!-- tags: bias -->\n<!-- discussed -->\n질문\nQ2 (지성). 다른 질문\n"
+    )
+    read = reader.read(text, filename="s.md")
+    assert (read.session_date, read.presenter) == ("2026-12-08", "정훈")
+    assert [(r.label, r.kind) for r in read.references] == [("Talk", "video")]
+    assert [(q.discussed, q.tags, q.body) for q in read.questions] == [
+        (True, ["bias"], "질문"),
+        (False, [], "다른 질문"),
+    ]
+
+
+@pytest.mark.parametrize("value", ["12월 8일", "2026-13-01", "2026-12-8"])
+def test_a_date_that_is_not_iso_stays_in_the_description_with_a_warning(value):
+    from discussions import reader
+
+    read = reader.read(f"## 논문\n- 제목 : T\n- 날짜 : {value}\n## 토론\nQ1. 질문\n", filename="s.md")
+    assert read.session_date == ""
+    assert value in read.description
+    assert any(w.line == 3 for w in read.warnings)

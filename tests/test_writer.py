@@ -412,3 +412,24 @@ def test_a_value_the_reader_would_refuse_or_keep_as_text_is_refused(discussion, 
         discussion.questions = [Question("Q1", None, "q")]
     with pytest.raises(ValueError, match=problem):
         write(discussion)
+
+
+def test_a_sessions_notes_are_written_and_read_back():
+    from discussions import reader, writer
+
+    discussion = reader.Discussion(
+        title="T",
+        title_source="header",
+        session_date="2026-12-08",
+        presenter="정훈",
+        references=[reader.Reference(url="https://example.org/t", label="Talk", kind="video")],
+        questions=[
+            reader.Question("Q1", "소연", "질문", tags=["bias"], discussed=True),
+            reader.Question("Q2", "지성", "<!-- discussed -->"),  # a body that looks like the note
+        ],
+    )
+    text = writer.write(discussion)
+    read = reader.read(text, filename="s.md")
+    assert (read.session_date, read.presenter) == ("2026-12-08", "정훈")
+    assert [(r.label, r.kind) for r in read.references] == [("Talk", "video")]
+    assert [(q.discussed, q.body) for q in read.questions] == [(True, "질문"), (False, "<!-- discussed -->")]
