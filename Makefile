@@ -6,12 +6,22 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: install messages run test migrate seed
 
-$(INSTALLED): pyproject.toml
+# requirements.lock pins every version the suite ran with (`make lock` writes it again after a
+# change of pyproject.toml's dependencies); the project itself goes in editable, without them.
+$(INSTALLED): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
+
+.PHONY: lock
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check "pip-tools>=7.4,<8"
+	$(PY) -m piptools compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links \
+		-o requirements.lock pyproject.toml
 
 # Korean interface text: locale/ko/*.po → .mo with gettext's msgfmt (Debian: gettext). Without it,
 # the committed .mo files are used as they are.

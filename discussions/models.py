@@ -47,6 +47,8 @@ class Participant(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
         ordering = ["name"]
 
     def __str__(self):
@@ -189,6 +191,8 @@ class Paper(models.Model):
     objects = PaperQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("paper")
+        verbose_name_plural = _("papers")
         ordering = [F("session_date").desc(nulls_last=True), "-created_at"]
 
     def __str__(self):
@@ -252,6 +256,8 @@ class Reference(models.Model):
     objects = ReferenceQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("reference")
+        verbose_name_plural = _("references")
         ordering = ["position", "pk"]
         constraints = [
             # A re-import updates a reference in place, found by its URL.
@@ -379,6 +385,8 @@ class Question(Post):
     objects = QuestionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
         ordering = ["position", "pk"]
         indexes = [
             models.Index(fields=["paper", "position"], name="question_thread_order"),  # paper page
@@ -420,6 +428,8 @@ class Answer(Post):
     objects = AnswerQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
         ordering = ["position", "pk"]
         indexes = [
             models.Index(fields=["question", "position"], name="answer_thread_order"),  # paper page

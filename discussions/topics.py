@@ -14,6 +14,11 @@ class TopicRule:
     name: str
     description: str
     keywords: tuple[str, ...]
+    # The description in other languages (`description_ko = "…"`), by language code.
+    translations: tuple[tuple[str, str], ...] = ()
+
+    def description_in(self, language: str) -> str:
+        return dict(self.translations).get(language, self.description)
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,11 @@ def load_rules(path: Path | str) -> TopicRules:
             name=entry["name"],
             description=entry.get("description", ""),
             keywords=tuple(_folded(word) for word in entry["keywords"]),
+            translations=tuple(
+                (key.removeprefix("description_"), value)
+                for key, value in entry.items()
+                if key.startswith("description_")
+            ),
         )
         for entry in data.get("topic", [])
     )

@@ -2,6 +2,7 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
@@ -120,8 +121,8 @@ def participant_detail(request, slug):
     ctx = {
         "participant": participant,
         "open_answers": participant.answers.open()
-        .select_related("question__paper")
-        .order_by("question__paper"),
+        .select_related("question__paper", "question__author")
+        .order_by("question__paper", "question__position", "position"),
         "questions": Paginator(questions, POSTS_PER_PAGE).get_page(request.GET.get("questions")),
         "answers": Paginator(answers, POSTS_PER_PAGE).get_page(request.GET.get("answers")),
     }
@@ -131,7 +132,10 @@ def participant_detail(request, slug):
 @cached_for_visitors("page", "mine")
 def open_items(request):
     """Every open answer and every unanswered question, by paper; `?mine=1` for my own."""
-    mine = request.GET.get("mine") == "1" and request.user.is_authenticated
+    if request.GET.get("mine") == "1" and not request.user.is_authenticated:
+        # "Mine" means nothing to a visitor: log in first, then come back to the same list.
+        return redirect_to_login(request.get_full_path())
+    mine = request.GET.get("mine") == "1"
     member = access.member_of(request.user) if mine else None
     slots = Answer.objects.open()
     unanswered = Question.objects.unanswered()

@@ -225,6 +225,10 @@ def _create(post, user):
     # The library records the new post's first version on save, with this user.
     post._history_user = _user(user)
     post.save()
+    if post.author_id:
+        # Whoever writes in a session takes part in it, as a file's signers do.
+        paper = post.paper if isinstance(post, Question) else post.question.paper
+        paper.participants.add(post.author_id)
 
 
 # Topics

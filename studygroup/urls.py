@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
@@ -9,7 +11,14 @@ from discussions.accounts import AdminLoginForm, LoginForm
 # Members log in with their username or their email (discussions.accounts), here and in the admin.
 admin.site.login_form = AdminLoginForm
 
+
+def favicon(request):
+    # Browsers ask for /favicon.ico whatever the page says; the icon is an SVG among the static files.
+    return redirect(static("favicon.svg"), permanent=True)
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(form_class=LoginForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -86,3 +86,22 @@ def java():
             pytest.fail("java is missing: the Nu Html Checker needs it")
         pytest.skip("java is missing: the Nu Html Checker needs it")
     return found
+
+
+def pytest_unconfigure(config):
+    """A run without Chromium is not a green run of the browser tests: say so last, where it is read."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    skipped = [
+        report
+        for report in reporter.stats.get("skipped", [])
+        if "chromium" in str(report.longrepr) or "java is missing" in str(report.longrepr)
+    ]
+    if skipped:
+        reporter.write_sep("!", f"{len(skipped)} BROWSER TESTS DID NOT RUN", red=True, bold=True)
+        reporter.write_line(
+            "Chromium, its Korean font or Java is missing: apt-get install chromium fonts-nanum "
+            "default-jre-headless (.ci/run installs them). Nothing was checked in a real browser.",
+            red=True,
+        )

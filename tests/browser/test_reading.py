@@ -115,15 +115,15 @@ def test_the_interface_switches_to_english_and_the_discussion_stays_as_written(s
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page).to_have_url(site.url(site.paper.get_absolute_url()))
     nav = page.get_by_role("navigation", name="Site")
-    expect(nav.get_by_role("link", name="Open questions")).to_be_visible()
+    expect(nav.get_by_role("link", name="Waiting for answers")).to_be_visible()
     expect(page.get_by_role("heading", name="Discussion", exact=True)).to_be_visible()
     expect(page.locator("main")).to_contain_text("Waiting for 쯔위")
     assert page.locator(f"#{q4.anchor} .prose").first.inner_text() == korean_body
     screenshot(page, "6-english")
 
     # The choice sticks from page to page, and switches back.
-    page.get_by_role("link", name="Open questions").first.click()
-    expect(page.locator("h1")).to_have_text("Open questions")
+    page.get_by_role("link", name="Waiting for answers").first.click()
+    expect(page.locator("h1")).to_have_text("Waiting for answers")
     page.get_by_role("button", name="한국어").click()
     expect(page.locator("html")).to_have_attribute("lang", "ko")
-    expect(page.locator("h1")).to_have_text(t("Open questions"))
+    expect(page.locator("h1")).to_have_text(t("Waiting for answers"))
