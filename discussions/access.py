@@ -119,7 +119,8 @@ def post_for(user, kind, pk, action):
 
     A removed post is not found, except for its history."""
     model = POSTS[kind]
-    related = ["author", "paper"] if model is Question else ["author", "question__paper"]
+    # The question's author too: a new answer or a fill tells them (discussions.notify).
+    related = ["author", "paper"] if model is Question else ["author", "question__paper", "question__author"]
     post = model.objects.select_related(*related).filter(pk=pk).first()
     if post is None:
         raise Http404

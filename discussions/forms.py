@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from taggit.forms import TagField
 
 from discussions import links, rules
-from discussions.models import Answer, Participant, Question, Reference, arxiv_id_of
+from discussions.models import Answer, Participant, Preference, Question, Reference, arxiv_id_of
 
 # One limit for every post, in every form (and the admin's): checked by the server, with a
 # message that keeps the text. No `maxlength` on the textarea: a browser would cut a long paste
@@ -240,3 +240,10 @@ class SignForm(forms.Form):
         if not cleaned.get("questions") and not cleaned.get("answers"):
             raise forms.ValidationError(_("Choose the posts to sign."))
         return cleaned
+
+
+class PreferenceForm(forms.ModelForm):
+    class Meta:
+        model = Preference
+        fields = ["email", "remind_days"]
+        widgets = {"email": forms.RadioSelect}

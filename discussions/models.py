@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Count, F, Max, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -504,3 +505,126 @@ class AuthorshipClaim(models.Model):
     @property
     def post(self):
         return self.question or self.answer
+
+
+# Telling members what concerns them (discussions.notify)
+
+
+class Preference(models.Model):
+    """How a member wants to be told: mail at once, a daily or weekly digest, or never."""
+
+    class Email(models.TextChoices):
+        IMMEDIATELY = "immediately", _("Immediately, one mail each")
+        DAILY = "daily", _("A daily digest")
+        WEEKLY = "weekly", _("A weekly digest")
+        NEVER = "never", _("Never")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
+    email = models.CharField(_("email"), max_length=12, choices=Email.choices, default=Email.DAILY)
+    remind_days = models.PositiveSmallIntegerField(
+        _("remind me of answers I owe this many days before a session (0: never)"), default=3
+    )
+    # When the last digest went out: the next is due a day or a week later.
+    digest_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("notification setting")
+        verbose_name_plural = _("notification settings")
+
+    def __str__(self):
+        return f"{self.user}: {self.email}"
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """Something that concerns one member: shown in the app, and mailed as they chose."""
+
+    class Kind(models.TextChoices):
+        ANSWER = "answer", _("an answer to your question")
+        REPLY = "reply", _("a reply to your answer")
+        MENTION = "mention", _("a mention of you")
+        REQUEST = "request", _("a request to answer")
+        FILLED = "filled", _("your open answer, written on your behalf")
+        SESSION = "session", _("a session you take part in")
+        REMINDER = "reminder", _("an answer you owe")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    actor = models.ForeignKey(Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey(Question, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    answer = models.ForeignKey(Answer, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # The mail that told of it (an immediate one or a digest); None until one is sent or queued.
+    mail = models.ForeignKey(
+        "OutboxMail", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
+    # A reminder is made once per owed answer and session date.
+    once_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The header's unread count, on every page a member sees.
+            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="unread_by_recipient"),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient}: {self.kind}"
+
+    @property
+    def target(self):
+        return self.answer or self.question or self.paper
+
+
+class OutboxMail(models.Model):
+    """A mail to send, written in the same transaction as what it tells of; `send_notifications`
+    sends what is due, marks it sent, and retries later when the SMTP server refuses or is down."""
+
+    class Kind(models.TextChoices):
+        IMMEDIATE = "immediate", _("one notification")
+        DIGEST = "digest", _("a digest")
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    due_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=Q(sent_at__isnull=True), name="outbox_due"
+            ),  # the sender
+        ]
+
+    def __str__(self):
+        return f"{self.kind} to {self.recipient}"
+
+    @property
+    def message_id(self):
+        # The same for every try: a mail client shows a resent copy as the one mail it is.
+        return f"<outbox-{self.pk}@{settings.SITE_URL.split('://')[-1].split('/')[0]}>"
+
+
+class PaperVisit(models.Model):
+    """When a member last read a paper's thread: what came after is marked new for them."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "paper"], name="one_visit_per_paper")]

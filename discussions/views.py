@@ -12,13 +12,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from discussions import access, generation, search, threads, writes
+from discussions import access, generation, mailing, search, threads, writes
 from discussions.archive import ExportError, discussion_file, filename_for
 from discussions.caching import cached_for_visitors
 from discussions.forms import (
     PostForm,
+    PreferenceForm,
     ProposeForm,
     ReferenceFormSet,
     RequestAnswerForm,
@@ -26,7 +28,19 @@ from discussions.forms import (
     SignForm,
     TopicsForm,
 )
-from discussions.models import Answer, AuthorshipClaim, Paper, Participant, Question, Reference, Topic, shown
+from discussions.models import (
+    Answer,
+    AuthorshipClaim,
+    Notification,
+    Paper,
+    PaperVisit,
+    Participant,
+    Preference,
+    Question,
+    Reference,
+    Topic,
+    shown,
+)
 from discussions.rendering import render_markdown
 
 PAPERS_PER_PAGE = 30
@@ -79,6 +93,8 @@ def paper_detail(request, slug):
     questions = list(paper.questions.shown().select_related("author__user").prefetch_related("tags"))
     answers = Answer.objects.shown().filter(question__paper=paper).select_related("author__user")
     threads.arrange(questions, answers, request.user)
+    if request.user.is_authenticated:
+        mark_new_since_last_visit(request.user, paper, questions)
     references = sorted(paper.references.all(), key=lambda ref: (ref.origin, ref.position))
     listed = [ref for ref in references if ref.origin == Reference.Origin.LISTED]
     ctx = {
@@ -92,6 +108,20 @@ def paper_detail(request, slug):
         "ask_form": new_post_form(request.user) if access.may_post(request.user) else None,
     }
     return render(request, "discussions/paper_detail.html", ctx)
+
+
+def mark_new_since_last_visit(user, paper, questions):
+    """Posts others wrote since this member last read the thread get `.is_new`; this visit is the
+    next one's mark. (A member's own bookkeeping, not the archive's: no archive write.)"""
+    now = timezone.now()
+    visit = PaperVisit.objects.filter(user=user, paper=paper).first()
+    if visit is not None:
+        for question in questions:
+            for post in (question, *question.thread):
+                post.is_new = post.created_at > visit.seen_at and not post.rights.own
+        PaperVisit.objects.filter(pk=visit.pk).update(seen_at=now)
+    else:
+        PaperVisit.objects.create(user=user, paper=paper, seen_at=now)
 
 
 def paper_download(request, slug):
@@ -707,3 +737,62 @@ def claim_authorship(request, kind, pk):
             request, _("Thank you: staff will confirm that %(label)s is yours.") % {"label": post.label}
         )
     return redirect(post)
+
+
+# What concerns a member: notifications, their settings, unsubscribing
+
+
+@login_required
+def notification_list(request):
+    notifications = Notification.objects.filter(recipient=request.user).select_related(
+        "actor", "paper", "question__author", "answer__author"
+    )
+    unread = list(notifications.unread()[:100])
+    read = list(notifications.filter(read_at__isnull=False)[:50])
+    return render(request, "discussions/notifications.html", {"unread": unread, "read": read})
+
+
+@login_required
+def open_notification(request, pk):
+    notification = get_object_or_404(
+        Notification.objects.select_related("paper", "question__paper", "answer__question__paper"),
+        pk=pk,
+        recipient=request.user,
+    )
+    if notification.read_at is None:
+        Notification.objects.filter(pk=notification.pk).update(read_at=timezone.now())
+    target = notification.target
+    shown = getattr(target, "hidden_at", None) is None
+    return redirect(target if shown else notification.paper)
+
+
+@require_POST
+@login_required
+def mark_notifications_read(request):
+    mine = Notification.objects.filter(recipient=request.user).unread()
+    if request.POST.get("notification"):
+        mine = mine.filter(pk=request.POST["notification"])
+    mine.update(read_at=timezone.now())
+    return redirect("discussions:notifications")
+
+
+@login_required
+def notification_settings(request):
+    preference, _created = Preference.objects.get_or_create(user=request.user)
+    form = PreferenceForm(request.POST or None, instance=preference)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your notification settings are saved."))
+        return redirect("discussions:settings")
+    return render(request, "discussions/settings.html", {"form": form})
+
+
+@csrf_exempt  # a mail client's one-click POST (RFC 8058) carries the signed token, not a CSRF cookie
+def unsubscribe(request, token):
+    user_id = mailing.user_of_token(token)
+    if user_id is None:
+        return render(request, "discussions/unsubscribe.html", {"bad_link": True}, status=400)
+    if request.method == "POST":
+        Preference.objects.update_or_create(user_id=user_id, defaults={"email": Preference.Email.NEVER})
+        return render(request, "discussions/unsubscribe.html", {"done": True})
+    return render(request, "discussions/unsubscribe.html", {"token": token})

@@ -23,7 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from discussions import generation
+from discussions import generation, notify
 from discussions.models import Answer, AuthorshipClaim, Paper, Post, Question, Reference
 from discussions.rendering import render_markdown
 
@@ -85,6 +85,7 @@ def save_text(post, body, *, expected_version, user, only_if_open=False):
     """
     html, now = render_markdown(body), timezone.now()
     model = type(post)
+    previous = post.body  # as the writer saw it: what an edit newly mentions is told
     with archive_write():
         rows = model.objects.shown().filter(pk=post.pk, version=expected_version)
         if only_if_open:
@@ -97,6 +98,9 @@ def save_text(post, body, *, expected_version, user, only_if_open=False):
         post.body, post.body_html, post.updated_at = body, html, now
         post.version, post.written_in_app = expected_version + 1, True
         record(post, user)
+        notify.after_post(
+            post, user=user, filled=only_if_open, previous_body="" if only_if_open else previous
+        )
     return post
 
 
@@ -173,6 +177,7 @@ def answer(question, *, author, body, user, token=None, parent=None):
             client_token=token or None,
         )
         _create(made, user)
+        notify.after_post(made, user=user, created=True)
     return made, True
 
 
@@ -196,6 +201,7 @@ def ask(paper, *, author, body, user, token=None):
             client_token=token or None,
         )
         _create(made, user)
+        notify.after_post(made, user=user, created=True)
     return made, True
 
 
@@ -348,6 +354,8 @@ def update_session(paper, *, expected_version, user, participants=None, **fields
         current.save()
         if participants is not None:
             current.participants.set({*participants, *([current.presenter] if current.presenter else [])})
+        if {"session_date", "presenter", "title"} & set(fields):
+            notify.after_session_change(current, user=user)
     return current
 
 
@@ -408,6 +416,8 @@ def claim(question, *, member, user):
             written_in_app=True,
         )
         _create(answer, user)
+        if member.user_id is None or member.user_id != getattr(user, "pk", None):
+            notify.after_request(answer, user=user)  # asked of them by the presenter or staff
     return answer, True
 
 

@@ -106,6 +106,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "discussions.context_processors.notifications",
+                "discussions.context_processors.notifications",
             ],
         },
     },

@@ -96,17 +96,18 @@ def test_alice_fills_her_open_answer_in_place_and_sees_it_in_the_thread(as_perso
     assert slot.written_in_app and not slot.is_open
 
 
-def test_filling_an_open_answer_costs_seven_queries(transactional_db, as_persona, django_assert_num_queries):
+def test_filling_an_open_answer_costs_ten_queries(transactional_db, as_persona, django_assert_num_queries):
     # In a transaction of its own, as in production: the tests' usual enclosing transaction would
     # turn BEGIN and COMMIT into savepoints and never run what waits for the commit.
     client = as_persona("alice")
     slot = open_slot()
     url = reverse("discussions:fill", args=[slot.pk])
-    # 1 the session, 2 the member, 3 the answer with its author and paper, 4 BEGIN, 5 the UPDATE
-    # conditional on the version, 6 the history row, 7 COMMIT, and the archive's generation: on
-    # PostgreSQL one nextval() after the COMMIT (8), on SQLite an UPDATE of its row right after
-    # BEGIN. (With Redis the session comes from it: a query less.)
-    with django_assert_num_queries(8):
+    # 1 the session, 2 the member, 3 the answer with its author, question's author and paper,
+    # 4 BEGIN, 5 the UPDATE conditional on the version, 6 the history row, 7 the notification for
+    # the question's author, 8 whether they want it mailed at once, 9 COMMIT, and the archive's
+    # generation: on PostgreSQL one nextval() after the COMMIT (10), on SQLite an UPDATE of its row
+    # right after BEGIN. (With Redis the session comes from it: a query less.)
+    with django_assert_num_queries(10):
         response = client.post(url, {"body": "채웠어요", "version": slot.version})
     assert response.status_code == 302
     slot.refresh_from_db()
@@ -321,8 +322,9 @@ def test_the_paper_page_for_a_member_costs_the_same_queries_at_any_size(
     paper = open_slot().question.paper if size == "seed" else make_paper(questions=100, answers=5)
     client = as_persona("alice")
     # the session, user, paper, participants, questions, topics, answers, references, the
-    # member's participant
-    with django_assert_num_queries(9):
+    # member's participant, their last visit to the paper and its update (what is new since), the
+    # header's unread notifications
+    with django_assert_num_queries(12):
         assert client.get(paper.get_absolute_url()).status_code == 200
 
 

@@ -1,0 +1,145 @@
+"""Who a write concerns, told in the same transaction as the write (called from discussions.writes).
+
+Each write tells each person at most once, the most particular reason first (a reply to my answer
+that also mentions me is a reply). Nobody is told about their own writing. A notification is
+shown in the app at once; it is mailed at once to those who chose so (an OutboxMail row, written
+here, in the write's transaction), and in the next digest to the others (discussions.mailing).
+"""
+
+from django.utils import timezone
+
+from discussions.mentions import mentioned
+from discussions.models import Answer, Notification, OutboxMail, Participant, Preference, Question
+
+Kind = Notification.Kind
+# When one write concerns someone in two ways, the first of these is what they are told.
+PRIORITY = [Kind.REQUEST, Kind.FILLED, Kind.REPLY, Kind.ANSWER, Kind.MENTION, Kind.SESSION, Kind.REMINDER]
+
+
+def after_post(post, *, user, created=False, filled=False, previous_body=""):
+    """A new post, an open answer filled, or an edit: its question's author, the answer it replies
+    to, and whoever it newly mentions."""
+    question = post if isinstance(post, Question) else post.question
+    told = {}
+    if isinstance(post, Answer) and (created or filled) and post.body:
+        if post.parent_id:
+            _add(told, post.parent.author, Kind.REPLY)
+        _add(told, question.author, Kind.ANSWER)
+        if filled and post.author and post.author.user_id != getattr(user, "pk", None):
+            _add(told, post.author, Kind.FILLED)
+    before = set(_mentioned_in(previous_body)) if "@" in previous_body else set()
+    for person in _mentioned_in(post.body) if "@" in post.body else []:
+        if person not in before:
+            _add(told, person, Kind.MENTION)
+    _tell(
+        told,
+        user=user,
+        actor=post.author,
+        paper=question.paper,
+        question=question,
+        answer=post if isinstance(post, Answer) else None,
+    )
+
+
+def after_request(answer, *, user):
+    """An open answer made for a member by the presenter or staff: a request to answer."""
+    told = {}
+    _add(told, answer.author, Kind.REQUEST)
+    requester = Participant.objects.filter(user=user).first() if user is not None else None
+    _tell(
+        told, user=user, actor=requester, paper=answer.question.paper, question=answer.question, answer=answer
+    )
+
+
+def after_session_change(paper, *, user):
+    """A session scheduled or changed: everyone taking part in it."""
+    told = {}
+    for person in paper.participants.all():
+        _add(told, person, Kind.SESSION)
+    actor = Participant.objects.filter(user=user).first() if user is not None else None
+    _tell(told, user=user, actor=actor, paper=paper)
+
+
+def _mentioned_in(text):
+    names = {}
+    for person in Participant.objects.filter(user__isnull=False).only("pk", "name", "full_name", "user_id"):
+        for name in (person.name, person.full_name):
+            if name:
+                names[name] = person
+    return mentioned(text, names)
+
+
+def _add(told, person, kind):
+    if person is None or person.user_id is None:
+        return
+    current = told.get(person.user_id)
+    if current is None or PRIORITY.index(kind) < PRIORITY.index(current):
+        told[person.user_id] = kind
+
+
+def _tell(told, *, user, actor, paper, question=None, answer=None, once_key=None):
+    told.pop(getattr(user, "pk", None), None)  # nobody is told about their own writing
+    if not told:
+        return []
+    now = timezone.now()
+    made = Notification.objects.bulk_create(
+        Notification(
+            recipient_id=user_id,
+            kind=kind,
+            actor=actor,
+            paper=paper,
+            question=question,
+            answer=answer,
+            created_at=now,
+            once_key=once_key,
+        )
+        for user_id, kind in told.items()
+    )
+    mail_now(made)
+    return made
+
+
+def mail_now(notifications):
+    """Queue a mail for each notification whose recipient wants them at once (and has an address)."""
+    wants = set(
+        Preference.objects.filter(
+            user__in=[n.recipient_id for n in notifications], email=Preference.Email.IMMEDIATELY
+        ).values_list("user_id", flat=True)
+    )
+    for notification in notifications:
+        if notification.recipient_id in wants:
+            mail = OutboxMail.objects.create(
+                recipient_id=notification.recipient_id, kind=OutboxMail.Kind.IMMEDIATE
+            )
+            Notification.objects.filter(pk=notification.pk).update(mail=mail)
+
+
+def remind(*, today):
+    """A reminder, once, of each open answer its author owes for a session coming within the days
+    they chose (3 unless they said otherwise); nothing for a session already past."""
+    days = dict(Preference.objects.values_list("user_id", "remind_days"))
+    owed = (
+        Answer.objects.open()
+        .filter(author__user__isnull=False, question__paper__session_date__gte=today)
+        .select_related("author", "question__paper")
+    )
+    made = []
+    for answer in owed:
+        user_id = answer.author.user_id
+        ahead = days.get(user_id, 3)
+        session = answer.question.paper.session_date
+        if not ahead or (session - today).days > ahead:
+            continue
+        key = f"reminder:{answer.pk}:{session.isoformat()}"
+        if Notification.objects.filter(once_key=key).exists():
+            continue
+        made += _tell(
+            {user_id: Kind.REMINDER},
+            user=None,
+            actor=None,
+            paper=answer.question.paper,
+            question=answer.question,
+            answer=answer,
+            once_key=key,
+        )
+    return made
