@@ -71,7 +71,7 @@ def make_digests(*, now) -> int:
                 pks = list(news.values_list("pk", flat=True))
                 if pks:
                     mail = OutboxMail.objects.create(
-                        recipient_id=preference.user_id, kind=OutboxMail.Kind.DIGEST
+                        recipient_id=preference.user_id, kind=OutboxMail.Kind.DIGEST, due_at=now
                     )
                     Notification.objects.filter(pk__in=pks).update(mail=mail)
                     made += 1
