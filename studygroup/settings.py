@@ -107,7 +107,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "discussions.context_processors.notifications",
-                "discussions.context_processors.notifications",
             ],
         },
     },
