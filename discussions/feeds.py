@@ -1,7 +1,9 @@
 """Atom feeds of new questions and answers: the whole archive, one topic, one paper."""
 
 from heapq import merge
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -68,7 +70,9 @@ class LatestPostsFeed(Feed):
         return item.get_absolute_url()
 
     def item_guid(self, item):
-        return f"{type(item).__name__.lower()}-{item.pk}"
+        # An Atom id is an IRI that never changes: a tag URI (RFC 4151) of the site and the post.
+        host = urlsplit(settings.SITE_URL).hostname or "localhost"
+        return f"tag:{host},{item.created_at:%Y-%m-%d}:{type(item).__name__.lower()}/{item.pk}"
 
     item_guid_is_permalink = False
 

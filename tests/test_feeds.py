@@ -84,3 +84,18 @@ def test_text_stored_with_control_characters_does_not_break_the_feeds(client, se
         found = entries(client, url)
         summaries = [entry.find(f"{ATOM}summary").text or "" for entry in found]
         assert any("<p>앞뒤</p>" in summary for summary in summaries), url
+
+
+def test_every_entry_id_is_a_tag_uri(client, seeded):
+    import re
+    import xml.etree.ElementTree as ET
+
+    feed = ET.fromstring(client.get("/feed/").content)
+    ids = [
+        entry.findtext("{http://www.w3.org/2005/Atom}id")
+        for entry in feed.iter("{http://www.w3.org/2005/Atom}entry")
+    ]
+    assert ids and all(
+        re.fullmatch(r"tag:[a-z0-9.-]+,\d{4}-\d{2}-\d{2}:(question|answer)/\d+", i) for i in ids
+    ), ids
+    assert len(set(ids)) == len(ids)
