@@ -12,6 +12,7 @@ and their edit links.
 import functools
 import gzip
 import hashlib
+import time
 
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotModified, HttpResponseRedirect
@@ -31,7 +32,13 @@ CACHE_SECONDS = 60 * 60 * 24
 MAX_CACHED_PAGE_BYTES = 1024 * 1024
 
 
-def cached_for_visitors(*params):
+def paper_scope(request, slug, **kwargs):
+    """A paper's own pages change with its thread and the archive's structure, not with the
+    other papers' threads (discussions.generation)."""
+    return generation.of_paper(slug)
+
+
+def cached_for_visitors(*params, scope=None):
     """Cache an anonymous GET's (or HEAD's) whole response by path, the query parameters the
     view reads (`params`), language and archive generation.
 
@@ -41,6 +48,10 @@ def cached_for_visitors(*params):
     a render. The page is kept once, compressed with gzip (a 200-question thread is 1.5 MB of
     HTML and a tenth of that compressed), and decompressed for the rare client that does not
     accept gzip. HEAD is answered from the same entry: the same headers, no body.
+
+    scope(request, *args, **kwargs): the generation the page depends on, when it is not the
+    whole archive's (paper_scope). Readers who miss the same page at once wait for the first one's
+    render instead of each rendering it (a long thread takes longer to render than writes come).
     """
     for name in params:
         if not isinstance(name, str):
@@ -58,20 +69,25 @@ def cached_for_visitors(*params):
             canonical = _canonical_query(request, params)
             if canonical is not None:
                 return HttpResponseRedirect(request.path + (f"?{canonical}" if canonical else ""))
-            key = _key(request, params)
+            key = _key(request, params, scope(request, *args, **kwargs) if scope else generation.current())
             gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
             etag = f'"{key}-gzip"' if gzipped else f'"{key}"'
             if etag in request.headers.get("If-None-Match", ""):
                 return HttpResponseNotModified(headers={"ETag": etag})
             page = cache.get(key)
             if page is None:
-                response = view(request, *args, **kwargs)
-                if response.status_code != 200 or response.streaming:
-                    return response
-                page = _page_of(response)
-                if len(page[2]) > MAX_CACHED_PAGE_BYTES:
-                    return _finish(response, f'"{key}"')
-                cache.set(key, page, CACHE_SECONDS)
+                page = _rendered_by_another(key)
+            if page is None:
+                try:
+                    response = view(request, *args, **kwargs)
+                    if response.status_code != 200 or response.streaming:
+                        return response
+                    page = _page_of(response)
+                    if len(page[2]) > MAX_CACHED_PAGE_BYTES:
+                        return _finish(response, f'"{key}"')
+                    cache.set(key, page, CACHE_SECONDS)
+                finally:
+                    cache.delete(f"{key}:rendering")
             return _response_from(page, etag, gzipped=gzipped, head=request.method == "HEAD")
 
         return wrapper
@@ -119,10 +135,26 @@ def _finish(response, etag):
     return response
 
 
-def _key(request, params):
+RENDER_WAIT_SECONDS = 3
+
+
+def _rendered_by_another(key):
+    """None when this request is to render the page (it took the key's render mark); else the page
+    another request rendered meanwhile, or None after a few seconds, to render it anyway."""
+    if cache.add(f"{key}:rendering", 1, timeout=RENDER_WAIT_SECONDS * 2):
+        return None
+    deadline = time.monotonic() + RENDER_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.01)
+        if (page := cache.get(key)) is not None:
+            return page
+    return None
+
+
+def _key(request, params, generation_now):
     query = urlencode(sorted((name, request.GET[name]) for name in params if name in request.GET))
     # The day is in the key: a session's page says whether it is upcoming, today, or past.
-    raw = f"{generation.current()}|{timezone.localdate()}|{get_language()}|{request.path}|{query}"
+    raw = f"{generation_now}|{timezone.localdate()}|{get_language()}|{request.path}|{query}"
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 

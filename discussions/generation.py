@@ -13,14 +13,23 @@ else opened (a test, the shell, the admin's own transaction) moves it inside tha
 too: that connection sees the new data at once and may render a page before the commit.
 
 SQLite, single-writer and embedded, keeps it in the ArchiveState row, which is transactional.
+
+Finer: a paper's own page does not show what is written in other papers' threads, so it is keyed
+by two numbers instead: the *structure* generation, which every write moves except those within
+one paper's thread (a topic renamed, a participant merged, an import, an admin save, a restore),
+and the paper's own `thread_generation`, which writes within its thread move (an answer, an edit,
+a removal, topics, a claim, the session's details). An answer in one paper then leaves every
+other paper's cached page as it is; the archive-wide lists (home, topics, search, feeds, people)
+keep the whole generation, which every write moves.
 """
 
 from django.db import connection, transaction
 from django.db.models import F
 
-from discussions.models import ArchiveState
+from discussions.models import ArchiveState, Paper
 
 SEQUENCE = "discussions_archive_generation"
+STRUCTURE_SEQUENCE = "discussions_structure_generation"
 
 
 def current() -> int:
@@ -37,20 +46,50 @@ def current() -> int:
     return row[0] if row else 0
 
 
-def move(*, own_transaction: bool):
+def of_paper(slug: str) -> str:
+    """The key part of a paper's own pages: the structure generation and the paper's own, in one query."""
+    with connection.cursor() as cursor:
+        paper = connection.ops.quote_name(Paper._meta.db_table)
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {STRUCTURE_SEQUENCE}), "
+                f"(SELECT thread_generation FROM {paper} WHERE slug = %s)",
+                [slug],
+            )
+        else:
+            state = connection.ops.quote_name(ArchiveState._meta.db_table)
+            cursor.execute(
+                f"SELECT (SELECT structure FROM {state} WHERE id = 1), "
+                f"(SELECT thread_generation FROM {paper} WHERE slug = %s)",
+                [slug],
+            )
+        structure, thread = cursor.fetchone()
+    return f"s{structure or 0}.p{thread}"
+
+
+def move(*, own_transaction: bool, paper_id=None):
     """Move the generation on for the write running in this connection's transaction.
 
     own_transaction: the write opened the outermost transaction for itself alone, so nothing on
     this connection reads its data before the commit: moving it after the commit is enough.
+    paper_id: the write stays within that paper's thread, so the other papers' pages stay cached.
     """
+    if paper_id is not None:
+        # A row of the write's own transaction: its pages see the number and the data together.
+        Paper.objects.filter(pk=paper_id).update(thread_generation=F("thread_generation") + 1)
     if connection.vendor == "postgresql":
+        sequences = [SEQUENCE] if paper_id is not None else [SEQUENCE, STRUCTURE_SEQUENCE]
         if not own_transaction:
-            _next()
-        transaction.on_commit(_next)
-    elif not ArchiveState.objects.filter(pk=1).update(generation=F("generation") + 1):
-        ArchiveState.objects.get_or_create(pk=1, defaults={"generation": 1})
+            _next(sequences)
+        transaction.on_commit(lambda: _next(sequences))
+        return
+    moved = {"generation": F("generation") + 1}
+    if paper_id is None:
+        moved["structure"] = F("structure") + 1
+    if not ArchiveState.objects.filter(pk=1).update(**moved):
+        ArchiveState.objects.get_or_create(pk=1, defaults={"generation": 1, "structure": 1})
 
 
-def _next():
+def _next(sequences):
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT nextval('{SEQUENCE}')")
+        cursor.execute("SELECT " + ", ".join(f"nextval('{name}')" for name in sequences))

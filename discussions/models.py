@@ -176,6 +176,9 @@ class Paper(models.Model):
     )
     # Bumped by every change of the session through the app, as a post's version.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # Moved by every write to this paper's thread (discussions.generation): its page stays cached
+    # while others' threads are written to.
+    thread_generation = models.PositiveBigIntegerField(default=0, editable=False)
     # The proposal form's one-time token (see Post.client_token).
     client_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     # A title or URL set by hand (command line, manifest, admin) wins over the file's, also on re-import.
@@ -187,7 +190,9 @@ class Paper(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["description_html", "updated_at", "client_token"])
+    history = HistoricalRecords(
+        excluded_fields=["description_html", "updated_at", "client_token", "thread_generation"]
+    )
 
     objects = PaperQuerySet.as_manager()
 
@@ -475,6 +480,7 @@ class ArchiveState(models.Model):
     (PostgreSQL uses a sequence instead): see discussions.generation."""
 
     generation = models.PositiveBigIntegerField(default=0)
+    structure = models.PositiveBigIntegerField(default=0)
 
 
 class AuthorshipClaim(models.Model):

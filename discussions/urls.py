@@ -1,7 +1,7 @@
 from django.urls import path
 
 from discussions import feeds, views
-from discussions.caching import cached_for_visitors
+from discussions.caching import cached_for_visitors, paper_scope
 
 app_name = "discussions"
 
@@ -26,7 +26,11 @@ urlpatterns = [
     path("papers/<str:slug>/authors/", views.sign_posts, name="sign_posts"),
     path("papers/<str:slug>/ask/", views.ask, name="ask"),
     path("papers/<str:slug>/download/", views.paper_download, name="paper_download"),
-    path("papers/<str:slug>/feed/", cached_for_visitors()(feeds.PaperFeed()), name="paper_feed"),
+    path(
+        "papers/<str:slug>/feed/",
+        cached_for_visitors(scope=paper_scope)(feeds.PaperFeed()),
+        name="paper_feed",
+    ),
     path("participants/<str:slug>/", views.participant_detail, name="participant"),
     path("questions/<int:pk>/answer/", views.answer_question, name="answer"),
     path("questions/<int:pk>/claim/", views.claim_question, name="claim"),

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from discussions import access, generation, mailing, search, threads, writes
 from discussions.archive import ExportError, discussion_file, filename_for
-from discussions.caching import cached_for_visitors
+from discussions.caching import cached_for_visitors, paper_scope
 from discussions.forms import (
     PostForm,
     PreferenceForm,
@@ -87,7 +87,7 @@ def home(request):
     return render(request, "discussions/home.html", ctx)
 
 
-@cached_for_visitors()
+@cached_for_visitors(scope=paper_scope)
 def paper_detail(request, slug):
     paper = get_object_or_404(Paper, slug=slug)
     questions = list(paper.questions.shown().select_related("author__user").prefetch_related("tags"))
@@ -657,7 +657,7 @@ def mark_discussed(request, pk):
     return redirect(question)
 
 
-@cached_for_visitors()
+@cached_for_visitors(scope=paper_scope)
 def agenda(request, slug):
     """The meeting's page: the questions in order, what each still waits for, who owes what."""
     paper = get_object_or_404(Paper.objects.select_related("presenter"), slug=slug)

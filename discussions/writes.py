@@ -41,13 +41,21 @@ class Conflict(Refused):
 
 
 @contextlib.contextmanager
-def archive_write():
-    """A transaction that moves the archive's generation once, whatever it writes."""
+def archive_write(paper_id=None):
+    """A transaction that moves the archive's generation once, whatever it writes.
+
+    paper_id: everything it writes is within that paper's thread, so only that paper's own pages
+    and the archive-wide lists are rendered afresh (discussions.generation)."""
     own_transaction = not connection.in_atomic_block
     with transaction.atomic():
-        # First, so that on SQLite every writer takes the generation row's lock first.
-        generation.move(own_transaction=own_transaction)
+        # First, so that every writer takes the same lock first: the generation row on SQLite,
+        # the paper's row for a write within its thread (then its questions, then its answers).
+        generation.move(own_transaction=own_transaction, paper_id=paper_id)
         yield
+
+
+def paper_of(post):
+    return post.paper_id if isinstance(post, Question) else post.question.paper_id
 
 
 def new_token() -> str:
@@ -86,7 +94,7 @@ def save_text(post, body, *, expected_version, user, only_if_open=False):
     html, now = render_markdown(body), timezone.now()
     model = type(post)
     previous = post.body  # as the writer saw it: what an edit newly mentions is told
-    with archive_write():
+    with archive_write(paper_of(post)):
         rows = model.objects.shown().filter(pk=post.pk, version=expected_version)
         if only_if_open:
             rows = rows.filter(body="")
@@ -115,7 +123,7 @@ def remove(post, *, expected_version, user):
     "shown" stays one column (models.shown) and nothing can be written under a removed post.
     """
     model, now = type(post), timezone.now()
-    with archive_write():
+    with archive_write(paper_of(post)):
         changed = (
             model.objects.shown()
             .filter(pk=post.pk, version=expected_version)
@@ -153,7 +161,7 @@ def answer(question, *, author, body, user, token=None, parent=None):
 
     Returns (answer, created). The same token again returns the first answer made with it.
     """
-    with archive_write():
+    with archive_write(question.paper_id):
         # Locked, so a removal of the question or the answer replied to waits for this post,
         # and this post for the removal: a post is never written under a removed one.
         locked = Question.objects.shown().select_for_update().filter(pk=question.pk).first()
@@ -187,7 +195,7 @@ def ask(paper, *, author, body, user, token=None):
     The paper's row is locked while the label is chosen, so two members asking at once get Q27
     and Q28, not two Q27s. (A file's own repeated labels, like the seed's two Q4s, stay as they are.)
     """
-    with archive_write():
+    with archive_write(paper.pk):
         Paper.objects.select_for_update().filter(pk=paper.pk).first()
         if made := _made_already(Question, token, author, body, paper=paper):
             return made, False
@@ -243,7 +251,7 @@ def _create(post, user):
 def set_topics(question, names, *, user, by_hand):
     """Replace a question's topics; by hand means a member or admin chose them, so imports keep them."""
     names = sorted({name.strip() for name in names if name.strip()}, key=str.casefold)
-    with archive_write():
+    with archive_write(question.paper_id):
         # The locked row, not the caller's copy: its history version must carry the text as it is.
         current = Question.objects.shown().select_for_update().filter(pk=question.pk).first()
         if current is None:
@@ -338,7 +346,7 @@ SESSION_FIELDS = ["title", "url", "session_date", "presenter", "description"]
 
 def update_session(paper, *, expected_version, user, participants=None, **fields):
     """The presenter or staff complete a session: its fields, participants; one version, or Conflict."""
-    with archive_write():
+    with archive_write(paper.pk):
         current = Paper.objects.select_for_update().filter(pk=paper.pk).first()
         if current is None:
             raise Conflict(_("This session was deleted meanwhile."))
@@ -364,7 +372,7 @@ def save_references(paper, *, expected_version, user, rows):
 
     rows: (reference or None, label, url, kind, remove) as the form gave them; every added,
     changed, moved or removed reference gets a version in its history."""
-    with archive_write():
+    with archive_write(paper.pk):
         current = Paper.objects.select_for_update().filter(pk=paper.pk).first()
         if current is None or current.version != expected_version:
             raise Conflict(
@@ -401,7 +409,7 @@ def save_references(paper, *, expected_version, user, rows):
 def claim(question, *, member, user):
     """An open answer for `member` under `question` (theirs, or asked of them by the presenter or
     staff). Returns (answer, created): a member already waiting there is not added twice."""
-    with archive_write():
+    with archive_write(question.paper_id):
         locked = Question.objects.shown().select_for_update().filter(pk=question.pk).first()
         if locked is None:
             raise Conflict(_("This question was removed from the thread meanwhile."))
@@ -424,7 +432,7 @@ def claim(question, *, member, user):
 def unclaim(answer, *, user):
     """Take a claim back while it is still empty: it leaves the thread (its history stays)."""
     now = timezone.now()
-    with archive_write():
+    with archive_write(answer.question.paper_id):
         taken_back = Answer.objects.open().filter(pk=answer.pk, version=answer.version)
         if not taken_back.update(hidden_at=now, version=F("version") + 1):
             raise _conflict(Answer, answer.pk)
@@ -435,7 +443,7 @@ def unclaim(answer, *, user):
 
 def mark_discussed(question, discussed, *, user):
     """The agenda's check mark: a question gone through in the meeting (or not, after all)."""
-    with archive_write():
+    with archive_write(question.paper_id):
         current = Question.objects.shown().select_for_update().filter(pk=question.pk).first()
         if current is None:
             raise Conflict(_("This question was removed from the thread meanwhile."))
@@ -470,7 +478,7 @@ def set_authors(posts, participant, *, user):
 def claim_authorship(post, *, member, user):
     """A member says an unsigned post is theirs; staff decide (decide_authorship)."""
     field = "question" if isinstance(post, Question) else "answer"
-    with archive_write():
+    with archive_write(paper_of(post)):
         current = type(post).objects.shown().select_for_update().filter(pk=post.pk).first()
         if current is None or current.author_id is not None:
             raise Conflict(_("This post is signed already."), current)

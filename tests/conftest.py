@@ -119,3 +119,19 @@ def staff_client(client, staff):
     # English pages, so assertions on the admin's text hold whatever the translations say.
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
+
+
+def shared_database_url():
+    """The test database as a DATABASE_URL, for a server or command started in another process."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from discussions import writes
-from discussions.models import Answer, Participant, Question, Reference, Topic
+from discussions.models import Answer, Paper, Participant, Question, Reference, Topic
 
 
 def test_a_second_visit_costs_one_query(client, seeded, django_assert_num_queries):
@@ -248,3 +248,69 @@ def test_the_first_write_on_a_new_postgresql_database_shows_on_the_next_visit(tr
     assert "Language Models are Few-Shot Learners" not in page(client, "/")
     call_command("seed", stdout=StringIO())
     assert "Language Models are Few-Shot Learners" in page(client, "/")
+
+
+# Finer invalidation: a write to one paper's thread keeps the other papers' pages
+
+
+def test_an_answer_in_one_paper_keeps_the_others_cached_and_shows_where_it_belongs(
+    client, seeded, make_paper, django_assert_num_queries
+):
+    other = make_paper(questions=3, answers=1, title="Another paper")
+    page(client, other.get_absolute_url())
+    page(client, seeded.get_absolute_url())
+    home = page(client, "/")
+    question = seeded.questions.get(label="Q2")
+    writes.answer(question, author=Participant.objects.get(name="선민"), body="한 논문에만 쓴 답", user=None)
+    with django_assert_num_queries(1):  # the paper's generations: the page itself is still cached
+        assert client.get(other.get_absolute_url()).status_code == 200
+    assert "한 논문에만 쓴 답" in page(client, seeded.get_absolute_url())
+    assert page(client, "/") != home  # the archive-wide lists count the new answer
+
+
+def test_a_change_to_the_archives_structure_renders_every_paper_page_afresh(client, seeded, make_paper):
+    other = make_paper(questions=2, answers=1, title="Another paper")
+    person = Participant.objects.get(name="회원1")
+    assert "회원1" in page(client, other.get_absolute_url())
+    person.full_name = "김회원"
+    writes.admin_save(person, user=None, created=False, changed_fields=["full_name"])
+    assert "김회원" in page(client, other.get_absolute_url())
+
+
+def test_readers_missing_one_page_at_once_render_it_once(transactional_db, client):
+    """Eight readers arrive together on a page nobody has cached: one renders, the others wait for it."""
+    import threading
+
+    from django.db import connection, connections
+    from django.test import Client
+    from django.test.signals import template_rendered
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs concurrent connections")
+    call_command("seed", stdout=StringIO())
+    url = Paper.objects.get().get_absolute_url()
+    renders, lock = [], threading.Lock()
+
+    def count(sender, template, **kwargs):
+        if template.name == "discussions/paper_detail.html":
+            with lock:
+                renders.append(1)
+
+    template_rendered.connect(count)
+    barrier, statuses = threading.Barrier(8), []
+
+    def read():
+        barrier.wait()
+        statuses.append(Client().get(url).status_code)
+        connections.close_all()
+
+    try:
+        threads = [threading.Thread(target=read) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        template_rendered.disconnect(count)
+    assert statuses == [200] * 8
+    assert len(renders) == 1

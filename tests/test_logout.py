@@ -3,7 +3,6 @@
 import http.cookiejar
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import pytest
 from django.db import connection
 
 from discussions.models import Participant, Question
+from tests.conftest import free_port, shared_database_url
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="two server processes need a database they can share"
@@ -23,20 +23,12 @@ pytestmark = pytest.mark.skipif(
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def two_servers(transactional_db):
     """Two gunicorn servers (two processes each), as two app hosts would be, on the test database."""
-    db = connection.settings_dict
-    address = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{address}/{db['NAME']}",
+        "DATABASE_URL": shared_database_url(),
         "DEBUG": "1",
         "CONN_MAX_AGE": "0",
     }
