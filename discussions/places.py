@@ -53,9 +53,9 @@ _NOT_AFTER_HANGUL = r"(?<![가-힣])"
 # English keywords: not the end of a longer word ("subfigure 2" is still "figure 2": fine; "stable 3"
 # is not "table 3"). \b would not do: Hangul counts as a word character, and "논문Figure 2" is a place.
 _NOT_AFTER_LETTER = r"(?<![A-Za-z])"
-# The Korean particles after a bare section number ("6.2의 bias", "6.2 에서 다룬"); not followed by a
-# number, which makes it a range of values ("2.7에서 3.1로").
-_PARTICLE = r"(?=[ ]?(?:의|에서는|에서|에선|에는|참고)(?![ ]?\d))"
+# The Korean particles after a bare section number ("6.2의 bias", "6.2 에서 다룬"); "에서" not followed
+# by a number, which makes it a range of values ("2.7에서 3.1로").
+_PARTICLE = r"(?=[ ]?(?:의|에는|참고|(?:에서는|에서|에선)(?![ ]?\d)))"
 
 _PATTERNS = [
     (
@@ -98,10 +98,9 @@ _PATTERNS = [
 _FINDER = re.compile("|".join(f"(?:{pattern})" for _, pattern in _PATTERNS), re.IGNORECASE)
 _KIND_OF_GROUP = {name: name.split("_")[0] for name in _FINDER.groupindex}
 
-# Where nothing is a place: a link's target, a URL written out, an arXiv id (2005.14165).
+# Where nothing is a place: a URL written out, an autolink, an arXiv id (2005.14165).
 _NOT_PROSE = re.compile(
-    r"\]\([^)]*\)"
-    r"|<[a-z][a-z0-9+.\-]*:[^<>\s]*>"
+    r"<[a-z][a-z0-9+.\-]*:[^<>\s]*>"
     r"|(?:https?|ftp)://[^\s<>]*"
     r"|www\.[^\s<>]*"
     r"|(?<![\d.])\d{4}\.\d{4,5}(?:v\d+)?",
@@ -135,7 +134,8 @@ def find_places(text: str) -> list[Place]:
 
 def _hidden_spans(text):
     """Sorted, non-overlapping (start, end) spans of code, link targets and URLs."""
-    spans = sorted(_code_spans(text) + [match.span() for match in _NOT_PROSE.finditer(text)])
+    spans = _code_spans(text) + _link_targets(text)
+    spans = sorted(spans + [match.span() for match in _NOT_PROSE.finditer(text)])
     merged = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:
@@ -164,6 +164,29 @@ def _code_spans(text):
             index = closing + 1
         else:
             index += 1
+    return spans
+
+
+def _link_targets(text):
+    """The `(…)` of each `[text](…)` on one line. Found by hand rather than by a regular expression,
+    which would read on to the end of the text from each `](` that nothing closes."""
+    spans = []
+    close = newline = -1  # the next ")" and line break at or after the current position, once found
+    start = text.find("](")
+    while start != -1:
+        if close < start:
+            close = text.find(")", start)
+            if close == -1:
+                break
+        if newline < start:
+            newline = text.find("\n", start)
+            if newline == -1:
+                newline = len(text)
+        if close < newline:
+            spans.append((start + 1, close + 1))
+            start = text.find("](", close + 1)
+        else:
+            start = text.find("](", start + 2)
     return spans
 
 

@@ -151,6 +151,15 @@ def test_a_link_s_text_is_a_place_but_its_target_is_not():
     assert found("[Figure 2](https://arxiv.org/pdf/2005.14165#page=4)") == [("figure", "2", "Figure 2")]
 
 
+def test_a_link_target_ends_on_its_line():
+    assert found("[a](b\nFigure 4)에서") == [("figure", "4", "Figure 4")]
+
+
+def test_a_bare_section_number_before_another_number_is_a_place_unless_it_starts_a_range():
+    assert found("6.2의 3번째 문단") == [("section", "6.2", "6.2")]
+    assert found("6.2에서 3번째 문단") == []
+
+
 def test_place_key_groups_the_same_place_written_two_ways():
     english, korean = find_places("Figure 3 and 그림 3")
     assert place_key(english) == place_key(korean) == "figure:3"
