@@ -29,7 +29,8 @@ class Place:
 
 
 def place_key(place: Place) -> str:
-    """ "figure:2.1": one string per place of the paper, for grouping and filtering."""
+    """The place as one string, such as "figure:2.1", the same however it is written: for grouping
+    and filtering."""
     return f"{place.kind}:{place.number}"
 
 
@@ -57,6 +58,7 @@ _NOT_AFTER_LETTER = r"(?<![A-Za-z])"
 # by a number, which makes it a range of values ("2.7에서 3.1로").
 _PARTICLE = r"(?=[ ]?(?:의|에는|참고|(?:에서는|에서|에선)(?![ ]?\d)))"
 
+# One pattern per way of writing a place; its group is named after the kind ("figure_ko" → figure).
 _PATTERNS = [
     (
         "figure",
