@@ -1,0 +1,198 @@
+"""Places in the paper, pure (no database): "Figure 2.1을 보면", "6.2의 bias", "Page.4 의 하단 주석".
+
+A fifth of the group's questions point at a figure, a table, a section, a page, an equation or an
+appendix of the paper in plain words, in English or Korean. `find_places(text)` finds them, with
+their offsets in the text as written, so a page can link each one to the paper's PDF
+(`pdfindex.py` says on which page each starts).
+
+It errs on the side of missing a place rather than inventing one: a number is a place only next to a
+word that says what it is (`Figure`, `표`, `절`, `페이지`, …), or, for a bare section number, written
+like one (`6.2`, no leading zero) and followed by a Korean particle (`6.2의`, `6.2에서`). Versions
+(`GPT-3`, `v2.1`, `Python 3.11`), money, sizes (`175B`), dates, percentages, counts (`1.5배`, `그림 3개`),
+decimals, arXiv ids, URLs, Markdown link targets and code spans (between backticks) are never places.
+"""
+
+import bisect
+import re
+from dataclasses import dataclass
+
+KINDS = ("figure", "table", "section", "page", "equation", "appendix")
+
+
+@dataclass(frozen=True)
+class Place:
+    kind: str  # one of KINDS
+    number: str  # normalised label: "2.1", "6", "B", "B.1", "4"
+    start: int  # offsets in the text: text[start:end] == text_as_written
+    end: int
+    text: str  # as written: "Figure 2.1", "6.2", "Page.4", "식 (3)"
+
+
+def place_key(place: Place) -> str:
+    """The place as one string, such as "figure:2.1", the same however it is written: for grouping
+    and filtering."""
+    return f"{place.kind}:{place.number}"
+
+
+# A label: "2.1", "6", or one of an appendix's ("B.1"; appendix letters are capitals, whatever the
+# case of the word before them, so "appendix a lot" is no place).
+_NUMBER = r"(?:[1-9]\d{0,2}(?:\.\d{1,3})*|(?-i:[A-Z])(?:\.\d{1,3})+)"
+_PAGE = r"[1-9]\d{0,3}"
+_LETTER = r"(?-i:[A-Z])(?:\.\d{1,3})*"
+# A bare section number: "6.2", "3.1.4", never "0.5", "2.05" or "2020.05".
+_SECTION = r"[1-9]\d?(?:\.[1-9]\d?)+"
+
+# After a label: no more digits ("Figure 2.15" is not "Figure 2.1"), no unit or counter: "그림 3개"
+# is three pictures, "표 2배" twice, "page 4%" nothing.
+_NOT_A_COUNT = (
+    r"(?!\.?\d)(?![A-Za-z0-9_])(?![ \t]*[%％])"
+    r"(?!(?:개|가지|장|명|배|번|년|월|일|시간|시|분|초|만|억|천|달러|원|달|주|차|위|살|회|퍼센트))"
+)
+# Korean words are written without spaces before their particles, so a Korean keyword may follow
+# Hangul only where it is a word of its own: "발표 2" and "방식 (3)" are no table and no equation.
+_NOT_AFTER_HANGUL = r"(?<![가-힣])"
+# English keywords: not the end of a longer word ("subfigure 2" is still "figure 2": fine; "stable 3"
+# is not "table 3"). \b would not do: Hangul counts as a word character, and "논문Figure 2" is a place.
+_NOT_AFTER_LETTER = r"(?<![A-Za-z])"
+# The Korean particles after a bare section number ("6.2의 bias", "6.2 에서 다룬"); "에서" not followed
+# by a number, which makes it a range of values ("2.7에서 3.1로").
+_PARTICLE = r"(?=[ ]?(?:의|에는|참고|(?:에서는|에서|에선)(?![ ]?\d)))"
+
+# One pattern per way of writing a place; its group is named after the kind ("figure_ko" → figure).
+_PATTERNS = [
+    (
+        "figure",
+        rf"{_NOT_AFTER_LETTER}(?:figures?|figs?\.?)[ \t]*(?P<figure>{_NUMBER})(?:[a-z](?![A-Za-z]))?"
+        rf"{_NOT_A_COUNT}",
+    ),
+    ("figure", rf"{_NOT_AFTER_HANGUL}그림[ \t]*(?P<figure_ko>{_NUMBER}){_NOT_A_COUNT}"),
+    ("table", rf"{_NOT_AFTER_LETTER}(?:tables?|tabs?\.)[ \t]*(?P<table>{_NUMBER}){_NOT_A_COUNT}"),
+    ("table", rf"{_NOT_AFTER_HANGUL}표[ \t]*(?P<table_ko>{_NUMBER}){_NOT_A_COUNT}"),
+    (
+        "section",
+        rf"(?:{_NOT_AFTER_LETTER}(?:sections?|secs?\.)[ \t]*|§[ \t]*|{_NOT_AFTER_HANGUL}섹션[ \t]*)"
+        rf"(?P<section>{_NUMBER}){_NOT_A_COUNT}",
+    ),
+    # "3절", "3.2절을": the number and 절 written together, 절 a word of its own (not 절대, 절반).
+    (
+        "section",
+        r"(?<![\w.\-])(?P<section_ko>[1-9]\d?(?:\.[1-9]\d?)*)절(?=[을를은는이의에과와도로만]|[^가-힣]|$)",
+    ),
+    # A bare "6.2의": not after letters (`Python 3.11에서`, `v2.1의`) nor inside a longer number.
+    ("section", rf"(?<![\w.\-+$€£¥~×/])(?<![A-Za-z][ ])(?P<section_bare>{_SECTION})(?![\d.]){_PARTICLE}"),
+    (
+        "page",
+        rf"{_NOT_AFTER_LETTER}(?:pages?[ \t]*\.?|pp?\.)[ \t]*(?P<page>{_PAGE}){_NOT_A_COUNT}",
+    ),
+    ("page", rf"(?<![\w.\-])(?P<page_ko>{_PAGE})[ ]?(?:페이지|쪽)"),
+    (
+        "equation",
+        rf"(?:{_NOT_AFTER_LETTER}(?:eqs?\.|equations?)|{_NOT_AFTER_HANGUL}수식"
+        rf"|{_NOT_AFTER_HANGUL}식(?=[ \t]*\())"
+        rf"[ \t]*(?:\((?P<equation_paren>{_NUMBER})\)|(?P<equation>{_NUMBER}){_NOT_A_COUNT})",
+    ),
+    (
+        "appendix",
+        rf"(?:{_NOT_AFTER_LETTER}appendix|{_NOT_AFTER_HANGUL}부록)[ \t]*(?P<appendix>{_LETTER})"
+        r"(?![A-Za-z0-9_])",
+    ),
+]
+_FINDER = re.compile("|".join(f"(?:{pattern})" for _, pattern in _PATTERNS), re.IGNORECASE)
+_KIND_OF_GROUP = {name: name.split("_")[0] for name in _FINDER.groupindex}
+
+# Where nothing is a place: a URL written out, an autolink, an arXiv id (2005.14165).
+_NOT_PROSE = re.compile(
+    r"<[a-z][a-z0-9+.\-]*:[^<>\s]*>"
+    r"|(?:https?|ftp)://[^\s<>]*"
+    r"|www\.[^\s<>]*"
+    r"|(?<![\d.])\d{4}\.\d{4,5}(?:v\d+)?",
+    re.IGNORECASE,
+)
+_BACKTICKS = re.compile(r"`+")
+
+
+def find_places(text: str) -> list[Place]:
+    """Every place of the paper the text names, in the order written."""
+    if not text:
+        return []
+    hidden = _hidden_spans(text)
+    starts = [start for start, _ in hidden]
+    places = []
+    for match in _FINDER.finditer(text):
+        if _overlaps(hidden, starts, match.start(), match.end()):
+            continue
+        group = match.lastgroup
+        places.append(
+            Place(
+                kind=_KIND_OF_GROUP[group],
+                number=match.group(group).upper(),
+                start=match.start(),
+                end=match.end(),
+                text=match.group(),
+            )
+        )
+    return places
+
+
+def _hidden_spans(text):
+    """Sorted, non-overlapping (start, end) spans of code, link targets and URLs."""
+    spans = _code_spans(text) + _link_targets(text)
+    spans = sorted(spans + [match.span() for match in _NOT_PROSE.finditer(text)])
+    merged = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _code_spans(text):
+    """Code spans as CommonMark reads them: a run of backticks up to the next run of the same length
+    (fenced blocks are such runs too); a run that nothing closes is a backtick as written."""
+    runs = [(match.start(), match.end()) for match in _BACKTICKS.finditer(text)]
+    by_length = {}
+    for index, (start, end) in enumerate(runs):
+        by_length.setdefault(end - start, []).append(index)
+    spans = []
+    index = 0
+    while index < len(runs):
+        start, end = runs[index]
+        same = by_length[end - start]
+        later = bisect.bisect_right(same, index)
+        if later < len(same):
+            closing = same[later]
+            spans.append((start, runs[closing][1]))
+            index = closing + 1
+        else:
+            index += 1
+    return spans
+
+
+def _link_targets(text):
+    """The `(…)` of each `[text](…)` on one line. Found by hand rather than by a regular expression,
+    which would read on to the end of the text from each `](` that nothing closes."""
+    spans = []
+    close = newline = -1  # the next ")" and line break at or after the current position, once found
+    start = text.find("](")
+    while start != -1:
+        if close < start:
+            close = text.find(")", start)
+            if close == -1:
+                break
+        if newline < start:
+            newline = text.find("\n", start)
+            if newline == -1:
+                newline = len(text)
+        if close < newline:
+            spans.append((start + 1, close + 1))
+            start = text.find("](", close + 1)
+        else:
+            start = text.find("](", start + 2)
+    return spans
+
+
+def _overlaps(spans, starts, start, end):
+    # The spans do not overlap one another: only the last one starting before `end` can reach `start`.
+    index = bisect.bisect_left(starts, end) - 1
+    return index >= 0 and spans[index][1] > start
