@@ -30,6 +30,7 @@ from discussions.models import (
     arxiv_id_of,
     nfc,
     normalise_url,
+    places_in,
 )
 from discussions.rendering import render_markdown, rendered_ahead
 from discussions.topics import load_rules
@@ -481,6 +482,7 @@ def _fill(post, parsed, people, rendered):
     post.author = people[nfc(parsed.author)] if parsed.author else None
     post.body = parsed.body
     post.body_html = _html(parsed.body, rendered)
+    post.places = places_in(parsed.body)
     if isinstance(parsed, reader.Question):
         post.discussed = parsed.discussed
 
@@ -513,6 +515,7 @@ def _apply(post, parsed, people, report, rendered, *, topic_names=None):
         else:
             changes["body"] = parsed.body
             changes["body_html"] = _html(parsed.body, rendered)
+            changes["places"] = places_in(parsed.body)
             changes["version"] = post.version + 1
     if topic_names is not None and topic_names != post.topic_names:
         changes["topic_names"] = topic_names

@@ -15,6 +15,7 @@ from taggit.models import ItemBase, TagBase
 
 from discussions import links, rules
 from discussions.links import arxiv_id_of, normalise_url  # noqa: F401 (importer, synthetic archive)
+from discussions.places import find_places, place_key
 from discussions.rendering import render_markdown
 
 
@@ -30,6 +31,14 @@ def unique_slug(model, text: str, max_length: int = 80, exclude_pk=None) -> str:
         n += 1
         slug = f"{base[: max_length - len(str(n)) - 1]}-{n}"
     return slug
+
+
+def places_in(body):
+    """The places a body names, each once, in the order it names them."""
+    found = {}
+    for place in find_places(body):
+        found.setdefault(place_key(place), place.text)
+    return [{"key": key, "text": text} for key, text in found.items()]
 
 
 class Participant(models.Model):
@@ -317,7 +326,11 @@ class Post(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(inherit=True, excluded_fields=["updated_at", "client_token"])
+    # The places in the paper the body names ("Figure 2.1", "6.2의", "Page.4"), read once when the
+    # body is saved (discussions.places): [{"key": "figure:2.1", "text": "Figure 2.1"}, …].
+    places = models.JSONField(default=list, blank=True, editable=False)
+
+    history = HistoricalRecords(inherit=True, excluded_fields=["updated_at", "client_token", "places"])
 
     class Meta:
         abstract = True
@@ -329,8 +342,9 @@ class Post(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is None or "body" in update_fields:
             self.body_html = render_markdown(self.body)
+            self.places = places_in(self.body)
             if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "body_html", "updated_at"}
+                kwargs["update_fields"] = {*update_fields, "body_html", "places", "updated_at"}
         super().save(*args, **kwargs)
 
     @property

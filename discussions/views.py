@@ -87,7 +87,7 @@ def home(request):
     return render(request, "discussions/home.html", ctx)
 
 
-@cached_for_visitors(scope=paper_scope)
+@cached_for_visitors("place", scope=paper_scope)
 def paper_detail(request, slug):
     paper = get_object_or_404(Paper, slug=slug)
     questions = list(paper.questions.shown().select_related("author__user").prefetch_related("tags"))
@@ -95,6 +95,9 @@ def paper_detail(request, slug):
     threads.arrange(questions, answers, request.user)
     if request.user.is_authenticated:
         mark_new_since_last_visit(request.user, paper, questions)
+    place = about_place(questions, request.GET.get("place", ""))
+    if place is not None:
+        questions = place["questions"]
     references = sorted(paper.references.all(), key=lambda ref: (ref.origin, ref.position))
     listed = [ref for ref in references if ref.origin == Reference.Origin.LISTED]
     ctx = {
@@ -106,8 +109,24 @@ def paper_detail(request, slug):
         "references_by_kind": group_by_kind(listed),
         "cited": [ref for ref in references if ref.origin == Reference.Origin.CITED],
         "ask_form": new_post_form(request.user) if access.may_post(request.user) else None,
+        "place": place,
     }
     return render(request, "discussions/paper_detail.html", ctx)
+
+
+def about_place(questions, key):
+    """Everything said about one place in the paper (`?place=figure:2.1`): the questions that name
+    it or whose answers do, and how many of each; None without a place asked for."""
+    if not key:
+        return None
+    text, asked, answered = key, [], 0
+    for question in questions:
+        naming = [post for post in (question, *question.thread) if any(p["key"] == key for p in post.places)]
+        if naming:
+            asked.append(question)
+            answered += sum(1 for post in naming if post is not question)
+            text = next(p["text"] for p in naming[0].places if p["key"] == key)
+    return {"key": key, "text": text, "questions": asked, "answers": answered}
 
 
 def mark_new_since_last_visit(user, paper, questions):

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from discussions import generation, notify
-from discussions.models import Answer, AuthorshipClaim, Paper, Post, Question, Reference
+from discussions.models import Answer, AuthorshipClaim, Paper, Post, Question, Reference, places_in
 from discussions.rendering import render_markdown
 
 
@@ -99,7 +99,12 @@ def save_text(post, body, *, expected_version, user, only_if_open=False):
         if only_if_open:
             rows = rows.filter(body="")
         changed = rows.update(
-            body=body, body_html=html, version=F("version") + 1, written_in_app=True, updated_at=now
+            body=body,
+            body_html=html,
+            places=places_in(body),
+            version=F("version") + 1,
+            written_in_app=True,
+            updated_at=now,
         )
         if not changed:
             raise _conflict(model, post.pk)
