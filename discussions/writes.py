@@ -190,18 +190,17 @@ def answer(question, *, author, body, user, token=None, parent=None):
             client_token=token or None,
         )
         _create(made, user)
-        notify.after_post(made, user=user, created=True)
     return made, True
 
 
 def ask(paper, *, author, body, user, token=None):
     """A member's new question, labelled after the paper's highest number. Returns (question, created).
 
-    The paper's row is locked while the label is chosen, so two members asking at once get Q27
-    and Q28, not two Q27s. (A file's own repeated labels, like the seed's two Q4s, stay as they are.)
+    The paper's row is locked while the label is chosen (archive_write moves its thread's generation
+    first), so two members asking at once get Q27 and Q28, not two Q27s. (A file's own repeated
+    labels, like the seed's two Q4s, stay as they are.)
     """
     with archive_write(paper.pk):
-        Paper.objects.select_for_update().filter(pk=paper.pk).first()
         if made := _made_already(Question, token, author, body, paper=paper):
             return made, False
         made = Question(
@@ -214,7 +213,6 @@ def ask(paper, *, author, body, user, token=None):
             client_token=token or None,
         )
         _create(made, user)
-        notify.after_post(made, user=user, created=True)
     return made, True
 
 
@@ -248,6 +246,8 @@ def _create(post, user):
         # Whoever writes in a session takes part in it, as a file's signers do.
         paper = post.paper if isinstance(post, Question) else post.question.paper
         paper.participants.add(post.author_id)
+    if post.body:  # an open answer (a claim) tells of itself through notify.after_request
+        notify.after_post(post, user=user, created=True)
 
 
 # Topics
