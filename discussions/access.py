@@ -119,8 +119,7 @@ def post_for(user, kind, pk, action):
 
     A removed post is not found, except for its history."""
     model = POSTS[kind]
-    # The question's author too: a new answer or a fill tells them (discussions.notify).
-    related = ["author", "paper"] if model is Question else ["author", "question__paper", "question__author"]
+    related = ["author", "paper"] if model is Question else ["author", "question__paper"]
     post = model.objects.select_related(*related).filter(pk=pk).first()
     if post is None:
         raise Http404

@@ -20,13 +20,16 @@ def after_post(post, *, user, created=False, filled=False, previous_body=""):
     """A new post, an open answer filled, or an edit: its question's author, the answer it replies
     to, and whoever it newly mentions."""
     question = post if isinstance(post, Question) else post.question
+    # Read now, in one query, not from the caller's copies: a merge may have moved the post, its
+    # question or the answer it replies to to another person meanwhile.
+    people = _people_around(post)
+    author = people.get("author")
     told = {}
     if isinstance(post, Answer) and (created or filled) and post.body:
-        if post.parent_id:
-            _add(told, post.parent.author, Kind.REPLY)
-        _add(told, question.author, Kind.ANSWER)
-        if filled and post.author and post.author.user_id != getattr(user, "pk", None):
-            _add(told, post.author, Kind.FILLED)
+        _add(told, people.get("parent__author"), Kind.REPLY)
+        _add(told, people.get("question__author"), Kind.ANSWER)
+        if filled and author and author.user_id != getattr(user, "pk", None):
+            _add(told, author, Kind.FILLED)
     before = set(_mentioned_in(previous_body)) if "@" in previous_body else set()
     for person in _mentioned_in(post.body) if "@" in post.body else []:
         if person not in before:
@@ -34,7 +37,7 @@ def after_post(post, *, user, created=False, filled=False, previous_body=""):
     _tell(
         told,
         user=user,
-        actor=post.author,
+        actor=author,
         paper=question.paper,
         question=question,
         answer=post if isinstance(post, Answer) else None,
@@ -58,6 +61,18 @@ def after_session_change(paper, *, user):
         _add(told, person, Kind.SESSION)
     actor = Participant.objects.filter(user=user).first() if user is not None else None
     _tell(told, user=user, actor=actor, paper=paper)
+
+
+def _people_around(post):
+    """The post's author, and an answer's question's and parent's authors, as they are now."""
+    roles = ["author"] + (["question__author", "parent__author"] if isinstance(post, Answer) else [])
+    fields = [f"{role}_id" for role in roles] + [f"{role}__user_id" for role in roles]
+    row = type(post).objects.filter(pk=post.pk).values(*fields).first() or {}
+    return {
+        role: Participant(pk=row[f"{role}_id"], user_id=row[f"{role}__user_id"])
+        for role in roles
+        if row.get(f"{role}_id")
+    }
 
 
 def _mentioned_in(text):

@@ -1,7 +1,7 @@
 """The places a post names become chips, and a paper's page can show everything said about one."""
 
 from discussions import writes
-from discussions.models import Participant, Question
+from discussions.models import Participant
 
 
 def test_the_seeds_places_are_read_when_imported_and_shown_as_chips(client, seeded):
