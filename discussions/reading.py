@@ -71,8 +71,12 @@ def paper_pdf(paper):
 def read_paper(request, slug):
     """The paper's PDF beside the thread (one after the other on a phone); `?page=N` opens page N."""
     paper = get_object_or_404(Paper, slug=slug)
-    page = request.GET.get("page", "")
-    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= MAX_PAGE else None
+    page = request.GET.get("page")
+    if page is not None:
+        if not (page.isascii() and page.isdigit() and 0 < int(page) <= MAX_PAGE):
+            # To the page's own address: `?page=abc`, `?page=abd`… make no cache entries of their own.
+            return redirect("discussions:read", paper.slug)
+        page = int(page)
     questions = list(paper.questions.shown().select_related("author__user").prefetch_related("tags"))
     answers = Answer.objects.shown().filter(question__paper=paper).select_related("author__user")
     threads.arrange(questions, answers, request.user)

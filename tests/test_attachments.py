@@ -3,9 +3,13 @@ the paper beside the thread, and carrying them through a backup."""
 
 import datetime
 import io
+import os
 import re
+import subprocess
+import sys
 import zipfile
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
@@ -199,9 +203,47 @@ def test_the_reading_view_opens_the_pdf_at_the_page_asked(session, seeded, as_pe
     assert f'src="{attachment.get_absolute_url()}#page=2"' in html
     html = client.get(url).content.decode()
     assert f'src="{attachment.get_absolute_url()}"' in html
-    for junk in ("abc", "0", "-1", "99999999999", "２"):
-        html = client.get(url, {"page": junk}).content.decode()
-        assert f'src="{attachment.get_absolute_url()}"' in html, junk
+    for junk in ("abc", "0", "-1", "99999999999", "２", ""):
+        response = client.get(url, {"page": junk})
+        assert (response.status_code, response["Location"]) == (302, url), junk
+
+
+@pytest.mark.parametrize("questions", [3, 30])
+def test_the_reading_view_costs_the_same_queries_at_any_size(
+    session, as_persona, client, questions, django_assert_num_queries
+):
+    upload(as_persona("bob"), session, make_pdf())
+    client.logout()
+    people = list(Participant.objects.all())
+    for i in range(questions):
+        question, _ = writes.ask(session, author=people[i % len(people)], body=f"질문 {i}", user=None)
+        writes.answer(question, author=people[(i + 1) % len(people)], body=f"답 {i}", user=None)
+    # generation, the paper, its questions with authors, their topics, their answers with authors, the PDF
+    with django_assert_num_queries(6):
+        response = client.get(reverse("discussions:read", args=[session.slug]), {"page": "3"})
+    assert response.status_code == 200 and b"#page=3" in response.content
+
+
+def test_an_s3_bucket_in_the_environment_makes_the_storage_django_storages_s3(tmp_path):
+    # Not a test against S3: the settings name the backend, and it is built without a request.
+    script = (
+        "import django; django.setup();"
+        "from django.core.files.storage import storages; s = storages['default'];"
+        "print(type(s).__module__, s.bucket_name)"
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "studygroup.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "AWS_STORAGE_BUCKET_NAME": "study-files",
+        "AWS_S3_REGION_NAME": "ap-northeast-2",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["storages.backends.s3", "study-files"]
 
 
 def test_the_reading_view_shows_the_thread_and_says_when_no_pdf_is_attached(seeded, client):
@@ -359,3 +401,13 @@ def test_a_restore_refuses_a_backup_that_lacks_a_file_its_rows_name(
     with pytest.raises(CommandError, match="missing from the backup"):
         call_command("restore", str(stripped), stdout=StringIO())
     assert Attachment.objects.count() == 0
+
+
+def test_the_admin_lists_attachments_with_their_history_and_adds_none(session, personas, staff_client):
+    checked = attachments.check_pdf(make_pdf(), "listed.pdf")
+    attachment, _ = writes.attach(session, checked, kind=Attachment.Kind.PAPER, user=personas["carol"])
+    listing = staff_client.get(reverse("admin:discussions_attachment_changelist"))
+    assert listing.status_code == 200 and "listed.pdf" in listing.content.decode()
+    history = staff_client.get(reverse("admin:discussions_attachment_history", args=[attachment.pk]))
+    assert history.status_code == 200 and "carol" in history.content.decode()
+    assert staff_client.get(reverse("admin:discussions_attachment_add")).status_code == 403

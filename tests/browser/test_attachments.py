@@ -48,3 +48,45 @@ def test_the_reading_view_opens_page_two_beside_the_thread_and_above_it_on_a_pho
     assert frame["width"] <= 375 and thread["width"] <= 375
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375
     screenshot(phone, "attachments-reading-phone")
+
+
+def test_the_framed_pdf_and_a_figure_break_no_rule_of_the_policy(site, pdf, new_page):
+    from discussions.models import Question
+    from tests.browser.test_csp import watch_csp
+
+    figure, _ = writes.attach(
+        site.paper, attachments.check_image(make_png(), "figure.png"), kind=Attachment.Kind.IMAGE, user=None
+    )
+    question = Question.objects.shown().filter(paper=site.paper).first()
+    writes.save_text(
+        question,
+        f"{question.body}\n\n![그림]({figure.get_absolute_url()})",
+        expected_version=question.version,
+        user=None,
+    )
+    page = new_page()
+    refused = watch_csp(page)
+    page.on("console", lambda message: "X-Frame-Options" in message.text and refused.append(message.text))
+    page.goto(site.url(f"/papers/{site.paper.slug}/read/?page=2"))
+    page.wait_for_load_state("networkidle")
+    image = page.locator(f'img[src="{figure.get_absolute_url()}"]')
+    expect(image).to_be_visible()
+    assert image.evaluate("img => img.naturalWidth") == 30
+    assert refused == []
+
+    # So that an empty list means no refusal: a page that may not be framed is refused in a frame.
+    page.evaluate(
+        "() => { const f = document.createElement('iframe'); f.src = '/'; document.body.append(f); }"
+    )
+    page.wait_for_timeout(500)
+    assert refused and "frame-ancestors" in " ".join(refused)
+
+
+def make_png():
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (30, 20), (10, 120, 200)).save(out, "PNG")
+    return out.getvalue()
