@@ -90,3 +90,22 @@ def make_png():
     out = io.BytesIO()
     Image.new("RGB", (30, 20), (10, 120, 200)).save(out, "PNG")
     return out.getvalue()
+
+
+def test_the_reading_view_and_the_files_page_have_no_serious_accessibility_violations(
+    site, pdf, new_page, personas
+):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.browser.helpers import log_in
+    from tests.browser.test_accessibility import serious
+
+    axe = Axe()
+    page = new_page()
+    found = {}
+    log_in(page, site, "carol", "/")
+    for path in [f"/papers/{site.paper.slug}/read/?page=2", f"/papers/{site.paper.slug}/files/"]:
+        page.goto(site.url(path))
+        if problems := serious(axe.run(page)):
+            found[path] = problems
+    assert not found, found
