@@ -26,10 +26,15 @@ from pypdf import PdfReader
 MAX_PDF_BYTES = 30 * 1024 * 1024
 # A screenshot or a figure cut out of a paper: well under a megabyte as PNG.
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
-# A 10,000 × 5,000 figure is already more than any screen shows; beyond that an image is a
-# decompression bomb (a few KB of PNG that decode to gigabytes). Pillow warns above its own
-# MAX_IMAGE_PIXELS and refuses above twice that; this refuses earlier, from the header alone.
-MAX_IMAGE_PIXELS = 50_000_000
+# 16 million pixels: a phone's 12-megapixel photo, a 4,000 × 4,000 figure. Beyond that an image is
+# a decompression bomb (a few KB of PNG that decode to gigabytes), or a worker's memory spent on
+# pixels no screen shows: a 4,000 × 4,000 PNG takes a worker ~70 MB more while it is re-encoded.
+# Pillow warns above its own MAX_IMAGE_PIXELS (89 million) and refuses above twice that; this
+# refuses earlier, from the header alone, before any pixel is decoded.
+MAX_IMAGE_PIXELS = 16_000_000
+# What is stored is at most this wide and high: a figure in a thread is shown at 700 px or so, and
+# a sharp 2x screen needs no more; a bigger one costs seconds to encode for pixels nobody sees.
+MAX_STORED_SIDE = 2560
 # The multipart dress around a file, and a post's text beside a figure.
 BODY_MARGIN = 256 * 1024
 UPLOAD_BODY_BYTES = MAX_PDF_BYTES + BODY_MARGIN
@@ -111,6 +116,8 @@ def check_image(data: bytes, name: str) -> Checked:
         if image.width * image.height > MAX_IMAGE_PIXELS:
             raise Refused(bomb)
         try:
+            # A JPEG decodes straight to a smaller scale (its DCT allows 1/2, 1/4, 1/8): less memory.
+            image.draft(None, (MAX_STORED_SIDE, MAX_STORED_SIDE))
             image.load()
             source_format = image.format
             # A photo's EXIF says which way is up: apply it to the pixels before the EXIF goes.
@@ -125,6 +132,7 @@ def check_image(data: bytes, name: str) -> Checked:
         image = image.convert("RGB")
     elif save_as == "PNG" and image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"):
         image = image.convert("RGBA")
+    image.thumbnail((MAX_STORED_SIDE, MAX_STORED_SIDE))  # only ever shrinks
     image.info = {}  # only pixels are written again: no EXIF, XMP, text chunks or comments
     out = io.BytesIO()
     options = {"quality": 90} if save_as in ("JPEG", "WEBP") else {}

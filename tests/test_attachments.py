@@ -295,6 +295,14 @@ def test_a_member_answers_with_a_figure_and_its_exif_is_stripped(seeded, as_pers
     assert served["Content-Type"] == "image/jpeg" and served["Content-Disposition"].startswith("inline")
 
 
+def test_a_figure_is_stored_at_most_2560_pixels_a_side_and_a_jpeg_stays_a_jpeg():
+    wide = attachments.check_image(png(size=(3000, 1000)), "wide.png")
+    assert Image.open(io.BytesIO(wide.data)).size == (2560, 853)
+    assert (wide.content_type, wide.extension) == ("image/png", "png")
+    photo = attachments.check_image(photo_with_gps(), "photo.jpg")
+    assert Image.open(io.BytesIO(photo.data)).format == "JPEG"
+
+
 def test_a_figure_is_added_when_editing_a_post(seeded, as_persona):
     question = Question.objects.shown().filter(paper=seeded).first()
     client = as_persona("carol")  # staff edit anyone's post
