@@ -36,6 +36,7 @@ from discussions.invites import invite
 from discussions.merging import MergeError, merge_participants
 from discussions.models import (
     Answer,
+    Attachment,
     Paper,
     Participant,
     ParticipantAlias,
@@ -843,3 +844,24 @@ class TopicAdmin(ShortSearchMixin, ArchiveAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("questions"), ordering="question_count")
     def question_count(self, topic):
         return topic.question_count
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(SimpleHistoryAdmin):
+    """A listing, and each attachment's history: files are added on the session's own page
+    (`/papers/<slug>/files/`, through writes.attach, which checks them), never here."""
+
+    list_display = ["original_name", "paper", "kind", "size", "content_type", "uploaded_by", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["paper", "uploaded_by"]
+    search_fields = ["original_name", "sha256", "paper__title"]
+    readonly_fields = [field.name for field in Attachment._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -14,12 +14,13 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection, transaction
 
 from discussions import limits, writer
 from discussions.exporter import to_discussion
-from discussions.models import Paper, Participant, Topic
+from discussions.models import Attachment, Paper, Participant, Topic
 from discussions.writes import archive_write
 
 # Users and the admin's log refer to permissions and content types, whose ids differ from one
@@ -33,6 +34,8 @@ ARCHIVE = ["discussions"]
 NOT_ARCHIVE = ["discussions.ArchiveState"]
 ARCHIVE_FILE = "data/archive.json"
 PAPERS_FOLDER = "papers"
+# The attachments' bytes (discussions.attachments), under their storage names.
+FILES_FOLDER = "files"
 
 
 class ExportError(ValueError):
@@ -80,7 +83,22 @@ def write_backup(path: Path) -> list[str]:
                 problems.append(str(error))
         backup.writestr(ACCOUNTS_FILE, dump(ACCOUNTS, natural_foreign=True))
         backup.writestr(ARCHIVE_FILE, dump(ARCHIVE, exclude=NOT_ARCHIVE))
+        for name in stored_files():
+            # Copied in chunks: a 30 MB PDF never sits whole in memory. PDFs and PNGs are
+            # compressed already; deflating them again would cost time for nothing.
+            with (
+                default_storage.open(name, "rb") as source,
+                backup.open(f"{FILES_FOLDER}/{name}", "w", force_zip64=True) as target,
+            ):
+                while chunk := source.read(limits.COPY_CHUNK):
+                    target.write(chunk)
     return problems
+
+
+def stored_files():
+    """The storage names of every attachment's bytes, each once (the same bytes may be attached
+    to two papers, or as two kinds)."""
+    return sorted(set(Attachment.objects.values_list("file", flat=True)))
 
 
 def dump(labels, **options) -> str:
@@ -117,6 +135,27 @@ def restore_backup(path: Path):
                 if target.stat().st_size < 16 and not json.loads(target.read_bytes()):
                     continue  # no users yet: loaddata would warn that the file is empty
                 call_command("loaddata", str(target), verbosity=0)
+            restore_files(backup)
     # A new database counts generations from the start again: pages cached before the restore
     # (in Redis, say) could carry the same numbers, so none of them may be served.
     cache.clear()
+
+
+def restore_files(backup: zipfile.ZipFile):
+    """Put back the bytes of every attachment the restored rows name, from the zip's `files/`.
+
+    Only names the rows hold are read (a member `files/../../x` is never a path to write), each in
+    chunks and within the sizes check_backup() has bounded; a file already in the storage under its
+    name (a SHA-256) is those bytes already. A row whose file the zip lacks is refused: the restore
+    would show a link that leads nowhere."""
+    members = {info.filename: info for info in backup.infolist()}
+    for name in stored_files():
+        member = members.get(f"{FILES_FOLDER}/{name}")
+        if member is None:
+            raise limits.RestoreRefused(f"{FILES_FOLDER}/{name}: missing from the backup")
+        if default_storage.exists(name):
+            continue
+        with backup.open(member) as source:
+            saved = default_storage.save(name, source)
+        if saved != name:  # the storage chose another name: keep the rows pointing at the bytes
+            Attachment.objects.filter(file=name).update(file=saved)

@@ -6,7 +6,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 from taggit.forms import TagField
 
-from discussions import links, rules
+from discussions import attachments, links, rules
 from discussions.models import Answer, Participant, Preference, Question, Reference, arxiv_id_of
 
 # One limit for every post, in every form (and the admin's): checked by the server, with a
@@ -73,6 +73,13 @@ class PostForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     token = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    # A figure shown under the text (discussions.attachments.check_image decodes and re-encodes it).
+    image = forms.FileField(
+        label=_("Figure"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp,image/gif"}),
+        help_text=_("Optional: a PNG, JPEG, WebP or GIF image of at most 5 MB, shown under the text."),
+    )
 
     def __init__(self, *args, authors=None, author_required=True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,6 +95,18 @@ class PostForm(forms.Form):
 
     def clean_body(self):
         return clean_body_text(self.cleaned_data["body"])
+
+    def clean_image(self):
+        """The figure as it will be stored (attachments.Checked), or None."""
+        upload = self.cleaned_data.get("image")
+        if not upload:
+            return None
+        try:
+            return attachments.check_image(
+                attachments.read_upload(upload, attachments.MAX_IMAGE_BYTES), upload.name
+            )
+        except attachments.Refused as refusal:
+            raise forms.ValidationError(str(refusal), code="image") from refusal
 
 
 class TopicsForm(forms.Form):
@@ -247,3 +266,26 @@ class PreferenceForm(forms.ModelForm):
         model = Preference
         fields = ["email", "remind_days"]
         widgets = {"email": forms.RadioSelect}
+
+
+class AttachmentForm(forms.Form):
+    """The session's PDF or the presenter's slides (discussions.attachments.check_pdf)."""
+
+    kind = forms.ChoiceField(
+        label=_("What it is"),
+        choices=[("paper", _("the paper (PDF)")), ("slides", _("slides (PDF)"))],
+    )
+    file = forms.FileField(
+        label=_("PDF file"),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+        help_text=_("A PDF of at most 30 MB."),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            return attachments.check_pdf(
+                attachments.read_upload(upload, attachments.MAX_PDF_BYTES), upload.name
+            )
+        except attachments.Refused as refusal:
+            raise forms.ValidationError(str(refusal), code="pdf") from refusal

