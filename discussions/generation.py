@@ -17,7 +17,7 @@ SQLite, single-writer and embedded, keeps it in the ArchiveState row, which is t
 Finer: a paper's own page does not show what is written in other papers' threads, so it is keyed
 by two numbers instead: the *structure* generation, which every write moves except those within
 one paper's thread (a topic renamed, a participant merged, an import, an admin save, a restore),
-and the paper's own `thread_generation`, which writes within its thread move (an answer, an edit,
+and the paper's own ThreadGeneration row, which writes within its thread move (an answer, an edit,
 a removal, topics, a claim, the session's details). An answer in one paper then leaves every
 other paper's cached page as it is; the archive-wide lists (home, topics, search, feeds, people)
 keep the whole generation, which every write moves.
@@ -26,7 +26,7 @@ keep the whole generation, which every write moves.
 from django.db import connection, transaction
 from django.db.models import F
 
-from discussions.models import ArchiveState, Paper
+from discussions.models import ArchiveState, Paper, ThreadGeneration
 
 SEQUENCE = "discussions_archive_generation"
 STRUCTURE_SEQUENCE = "discussions_structure_generation"
@@ -48,23 +48,22 @@ def current() -> int:
 
 def of_paper(slug: str) -> str:
     """The key part of a paper's own pages: the structure generation and the paper's own, in one query."""
+    paper = connection.ops.quote_name(Paper._meta.db_table)
+    thread = connection.ops.quote_name(ThreadGeneration._meta.db_table)
+    if connection.vendor == "postgresql":
+        structure = f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {STRUCTURE_SEQUENCE}"
+    else:
+        structure = (
+            f"SELECT structure FROM {connection.ops.quote_name(ArchiveState._meta.db_table)} WHERE id = 1"
+        )
     with connection.cursor() as cursor:
-        paper = connection.ops.quote_name(Paper._meta.db_table)
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"SELECT (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {STRUCTURE_SEQUENCE}), "
-                f"(SELECT thread_generation FROM {paper} WHERE slug = %s)",
-                [slug],
-            )
-        else:
-            state = connection.ops.quote_name(ArchiveState._meta.db_table)
-            cursor.execute(
-                f"SELECT (SELECT structure FROM {state} WHERE id = 1), "
-                f"(SELECT thread_generation FROM {paper} WHERE slug = %s)",
-                [slug],
-            )
-        structure, thread = cursor.fetchone()
-    return f"s{structure or 0}.p{thread}"
+        cursor.execute(
+            f"SELECT ({structure}), (SELECT t.value FROM {paper} p JOIN {thread} t ON t.paper_id = p.id "
+            f"WHERE p.slug = %s)",
+            [slug],
+        )
+        structure, own = cursor.fetchone()
+    return f"s{structure or 0}.p{own or 0}"
 
 
 def move(*, own_transaction: bool, paper_id=None):
@@ -75,8 +74,15 @@ def move(*, own_transaction: bool, paper_id=None):
     paper_id: the write stays within that paper's thread, so the other papers' pages stay cached.
     """
     if paper_id is not None:
-        # A row of the write's own transaction: its pages see the number and the data together.
-        Paper.objects.filter(pk=paper_id).update(thread_generation=F("thread_generation") + 1)
+        # A row moved in the write's own transaction, so its pages see the number and the data
+        # together; locked first by every write within the thread, so they take turns per paper.
+        table = connection.ops.quote_name(ThreadGeneration._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (paper_id, value) VALUES (%s, 1) "
+                f"ON CONFLICT (paper_id) DO UPDATE SET value = {table}.value + 1",
+                [paper_id],
+            )
     if connection.vendor == "postgresql":
         sequences = [SEQUENCE] if paper_id is not None else [SEQUENCE, STRUCTURE_SEQUENCE]
         if not own_transaction:

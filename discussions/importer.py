@@ -138,7 +138,7 @@ def _find_paper(discussion, *, title, url):
     commits before the import reads that post, or waits for the import to finish.
     """
     url = url or discussion.url
-    papers = Paper.objects.select_for_update()
+    papers = Paper.objects.select_for_update(no_key=True)
     paper = None
     if arxiv_id_of(url):
         paper = papers.filter(arxiv_id=arxiv_id_of(url)).first()
@@ -306,9 +306,9 @@ def _sync_questions(paper, file_questions, people, report, topics, rendered):
     read earlier. Returns the ids of everyone who signed a post in the thread.
     """
     # The paper is locked already (_import_one); then its questions, then their answers.
-    questions = list(Question.objects.select_for_update().filter(paper=paper).order_by("pk"))
+    questions = list(Question.objects.select_for_update(no_key=True).filter(paper=paper).order_by("pk"))
     answers = list(
-        Answer.objects.select_for_update(of=("self",)).filter(question__paper=paper).order_by("pk")
+        Answer.objects.select_for_update(of=("self",), no_key=True).filter(question__paper=paper).order_by("pk")
     )
     tagged = defaultdict(dict)  # question id → {topic id: TaggedQuestion id}
     for pk, question_id, topic_id in TaggedQuestion.objects.filter(content_object__paper=paper).values_list(

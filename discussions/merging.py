@@ -61,12 +61,12 @@ def _merge(source, target, user):
 
     # Hidden posts move too: their history belongs to the same person.
     # Locked and read now, so each version recorded below carries the text as it is, not as it was.
-    for question in Question.objects.filter(author=source).select_for_update():
+    for question in Question.objects.filter(author=source).select_for_update(no_key=True):
         question.author = target
         question._change_reason, question._history_user = reason, user
         question.save(update_fields=["author"])
         report.questions += 1
-    for answer in Answer.objects.filter(author=source).select_for_update():
+    for answer in Answer.objects.filter(author=source).select_for_update(no_key=True):
         answer.author = target
         answer._change_reason, answer._history_user = reason, user
         answer.save(update_fields=["author"])
@@ -74,7 +74,7 @@ def _merge(source, target, user):
             report.open_answers += 1
         else:
             report.answers += 1
-    for paper in Paper.objects.filter(presenter=source).select_for_update():
+    for paper in Paper.objects.filter(presenter=source).select_for_update(no_key=True):
         paper.presenter = target
         paper._change_reason, paper._history_user = reason, user
         paper.save(update_fields=["presenter"])

@@ -185,9 +185,6 @@ class Paper(models.Model):
     )
     # Bumped by every change of the session through the app, as a post's version.
     version = models.PositiveIntegerField(default=1, editable=False)
-    # Moved by every write to this paper's thread (discussions.generation): its page stays cached
-    # while others' threads are written to.
-    thread_generation = models.PositiveBigIntegerField(default=0, editable=False)
     # The proposal form's one-time token (see Post.client_token).
     client_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     # A title or URL set by hand (command line, manifest, admin) wins over the file's, also on re-import.
@@ -200,7 +197,7 @@ class Paper(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords(
-        excluded_fields=["description_html", "updated_at", "client_token", "thread_generation"]
+        excluded_fields=["description_html", "updated_at", "client_token"]
     )
 
     objects = PaperQuerySet.as_manager()
@@ -495,6 +492,20 @@ class ArchiveState(models.Model):
 
     generation = models.PositiveBigIntegerField(default=0)
     structure = models.PositiveBigIntegerField(default=0)
+
+
+class ThreadGeneration(models.Model):
+    """Moved by every write within one paper's thread (discussions.generation), so its page stays
+    cached while others' threads are written to. A row of its own, not a column of the paper: the
+    importer locks the paper's row for a whole import, and a member's write must not queue behind
+    it before it has even begun."""
+
+    # No database constraint: checking one at commit would make a member's write wait for an
+    # import holding the paper's row (the ORM still deletes it with its paper).
+    paper = models.OneToOneField(
+        Paper, primary_key=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    value = models.PositiveBigIntegerField(default=0)
 
 
 class AuthorshipClaim(models.Model):

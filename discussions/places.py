@@ -34,6 +34,12 @@ def place_key(place: Place) -> str:
     return f"{place.kind}:{place.number}"
 
 
+def place_of_key(key: str) -> Place:
+    """The place a key names (its offsets and text are not kept in the key)."""
+    kind, _, number = key.partition(":")
+    return Place(kind=kind, number=number, start=0, end=0, text=key)
+
+
 # A label: "2.1", "6", or one of an appendix's ("B.1"; appendix letters are capitals, whatever the
 # case of the word before them, so "appendix a lot" is no place).
 _NUMBER = r"(?:[1-9]\d{0,2}(?:\.\d{1,3})*|(?-i:[A-Z])(?:\.\d{1,3})+)"

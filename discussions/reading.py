@@ -13,8 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from discussions import access, attachments, threads, writes
-from discussions.caching import cached_for_visitors
+from discussions import access, attachments, pdfindex, places, threads, writes
+from discussions.caching import cached_for_visitors, paper_scope
 from discussions.forms import AttachmentForm
 from discussions.models import Answer, Attachment, Paper
 from studygroup.middleware import allow_body
@@ -67,7 +67,21 @@ def paper_pdf(paper):
     return pdfs.order_by("kind", "-created_at", "-pk").first()  # "paper" sorts before "slides"
 
 
-@cached_for_visitors("page")
+def link_places(questions, pdf):
+    """Give each post `.place_links`: its places, each with the PDF's page where it starts when the
+    session's PDF says (else None: the chip shows what the thread says about it instead)."""
+    index = None
+    if pdf is not None and pdf.page_index:
+        index = pdfindex.PdfIndex(pages=pdf.page_index["pages"], starts=pdf.page_index["starts"])
+    for question in questions:
+        for post in (question, *question.thread):
+            post.place_links = [
+                {**place, "page": index.page_for(places.place_of_key(place["key"])) if index else None}
+                for place in post.places
+            ]
+
+
+@cached_for_visitors("page", scope=paper_scope)
 def read_paper(request, slug):
     """The paper's PDF beside the thread (one after the other on a phone); `?page=N` opens page N."""
     paper = get_object_or_404(Paper, slug=slug)
@@ -81,6 +95,7 @@ def read_paper(request, slug):
     answers = Answer.objects.shown().filter(question__paper=paper).select_related("author__user")
     threads.arrange(questions, answers, request.user)
     pdf = paper_pdf(paper)
+    link_places(questions, pdf)
     ctx = {
         "paper": paper,
         "pdf": pdf,

@@ -41,7 +41,7 @@ from discussions.models import (
     Topic,
     shown,
 )
-from discussions.reading import with_figure
+from discussions.reading import link_places, paper_pdf, with_figure
 from discussions.rendering import render_markdown
 from studygroup.middleware import allow_body
 
@@ -97,6 +97,7 @@ def paper_detail(request, slug):
     threads.arrange(questions, answers, request.user)
     if request.user.is_authenticated:
         mark_new_since_last_visit(request.user, paper, questions)
+    link_places(questions, paper_pdf(paper))
     place = about_place(questions, request.GET.get("place", ""))
     if place is not None:
         questions = place["questions"]

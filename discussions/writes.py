@@ -10,8 +10,10 @@ Each write here
 - when it creates a post, is idempotent: the form's one-time token finds the post that the first
   submit made.
 
-Lock order, the same for every writer so none waits on another in a cycle: paper, question,
-answer (parent before child). A member's edit or fill locks one post row through its UPDATE.
+Lock order, the same for every writer so none waits on another in a cycle: the paper's thread
+generation, then question, then answer (parent before child). A member's edit or fill locks one
+post row through its UPDATE. Row locks are FOR NO KEY UPDATE, which the foreign-key checks at a
+commit (a notification pointing at a question) do not wait for.
 """
 
 import contextlib
@@ -23,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from discussions import generation, notify
+from discussions import generation, notify, pdfindex
 from discussions.models import (
     Answer,
     Attachment,
@@ -158,10 +160,10 @@ def remove(post, *, expected_version, user):
 def _shown_under(post):
     """The shown answers under a post, level by level (no recursion: threads may be deep), locked."""
     if isinstance(post, Question):
-        return list(Answer.objects.shown().filter(question=post).select_for_update().order_by("pk"))
+        return list(Answer.objects.shown().filter(question=post).select_for_update(no_key=True).order_by("pk"))
     found, level = [], [post.pk]
     while level:
-        replies = list(Answer.objects.shown().filter(parent__in=level).select_for_update().order_by("pk"))
+        replies = list(Answer.objects.shown().filter(parent__in=level).select_for_update(no_key=True).order_by("pk"))
         found += replies
         level = [reply.pk for reply in replies]
     return found
@@ -178,11 +180,11 @@ def answer(question, *, author, body, user, token=None, parent=None):
     with archive_write(question.paper_id):
         # Locked, so a removal of the question or the answer replied to waits for this post,
         # and this post for the removal: a post is never written under a removed one.
-        locked = Question.objects.shown().select_for_update().filter(pk=question.pk).first()
+        locked = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
         if locked is None:
             raise Conflict(_("This question was removed from the thread meanwhile."))
         if parent is not None:
-            parent = Answer.objects.shown().select_for_update().filter(pk=parent.pk, question=question)
+            parent = Answer.objects.shown().select_for_update(no_key=True).filter(pk=parent.pk, question=question)
             parent = parent.first()
             if parent is None:
                 raise Conflict(_("The answer you reply to was removed from the thread meanwhile."))
@@ -267,7 +269,7 @@ def set_topics(question, names, *, user, by_hand):
     names = sorted({name.strip() for name in names if name.strip()}, key=str.casefold)
     with archive_write(question.paper_id):
         # The locked row, not the caller's copy: its history version must carry the text as it is.
-        current = Question.objects.shown().select_for_update().filter(pk=question.pk).first()
+        current = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
         if current is None:
             raise Conflict(_("This question was removed from the thread meanwhile."))
         current.tags.set(names)
@@ -290,7 +292,7 @@ def check_version(obj, expected_version):
     Called while the admin's form is validated, inside the admin's own transaction: the lock
     holds until the save, so nothing can be written between the check and the save.
     """
-    current = type(obj).objects.select_for_update().filter(pk=obj.pk).first()
+    current = type(obj).objects.select_for_update(no_key=True).filter(pk=obj.pk).first()
     if current is None:
         raise Conflict(_("This was deleted meanwhile."))
     if isinstance(current, Post) and current.version != expected_version:
@@ -361,7 +363,7 @@ SESSION_FIELDS = ["title", "url", "session_date", "presenter", "description"]
 def update_session(paper, *, expected_version, user, participants=None, **fields):
     """The presenter or staff complete a session: its fields, participants; one version, or Conflict."""
     with archive_write(paper.pk):
-        current = Paper.objects.select_for_update().filter(pk=paper.pk).first()
+        current = Paper.objects.select_for_update(no_key=True).filter(pk=paper.pk).first()
         if current is None:
             raise Conflict(_("This session was deleted meanwhile."))
         if current.version != expected_version:
@@ -387,7 +389,7 @@ def save_references(paper, *, expected_version, user, rows):
     rows: (reference or None, label, url, kind, remove) as the form gave them; every added,
     changed, moved or removed reference gets a version in its history."""
     with archive_write(paper.pk):
-        current = Paper.objects.select_for_update().filter(pk=paper.pk).first()
+        current = Paper.objects.select_for_update(no_key=True).filter(pk=paper.pk).first()
         if current is None or current.version != expected_version:
             raise Conflict(
                 _("Someone changed this session's references while you were editing them."), current
@@ -424,7 +426,7 @@ def claim(question, *, member, user):
     """An open answer for `member` under `question` (theirs, or asked of them by the presenter or
     staff). Returns (answer, created): a member already waiting there is not added twice."""
     with archive_write(question.paper_id):
-        locked = Question.objects.shown().select_for_update().filter(pk=question.pk).first()
+        locked = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
         if locked is None:
             raise Conflict(_("This question was removed from the thread meanwhile."))
         if waiting := Answer.objects.open().filter(question=question, author=member, parent=None).first():
@@ -458,7 +460,7 @@ def unclaim(answer, *, user):
 def mark_discussed(question, discussed, *, user):
     """The agenda's check mark: a question gone through in the meeting (or not, after all)."""
     with archive_write(question.paper_id):
-        current = Question.objects.shown().select_for_update().filter(pk=question.pk).first()
+        current = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
         if current is None:
             raise Conflict(_("This question was removed from the thread meanwhile."))
         if current.discussed == discussed:
@@ -479,7 +481,7 @@ def set_authors(posts, participant, *, user):
     with archive_write():
         for post in posts:
             model = type(post)
-            current = model.objects.select_for_update().filter(pk=post.pk, author__isnull=True).first()
+            current = model.objects.select_for_update(no_key=True).filter(pk=post.pk, author__isnull=True).first()
             if current is None:
                 continue
             model.objects.filter(pk=current.pk).update(author=participant, version=F("version") + 1)
@@ -493,7 +495,7 @@ def claim_authorship(post, *, member, user):
     """A member says an unsigned post is theirs; staff decide (decide_authorship)."""
     field = "question" if isinstance(post, Question) else "answer"
     with archive_write(paper_of(post)):
-        current = type(post).objects.shown().select_for_update().filter(pk=post.pk).first()
+        current = type(post).objects.shown().select_for_update(no_key=True).filter(pk=post.pk).first()
         if current is None or current.author_id is not None:
             raise Conflict(_("This post is signed already."), current)
         claimed = AuthorshipClaim.objects.filter(
@@ -507,7 +509,7 @@ def claim_authorship(post, *, member, user):
 def decide_authorship(claim_, accept, *, user):
     with archive_write():
         current = (
-            AuthorshipClaim.objects.select_for_update().filter(pk=claim_.pk, decided_at__isnull=True).first()
+            AuthorshipClaim.objects.select_for_update(no_key=True).filter(pk=claim_.pk, decided_at__isnull=True).first()
         )
         if current is None:
             raise Conflict(_("This claim was decided already."))
@@ -530,9 +532,18 @@ def attach(paper, checked, *, kind, user):
 
     sha256 = checked.sha256
     name = store(checked)
-    with archive_write():
-        # Locked, so two uploads of the same file at once make one row, not an IntegrityError.
-        Paper.objects.select_for_update().filter(pk=paper.pk).first()
+    # Where each figure, table and section starts, read once, outside the transaction: a post's
+    # "Figure 2.1" then opens the PDF at its page.
+    page_index = None
+    if checked.content_type == "application/pdf":
+        try:
+            found = pdfindex.index_pdf(checked.data)
+            page_index = {"pages": found.pages, "starts": found.starts}
+        except pdfindex.PdfError:
+            pass  # a PDF whose text cannot be read still shows; its places open page 1
+    # The paper's row, locked first (its thread's generation), so two uploads of the same file at
+    # once make one row, not an IntegrityError.
+    with archive_write(paper.pk):
         if made := Attachment.objects.filter(paper=paper, kind=kind, sha256=sha256).first():
             return made, False
         made = Attachment(
@@ -544,6 +555,7 @@ def attach(paper, checked, *, kind, user):
             content_type=checked.content_type,
             sha256=sha256,
             uploaded_by=_user(user),
+            page_index=page_index,
         )
         made._history_user = _user(user)
         made.save()

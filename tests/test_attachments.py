@@ -90,7 +90,8 @@ def test_the_presenter_attaches_the_papers_pdf_and_it_is_stored(session, as_pers
     attachment = Attachment.objects.get()
     assert (attachment.paper, attachment.kind, attachment.original_name) == (session, "paper", "paper.pdf")
     assert (attachment.size, attachment.content_type) == (len(data), "application/pdf")
-    assert attachment.uploaded_by.username == "bob" and attachment.page_index is None
+    assert attachment.uploaded_by.username == "bob"
+    assert attachment.page_index == {"pages": 2, "starts": {}}  # read at upload: no captions in it
     with default_storage.open(attachment.file.name) as stored:
         assert stored.read() == data
     assert attachment.history.get().history_user.username == "bob"
@@ -419,3 +420,26 @@ def test_the_admin_lists_attachments_with_their_history_and_adds_none(session, p
     history = staff_client.get(reverse("admin:discussions_attachment_history", args=[attachment.pk]))
     assert history.status_code == 200 and "carol" in history.content.decode()
     assert staff_client.get(reverse("admin:discussions_attachment_add")).status_code == 403
+
+
+def test_a_posts_place_opens_the_papers_pdf_at_the_page_where_it_starts(session, as_persona, client):
+    from discussions import writes as write_path
+    from discussions.models import Participant
+
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=12)
+    for caption in ("1 Introduction", "Figure 2.1: Zero-shot, one-shot and few-shot", "Table 6: Results"):
+        pdf.add_page()
+        pdf.cell(text=caption)
+    assert upload(as_persona("bob"), session, bytes(pdf.output())).status_code == 302
+    question, _ = write_path.ask(
+        session,
+        author=Participant.objects.get(name="소연"),
+        body="Figure 2.1을 보면 Table 6 과 다르게",
+        user=None,
+    )
+    html = as_persona("anonymous").get(session.get_absolute_url()).content.decode()
+    read = reverse("discussions:read", args=[session.slug])
+    assert f'href="{read}?page=2"' in html and f'href="{read}?page=3"' in html
+    page = client.get(f"{read}?page=2").content.decode()
+    assert "#page=2" in page

@@ -324,8 +324,8 @@ def test_the_paper_page_for_a_member_costs_the_same_queries_at_any_size(
     client = as_persona("alice")
     # the session, user, paper, participants, questions, topics, answers, references, the
     # member's participant, their last visit to the paper and its update (what is new since), the
-    # header's unread notifications
-    with django_assert_num_queries(12):
+    # session's PDF (for its places' pages), the header's unread notifications
+    with django_assert_num_queries(13):
         assert client.get(paper.get_absolute_url()).status_code == 200
 
 

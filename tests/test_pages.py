@@ -93,8 +93,8 @@ def test_the_paper_page_costs_the_same_queries_at_any_size(
 ):
     paper = seeded if size == "seed" else make_paper(questions=100, answers=5)
     # the archive's generation (the cache key), paper, participants, questions+authors, their topics,
-    # answers+authors, references
-    with django_assert_num_queries(7):
+    # answers+authors, the session's PDF (for the pages its places start on), references
+    with django_assert_num_queries(8):
         assert client.get(paper.get_absolute_url()).status_code == 200
 
 
