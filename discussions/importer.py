@@ -308,7 +308,9 @@ def _sync_questions(paper, file_questions, people, report, topics, rendered):
     # The paper is locked already (_import_one); then its questions, then their answers.
     questions = list(Question.objects.select_for_update(no_key=True).filter(paper=paper).order_by("pk"))
     answers = list(
-        Answer.objects.select_for_update(of=("self",), no_key=True).filter(question__paper=paper).order_by("pk")
+        Answer.objects.select_for_update(of=("self",), no_key=True)
+        .filter(question__paper=paper)
+        .order_by("pk")
     )
     tagged = defaultdict(dict)  # question id → {topic id: TaggedQuestion id}
     for pk, question_id, topic_id in TaggedQuestion.objects.filter(content_object__paper=paper).values_list(

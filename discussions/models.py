@@ -196,9 +196,7 @@ class Paper(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(
-        excluded_fields=["description_html", "updated_at", "client_token"]
-    )
+    history = HistoricalRecords(excluded_fields=["description_html", "updated_at", "client_token"])
 
     objects = PaperQuerySet.as_manager()
 

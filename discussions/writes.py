@@ -160,10 +160,14 @@ def remove(post, *, expected_version, user):
 def _shown_under(post):
     """The shown answers under a post, level by level (no recursion: threads may be deep), locked."""
     if isinstance(post, Question):
-        return list(Answer.objects.shown().filter(question=post).select_for_update(no_key=True).order_by("pk"))
+        return list(
+            Answer.objects.shown().filter(question=post).select_for_update(no_key=True).order_by("pk")
+        )
     found, level = [], [post.pk]
     while level:
-        replies = list(Answer.objects.shown().filter(parent__in=level).select_for_update(no_key=True).order_by("pk"))
+        replies = list(
+            Answer.objects.shown().filter(parent__in=level).select_for_update(no_key=True).order_by("pk")
+        )
         found += replies
         level = [reply.pk for reply in replies]
     return found
@@ -184,7 +188,9 @@ def answer(question, *, author, body, user, token=None, parent=None):
         if locked is None:
             raise Conflict(_("This question was removed from the thread meanwhile."))
         if parent is not None:
-            parent = Answer.objects.shown().select_for_update(no_key=True).filter(pk=parent.pk, question=question)
+            parent = (
+                Answer.objects.shown().select_for_update(no_key=True).filter(pk=parent.pk, question=question)
+            )
             parent = parent.first()
             if parent is None:
                 raise Conflict(_("The answer you reply to was removed from the thread meanwhile."))
@@ -481,7 +487,9 @@ def set_authors(posts, participant, *, user):
     with archive_write():
         for post in posts:
             model = type(post)
-            current = model.objects.select_for_update(no_key=True).filter(pk=post.pk, author__isnull=True).first()
+            current = (
+                model.objects.select_for_update(no_key=True).filter(pk=post.pk, author__isnull=True).first()
+            )
             if current is None:
                 continue
             model.objects.filter(pk=current.pk).update(author=participant, version=F("version") + 1)
@@ -509,7 +517,9 @@ def claim_authorship(post, *, member, user):
 def decide_authorship(claim_, accept, *, user):
     with archive_write():
         current = (
-            AuthorshipClaim.objects.select_for_update(no_key=True).filter(pk=claim_.pk, decided_at__isnull=True).first()
+            AuthorshipClaim.objects.select_for_update(no_key=True)
+            .filter(pk=claim_.pk, decided_at__isnull=True)
+            .first()
         )
         if current is None:
             raise Conflict(_("This claim was decided already."))
