@@ -135,3 +135,19 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def stop_server(process, timeout=10):
+    """Stop a server started with `start_new_session=True`, and every worker it forked: a worker
+    left behind keeps its connection to the test database, which then cannot be dropped."""
+    import contextlib
+    import os
+    import signal
+    import subprocess
+
+    process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown: nothing is left to finish
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=timeout)
+    with contextlib.suppress(ProcessLookupError):  # the server and its workers are gone already
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()

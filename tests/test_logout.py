@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 
 from discussions.models import Participant, Question
-from tests.conftest import free_port, shared_database_url
+from tests.conftest import free_port, shared_database_url, stop_server
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="two server processes need a database they can share"
@@ -38,7 +38,7 @@ def two_servers(transactional_db):
         port = free_port()
         command = [sys.executable, "-m", "gunicorn", "studygroup.wsgi", "--bind", f"127.0.0.1:{port}"]
         command += ["--workers", "2", "--log-level", "warning"]
-        servers.append(subprocess.Popen(command, cwd=ROOT, env=env))
+        servers.append(subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True))
         urls.append(f"http://127.0.0.1:{port}")
     try:
         for url in urls:
@@ -51,8 +51,7 @@ def two_servers(transactional_db):
         yield urls
     finally:
         for server in servers:
-            server.terminate()
-            server.wait(timeout=10)
+            stop_server(server)
 
 
 def browser():

@@ -8,7 +8,6 @@ are made. The bound is a socket timeout of 5 s that only a stall reaches; nothin
 """
 
 import os
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -20,6 +19,8 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+
+from tests.conftest import stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 OLD_WORKERS = 2
@@ -90,7 +91,7 @@ def server(transactional_db, seeded, static_root, tmp_path):
             "--config", str(ROOT / "studygroup" / "gunicorn.conf.py"),
             "--bind", f"127.0.0.1:{port}", "--error-logfile", str(log),
         ],
-        cwd=ROOT, env=env,
+        cwd=ROOT, env=env, start_new_session=True,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 30
@@ -107,12 +108,7 @@ def server(transactional_db, seeded, static_root, tmp_path):
             time.sleep(0.2)
         yield port
     finally:
-        process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown: nothing is left to finish
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
 
 
 class SlowClients:
