@@ -48,9 +48,13 @@ def after_request(answer, *, user):
     """An open answer made for a member by the presenter or staff: a request to answer."""
     told = {}
     _add(told, answer.author, Kind.REQUEST)
-    requester = Participant.objects.filter(user=user).first() if user is not None else None
     _tell(
-        told, user=user, actor=requester, paper=answer.question.paper, question=answer.question, answer=answer
+        told,
+        user=user,
+        actor=_acting(user),
+        paper=answer.question.paper,
+        question=answer.question,
+        answer=answer,
     )
 
 
@@ -59,8 +63,12 @@ def after_session_change(paper, *, user):
     told = {}
     for person in paper.participants.all():
         _add(told, person, Kind.SESSION)
-    actor = Participant.objects.filter(user=user).first() if user is not None else None
-    _tell(told, user=user, actor=actor, paper=paper)
+    _tell(told, user=user, actor=_acting(user), paper=paper)
+
+
+def _acting(user):
+    """The participant the writing user is (None for staff linked to nobody, or the importer)."""
+    return Participant.objects.filter(user=user).first() if user is not None else None
 
 
 def _people_around(post):

@@ -108,6 +108,26 @@ def as_persona(client, personas):
 
 
 @pytest.fixture
+def session(personas):
+    """Bob (선민) proposed and presents the next session, a week from now; Alice (쯔위) is another
+    member, Carol (정훈) staff."""
+    import datetime
+
+    from django.utils import timezone
+
+    from discussions import writes
+    from discussions.models import Participant
+
+    paper, _ = writes.propose(
+        proposer=Participant.objects.get(name="선민"),
+        title="Attention Is All You Need",
+        session_date=timezone.localdate() + datetime.timedelta(days=7),
+        user=personas["bob"],
+    )
+    return paper
+
+
+@pytest.fixture
 def staff(django_user_model):
     """A superuser: the study group's admin, with every right in /admin/."""
     return django_user_model.objects.create_superuser("curator", "curator@example.com", "pw-curator")

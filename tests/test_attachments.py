@@ -1,7 +1,6 @@
 """A session's files: the paper's PDF and the slides, figures in posts, serving them, reading
 the paper beside the thread, and carrying them through a backup."""
 
-import datetime
 import io
 import os
 import re
@@ -16,7 +15,6 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
 from fpdf import FPDF
 from PIL import Image
 
@@ -29,19 +27,6 @@ def media(settings, tmp_path):
     """Each test stores its files in a folder of its own, never in the project's data/media."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def session(personas):
-    """Bob (선민) presents the next session; Alice (쯔위) is a member; Carol (정훈) is staff."""
-    bob = Participant.objects.get(name="선민")
-    paper, _ = writes.propose(
-        proposer=bob,
-        title="Attention Is All You Need",
-        session_date=timezone.localdate() + datetime.timedelta(days=7),
-        user=personas["bob"],
-    )
-    return paper
 
 
 def make_pdf(pages=2, text="Attention"):

@@ -14,19 +14,6 @@ from discussions import writes
 from discussions.models import Answer, AuthorshipClaim, Paper, Participant, Question, Reference
 
 
-@pytest.fixture
-def session(personas):
-    """Bob (선민) proposed and presents the next session, a week from now."""
-    bob = Participant.objects.get(name="선민")
-    paper, _ = writes.propose(
-        proposer=bob,
-        title="Attention Is All You Need",
-        session_date=timezone.localdate() + datetime.timedelta(days=7),
-        user=personas["bob"],
-    )
-    return paper
-
-
 def test_a_member_proposes_the_next_session_and_presents_it(as_persona):
     client = as_persona("alice")
     data = {

@@ -20,17 +20,11 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.conftest import stop_server
+from tests.conftest import free_port, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 OLD_WORKERS = 2
 STALL_BOUND_S = 5
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(port, path, timeout=STALL_BOUND_S):
