@@ -264,7 +264,7 @@ class SignForm(forms.Form):
 class PreferenceForm(forms.ModelForm):
     class Meta:
         model = Preference
-        fields = ["email", "remind_days"]
+        fields = ["email", "remind_days", "remind_past"]
         widgets = {"email": forms.RadioSelect}
 
 

@@ -553,6 +553,10 @@ class Preference(models.Model):
     remind_days = models.PositiveSmallIntegerField(
         _("remind me of answers I owe this many days before a session (0: never)"), default=3
     )
+    # A session already held is no reason to write to someone, unless they asked to be kept at it.
+    remind_past = models.BooleanField(
+        _("also remind me, once, of answers I still owe for sessions already held"), default=False
+    )
     # When the last digest went out: the next is due a day or a week later.
     digest_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 

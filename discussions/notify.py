@@ -6,6 +6,7 @@ shown in the app at once; it is mailed at once to those who chose so (an OutboxM
 here, in the write's transaction), and in the next digest to the others (discussions.mailing).
 """
 
+from django.db.models import Q
 from django.utils import timezone
 
 from discussions.mentions import mentioned
@@ -139,25 +140,34 @@ def mail_now(notifications):
 
 def remind(*, today):
     """A reminder, once, of each open answer its author owes for a session coming within the days
-    they chose (3 unless they said otherwise); nothing for a session already past."""
-    days = dict(Preference.objects.values_list("user_id", "remind_days"))
+    they chose (3 unless they said otherwise). For a session already past, nothing, unless they
+    asked (Preference.remind_past): then once for each answer still owed."""
+    preferences = {
+        user_id: (ahead, past)
+        for user_id, ahead, past in Preference.objects.values_list("user_id", "remind_days", "remind_past")
+    }
+    asked_for_past = [user_id for user_id, (_, past) in preferences.items() if past]
     owed = (
         Answer.objects.open()
-        .filter(author__user__isnull=False, question__paper__session_date__gte=today)
+        .filter(author__user__isnull=False, question__paper__session_date__isnull=False)
+        .filter(Q(question__paper__session_date__gte=today) | Q(author__user__in=asked_for_past))
         .select_related("author", "question__paper")
     )
-    made = []
+    due = {}
     for answer in owed:
-        user_id = answer.author.user_id
-        ahead = days.get(user_id, 3)
+        ahead, _ = preferences.get(answer.author.user_id, (3, False))
         session = answer.question.paper.session_date
-        if not ahead or (session - today).days > ahead:
-            continue
-        key = f"reminder:{answer.pk}:{session.isoformat()}"
-        if Notification.objects.filter(once_key=key).exists():
+        if session < today:
+            due[f"reminder:{answer.pk}:past"] = answer
+        elif ahead and (session - today).days <= ahead:
+            due[f"reminder:{answer.pk}:{session.isoformat()}"] = answer
+    sent = set(Notification.objects.filter(once_key__in=list(due)).values_list("once_key", flat=True))
+    made = []
+    for key, answer in due.items():
+        if key in sent:
             continue
         made += _tell(
-            {user_id: Kind.REMINDER},
+            {answer.author.user_id: Kind.REMINDER},
             user=None,
             actor=None,
             paper=answer.question.paper,

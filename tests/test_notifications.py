@@ -355,3 +355,25 @@ def test_two_runs_at_once_never_send_a_mail_twice(transactional_db, smtp):
 def test_the_readme_shows_how_to_run_the_sender_on_a_timer():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "manage.py send_notifications" in readme and "OnCalendar" in readme and "*/5 * * * *" in readme
+
+
+def test_a_past_session_is_reminded_once_to_whoever_asked_and_to_nobody_else(
+    soyeon, personas, smtp, client
+):
+    paper = Paper.objects.get()
+    Paper.objects.filter(pk=paper.pk).update(session_date=timezone.localdate() - datetime.timedelta(days=5))
+    send()
+    assert not Notification.objects.filter(kind="reminder").exists()
+    client.force_login(personas["alice"])
+    page = client.get(reverse("discussions:settings")).content.decode()
+    assert 'name="remind_past"' in page
+    client.post(reverse("discussions:settings"), {"email": "daily", "remind_days": 3, "remind_past": "on"})
+    assert Preference.objects.get(user=personas["alice"]).remind_past
+    send()
+    send()
+    reminders = Notification.objects.filter(kind="reminder")
+    # 쯔위 owes two answers; each is reminded once however often the command runs.
+    assert sorted(n.answer_id for n in reminders) == sorted(
+        Answer.objects.open().filter(author__name="쯔위").values_list("pk", flat=True)
+    )
+    assert {n.recipient.username for n in reminders} == {"alice"}
