@@ -357,9 +357,7 @@ def test_the_readme_shows_how_to_run_the_sender_on_a_timer():
     assert "manage.py send_notifications" in readme and "OnCalendar" in readme and "*/5 * * * *" in readme
 
 
-def test_a_past_session_is_reminded_once_to_whoever_asked_and_to_nobody_else(
-    soyeon, personas, smtp, client
-):
+def test_a_past_session_is_reminded_once_to_whoever_asked_and_to_nobody_else(soyeon, personas, smtp, client):
     paper = Paper.objects.get()
     Paper.objects.filter(pk=paper.pk).update(session_date=timezone.localdate() - datetime.timedelta(days=5))
     send()
