@@ -69,9 +69,7 @@ def read_file(path: Path | str) -> reader.Discussion:
     return limits.read_discussion_file(path)
 
 
-def import_discussions(
-    readings, *, dry_run=False, workers=0, when=None, prepare=None, **overrides
-) -> list[ImportReport]:
+def import_discussions(readings, *, dry_run=False, workers=0, when=None, **overrides) -> list[ImportReport]:
     """Import several readings all or nothing; `readings` are (filename, Discussion) pairs.
 
     With workers, that many processes render the bodies of the papers ahead of the one being
@@ -79,9 +77,10 @@ def import_discussions(
     from them.
 
     when: the date of this version of the files (a commit's, import_repository), given to the
-    rows and history versions it writes; None is now. prepare(paper, discussion): called with
-    each paper once it is saved, before its thread is written (a repository's figures are
-    attached to it and the bodies pointed at them).
+    rows and history versions it writes; None is now. Two more overrides serve import_repository:
+    prepare(paper, discussion) is called with each paper once it is saved, before its thread is
+    written (a repository's figures are attached to it and the bodies pointed at them), and
+    paper_for(filename) names the paper a file is, when an earlier version of it made one.
     """
     readings = list(readings)
     batches = [[post.body for post in _walk(discussion.questions)] for _, discussion in readings]
@@ -92,11 +91,7 @@ def import_discussions(
             # Looked up once for the whole import; topics made on the way are added to it.
             topics = {topic.name.casefold(): topic for topic in Topic.objects.all()}
             for (filename, discussion), rendered in zip(readings, rendered_batches, strict=True):
-                reports.append(
-                    _import_one(
-                        discussion, filename, topics, rendered, when=when, prepare=prepare, **overrides
-                    )
-                )
+                reports.append(_import_one(discussion, filename, topics, rendered, when=when, **overrides))
             if dry_run:
                 raise DryRunRollback
     except DryRunRollback:
@@ -109,9 +104,22 @@ def import_discussion(discussion, *, filename, dry_run=False, title="", url="") 
 
 
 def _import_one(
-    discussion: reader.Discussion, filename, topics, rendered, *, when=None, prepare=None, title="", url=""
+    discussion: reader.Discussion,
+    filename,
+    topics,
+    rendered,
+    *,
+    when=None,
+    prepare=None,
+    paper_for=None,
+    title="",
+    url="",
 ):
-    paper = _find_paper(discussion, title=title, url=url)
+    known = paper_for(filename) if paper_for is not None else None
+    if known is not None:
+        paper = Paper.objects.select_for_update(no_key=True).filter(pk=known.pk).first()
+    else:
+        paper = _find_paper(discussion, title=title, url=url)
     created = paper is None
     if created:
         paper = Paper(title=discussion.title or Path(filename).stem)
@@ -155,7 +163,25 @@ def _import_one(
     return report
 
 
-def _find_paper(discussion, *, title, url):
+def find_paper(discussion):
+    """The paper a reading is, as an import would find it (unlocked: to look, not to write)."""
+    return _find_paper(discussion, title="", url="", papers=Paper.objects.all())
+
+
+def give_full_names(full_names) -> list[Participant]:
+    """A list of full names (a repository's README): each becomes the full name of the participant
+    whose signature ends it (`이정훈` → `정훈`), else a participant of its own. Returns those
+    written; names known already write nothing, and move no generation."""
+    names = [nfc(name) for name in full_names if name.strip()]
+    known = _known(set(names))
+    unknown = [name for name in dict.fromkeys(names) if name not in known]
+    if not unknown:
+        return []
+    with archive_write():
+        return [_by_signature(name, set(), {}) for name in unknown]
+
+
+def _find_paper(discussion, *, title, url, papers=None):
     """The paper this file is, locked, or None.
 
     A re-import reads every row it may write from the row itself, locked until the import
@@ -164,7 +190,8 @@ def _find_paper(discussion, *, title, url):
     commits before the import reads that post, or waits for the import to finish.
     """
     url = url or discussion.url
-    papers = Paper.objects.select_for_update(no_key=True)
+    if papers is None:
+        papers = Paper.objects.select_for_update(no_key=True)
     paper = None
     if arxiv_id_of(url):
         paper = papers.filter(arxiv_id=arxiv_id_of(url)).first()
