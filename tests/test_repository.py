@@ -302,3 +302,12 @@ def test_a_refused_figure_stays_as_written(db, repo):
     assert re.search(r"season2/img/3-1\.png: img/3-1\.png.* \(left as it is\)", out)  # said in Korean
     assert "img/3-1.png" in Paper.objects.get(arxiv_id="2101.00001").questions.get().body
     assert not Attachment.objects.filter(kind=Attachment.Kind.IMAGE).exists()
+
+
+def test_importing_again_only_looks(db, repo, django_assert_max_num_queries):
+    run(repo)
+    # Per session the paper looked up (arXiv id); per summary PDF whether it is attached; the
+    # README's names (aliases, participants). No write, no transaction.
+    with django_assert_max_num_queries(3 + 1 + 2) as captured:
+        run(repo)
+    assert not [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SELECT")]
