@@ -10,6 +10,7 @@ so a second run replays only what came after it: nothing, when nothing changed (
 history version, no generation moved).
 """
 
+import contextlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,21 +94,13 @@ def import_repository(path, *, dry_run=False, skip_bad=False) -> Report:
         raise Refused(f"{path}: not a folder (give the folder that holds the discussion files)")
     report = Report()
     try:
-        with transaction.atomic() if dry_run else _nothing():
+        with transaction.atomic() if dry_run else contextlib.nullcontext():
             _import(folder, str(path).rstrip("/") or str(path), report, dry_run=dry_run, skip_bad=skip_bad)
             if dry_run:
                 raise _DryRun
     except _DryRun:
         pass
     return report
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _import(folder, shown_as, report, *, dry_run, skip_bad):
