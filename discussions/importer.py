@@ -168,17 +168,25 @@ def find_paper(discussion):
     return _find_paper(discussion, title="", url="", papers=Paper.objects.all())
 
 
-def give_full_names(full_names) -> list[Participant]:
+def give_full_names(full_names, signers=frozenset(), *, only_signed=False) -> list[Participant]:
     """A list of full names (a repository's README): each becomes the full name of the participant
-    whose signature ends it (`이정훈` → `정훈`), else a participant of its own. Returns those
-    written; names known already write nothing, and move no generation."""
+    whose signature ends it (`이정훈` → `정훈`), else a participant of its own. `signers`: the
+    signatures the files will bring, so that a name is matched before the file signing it is
+    imported; only_signed leaves out a name no signature ends (for later). Returns those written;
+    names known already write nothing, and move no generation."""
     names = [nfc(name) for name in full_names if name.strip()]
     known = _known(set(names))
     unknown = [name for name in dict.fromkeys(names) if name not in known]
+    if only_signed:
+        unknown = [name for name in unknown if _ending(name, signers)]
     if not unknown:
         return []
     with archive_write():
-        return [_by_signature(name, set(), {}) for name in unknown]
+        return [_by_signature(name, set(signers), {}) for name in unknown]
+
+
+def _ending(full_name, signers):
+    return any(full_name.endswith(signature) and signature != full_name for signature in signers)
 
 
 def _find_paper(discussion, *, title, url, papers=None):
@@ -281,7 +289,8 @@ def _by_signature(full_name, signers, people):
     if len(candidates) != 1:
         return Participant.objects.create(name=full_name)
     (signature,) = candidates
-    person = people.get(signature) or Participant.objects.get(name=signature)
+    # A signer of a file not imported yet (give_full_names) is made here, with the name they sign.
+    person = people.get(signature) or Participant.objects.get_or_create(name=signature)[0]
     if not person.full_name:
         person.full_name = full_name
         person.save(update_fields=["full_name"])

@@ -307,7 +307,24 @@ def test_a_refused_figure_stays_as_written(db, repo):
 def test_importing_again_only_looks(db, repo, django_assert_max_num_queries):
     run(repo)
     # Per session the paper looked up (arXiv id); per summary PDF whether it is attached; the
-    # README's names (aliases, participants). No write, no transaction.
-    with django_assert_max_num_queries(3 + 1 + 2) as captured:
+    # README's names (aliases, participants), before the files and after. No write, no transaction.
+    with django_assert_max_num_queries(3 + 1 + 2 + 2) as captured:
         run(repo)
     assert not [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SELECT")]
+
+
+def test_a_full_name_listed_before_anyone_signs_it_is_the_signer_not_a_second_person(db, tmp_path):
+    root = tmp_path / "papers"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "README.md").write_text(README)
+    (root / "2. Another Paper").write_text(LATER_STYLE.replace("이정훈, 남궁민상", "이정훈"))
+    commit(root, FIRST, "Another Paper, listing 이정훈 before any file is signed 정훈")
+    (root / "1. Towards Some Paper.md").write_text(OLD_STYLE.format(answer="답입니다."))
+    commit(root, SECOND, "Towards Some Paper, signed 정훈 and 민상")
+    run(root)
+    junghoon = Participant.objects.get(name="정훈")
+    assert junghoon.full_name == "이정훈"
+    assert not Participant.objects.filter(name="이정훈").exists()
+    assert set(Paper.objects.get(title="Another Paper").participants.all()) == {junghoon}
+    assert Participant.objects.get(name="민상").full_name == "남궁민상"
