@@ -69,12 +69,18 @@ def read_file(path: Path | str) -> reader.Discussion:
     return limits.read_discussion_file(path)
 
 
-def import_discussions(readings, *, dry_run=False, workers=0, **overrides) -> list[ImportReport]:
+def import_discussions(readings, *, dry_run=False, workers=0, when=None, **overrides) -> list[ImportReport]:
     """Import several readings all or nothing; `readings` are (filename, Discussion) pairs.
 
     With workers, that many processes render the bodies of the papers ahead of the one being
     saved; a paper's first import, and a re-import's new and changed posts, take their HTML
     from them.
+
+    when: the date of this version of the files (a commit's, import_repository), given to the
+    rows and history versions it writes; None is now. Two more overrides serve import_repository:
+    prepare(paper, discussion) is called with each paper once it is saved, before its thread is
+    written (a repository's figures are attached to it and the bodies pointed at them), and
+    paper_for(filename) names the paper a file is, when an earlier version of it made one.
     """
     readings = list(readings)
     batches = [[post.body for post in _walk(discussion.questions)] for _, discussion in readings]
@@ -85,7 +91,7 @@ def import_discussions(readings, *, dry_run=False, workers=0, **overrides) -> li
             # Looked up once for the whole import; topics made on the way are added to it.
             topics = {topic.name.casefold(): topic for topic in Topic.objects.all()}
             for (filename, discussion), rendered in zip(readings, rendered_batches, strict=True):
-                reports.append(_import_one(discussion, filename, topics, rendered, **overrides))
+                reports.append(_import_one(discussion, filename, topics, rendered, when=when, **overrides))
             if dry_run:
                 raise DryRunRollback
     except DryRunRollback:
@@ -97,24 +103,52 @@ def import_discussion(discussion, *, filename, dry_run=False, title="", url="") 
     return import_discussions([(filename, discussion)], dry_run=dry_run, title=title, url=url)[0]
 
 
-def _import_one(discussion: reader.Discussion, filename, topics, rendered, *, title="", url=""):
-    paper = _find_paper(discussion, title=title, url=url)
+def _import_one(
+    discussion: reader.Discussion,
+    filename,
+    topics,
+    rendered,
+    *,
+    when=None,
+    prepare=None,
+    paper_for=None,
+    title="",
+    url="",
+):
+    known = paper_for(filename) if paper_for is not None else None
+    if known is not None:
+        paper = Paper.objects.select_for_update(no_key=True).filter(pk=known.pk).first()
+    else:
+        paper = _find_paper(discussion, title=title, url=url)
     created = paper is None
     if created:
         paper = Paper(title=discussion.title or Path(filename).stem)
+        if when is not None:
+            paper.created_at = when
     people = _participants(discussion)
     before = None if created else _paper_fields(paper)
     _set_paper_fields(paper, discussion, filename, title=title, url=url)
     if discussion.presenter:
         paper.presenter = _presenter(discussion.presenter, people)
     if _paper_fields(paper) != before:
+        paper.source_digest = discussion.digest or paper.source_digest
+        if when is not None:
+            paper._history_date = when
         paper.save()  # a paper's history gets a version for a change, not for every import
+        if when is not None:
+            Paper.objects.filter(pk=paper.pk).update(updated_at=when)
+    elif discussion.digest and discussion.digest != paper.source_digest:
+        # Not in the history: which version of the file came last is the import's bookkeeping.
+        Paper.objects.filter(pk=paper.pk).update(source_digest=discussion.digest)
+        paper.source_digest = discussion.digest
+    if prepare is not None:
+        discussion = prepare(paper, discussion)
     report = ImportReport(filename=filename, paper=paper, created=created, warnings=list(discussion.warnings))
 
     if created:
         # A new paper has no rows yet: nothing to compare with, so every level goes in bulk.
         _create_references(paper, discussion)
-        _create_thread(paper, discussion.questions, people, report, topics, rendered)
+        _create_thread(paper, discussion.questions, people, report, topics, rendered, when)
         # Its people are the file's: those listed and those who signed (people holds both).
         Paper.participants.through.objects.bulk_create(
             Paper.participants.through(paper=paper, participant=person) for person in set(people.values())
@@ -122,14 +156,40 @@ def _import_one(discussion: reader.Discussion, filename, topics, rendered, *, ti
         return report
 
     _sync_references(paper, discussion)
-    writers = _sync_questions(paper, discussion.questions, people, report, topics, rendered)
+    writers = _sync_questions(paper, discussion.questions, people, report, topics, rendered, when)
     listed = {people[name].pk for name in discussion.participants}
     # set() reads the current rows and adds or removes only the difference.
     paper.participants.set(listed | writers)
     return report
 
 
-def _find_paper(discussion, *, title, url):
+def find_paper(discussion):
+    """The paper a reading is, as an import would find it (unlocked: to look, not to write)."""
+    return _find_paper(discussion, title="", url="", papers=Paper.objects.all())
+
+
+def give_full_names(full_names, signers=frozenset(), *, only_signed=False) -> list[Participant]:
+    """A list of full names (a repository's README): each becomes the full name of the participant
+    whose signature ends it (`이정훈` → `정훈`), else a participant of its own. `signers`: the
+    signatures the files will bring, so that a name is matched before the file signing it is
+    imported; only_signed leaves out a name no signature ends (for later). Returns those written;
+    names known already write nothing, and move no generation."""
+    names = [nfc(name) for name in full_names if name.strip()]
+    known = _known(set(names))
+    unknown = [name for name in dict.fromkeys(names) if name not in known]
+    if only_signed:
+        unknown = [name for name in unknown if _ending(name, signers)]
+    if not unknown:
+        return []
+    with archive_write():
+        return [_by_signature(name, set(signers), {}) for name in unknown]
+
+
+def _ending(full_name, signers):
+    return any(full_name.endswith(signature) and signature != full_name for signature in signers)
+
+
+def _find_paper(discussion, *, title, url, papers=None):
     """The paper this file is, locked, or None.
 
     A re-import reads every row it may write from the row itself, locked until the import
@@ -138,7 +198,8 @@ def _find_paper(discussion, *, title, url):
     commits before the import reads that post, or waits for the import to finish.
     """
     url = url or discussion.url
-    papers = Paper.objects.select_for_update(no_key=True)
+    if papers is None:
+        papers = Paper.objects.select_for_update(no_key=True)
     paper = None
     if arxiv_id_of(url):
         paper = papers.filter(arxiv_id=arxiv_id_of(url)).first()
@@ -169,6 +230,8 @@ def _set_paper_fields(paper, discussion, filename, *, title, url):
     # A session's date and presenter: the file's when it gives them, else as the app has them.
     if discussion.session_date:
         paper.session_date = datetime.date.fromisoformat(discussion.session_date)
+    if discussion.session_number is not None:
+        paper.session_number = discussion.session_number
 
 
 def _presenter(name, people):
@@ -188,6 +251,7 @@ def _paper_fields(paper):
         paper.url_locked,
         paper.description,
         paper.source_file,
+        paper.session_number,
     )
 
 
@@ -225,7 +289,8 @@ def _by_signature(full_name, signers, people):
     if len(candidates) != 1:
         return Participant.objects.create(name=full_name)
     (signature,) = candidates
-    person = people.get(signature) or Participant.objects.get(name=signature)
+    # A signer of a file not imported yet (give_full_names) is made here, with the name they sign.
+    person = people.get(signature) or Participant.objects.get_or_create(name=signature)[0]
     if not person.full_name:
         person.full_name = full_name
         person.save(update_fields=["full_name"])
@@ -299,7 +364,7 @@ def answer_key(prefix, key):
     return "#" + hashlib.sha256(full.encode()).hexdigest()
 
 
-def _sync_questions(paper, file_questions, people, report, topics, rendered):
+def _sync_questions(paper, file_questions, people, report, topics, rendered, when=None):
     """Bring a paper's thread to the file's: write only the rows the file changed, never what a
     member wrote, add the file's new posts and remove those it no longer has (unless members wrote
     them or under them). Every decision is taken on the rows as they are locked now, not on copies
@@ -325,7 +390,7 @@ def _sync_questions(paper, file_questions, people, report, topics, rendered):
         question = keyed.pop(key, None)
         if question is None:
             question = Question(paper=paper, import_key=key, position=position)
-            _fill(question, fq, people, rendered)
+            _fill(question, fq, people, rendered, when)
             new_questions.append(question)
         names = _topics(question, fq)
         if names is not None:
@@ -337,21 +402,21 @@ def _sync_questions(paper, file_questions, people, report, topics, rendered):
             tag += [TaggedQuestion(content_object=question, tag_id=pk) for pk in wanted if pk not in have]
         topic_names = None if names is None else ", ".join(names)
         if question.pk:
-            _apply(question, fq, people, report, rendered, topic_names=topic_names)
+            _apply(question, fq, people, report, rendered, when, topic_names=topic_names)
         else:
             question.topic_names = topic_names
         report.counts["questions"] += 1
         from_file.append(question)
         level.append((question, None, fq.answers, ""))
     if new_questions:
-        bulk_create_with_history(new_questions, Question)
+        _bulk_create(new_questions, Question, when)
         report.counts["added"] += len(new_questions)
     if untag:
         TaggedQuestion.objects.filter(pk__in=untag).delete()
     TaggedQuestion.objects.bulk_create(tag)
 
     groups = [(sorted(questions, key=_thread_order), from_file)]
-    matched, new_answers = _sync_answers(level, answers, people, report, rendered, groups)
+    matched, new_answers = _sync_answers(level, answers, people, report, rendered, groups, when)
 
     vanished_answers = [a for a in answers if a.import_key and a.pk not in matched]
     gone = _remove_vanished(list(keyed.values()), vanished_answers, questions, answers, report)
@@ -364,18 +429,18 @@ def _thread_order(post):
     return (post.position, post.pk)
 
 
-def _create_thread(paper, file_questions, people, report, topics, rendered):
+def _create_thread(paper, file_questions, people, report, topics, rendered, when=None):
     """A paper's first import: every row is new, so they go in a few bulk inserts per level
     (questions, answers, replies, replies to replies …), history rows and topics included."""
     questions, topics_of = [], {}
     for position, (key, fq) in enumerate(_keys(file_questions), start=1):
         question = Question(paper=paper, import_key=key, position=position)
-        _fill(question, fq, people, rendered)
+        _fill(question, fq, people, rendered, when)
         names = _topics(question, fq)
         question.topic_names = ", ".join(names)
         questions.append((question, fq))
         topics_of[key] = names
-    bulk_create_with_history([q for q, _ in questions], Question)
+    _bulk_create([q for q, _ in questions], Question, when)
     report.counts["questions"] += len(questions)
 
     _add_missing_topics(topics, {name for names in topics_of.values() for name in names})
@@ -392,11 +457,21 @@ def _create_thread(paper, file_questions, people, report, topics, rendered):
             for position, (key, fa) in enumerate(_keys(file_answers), start=1):
                 key = answer_key(prefix, key)
                 answer = Answer(question=question, parent=parent, import_key=key, position=position)
-                _fill(answer, fa, people, rendered)
+                _fill(answer, fa, people, rendered, when)
                 report.counts["open answers" if answer.is_open else "answers"] += 1
                 made.append((answer, fa))
-        bulk_create_with_history([answer for answer, _ in made], Answer)
+        _bulk_create([answer for answer, _ in made], Answer, when)
         level = [(a.question, a, fa.replies, f"{a.import_key}>") for a, fa in made if fa.replies]
+
+
+def _bulk_create(posts, model, when):
+    """New posts and their first history versions, dated `when` (None: now)."""
+    bulk_create_with_history(posts, model, default_date=when)
+    if when is not None and posts:
+        # updated_at is auto_now, which an insert sets to now whatever the row says.
+        model.objects.filter(pk__in=[post.pk for post in posts]).update(updated_at=when)
+        for post in posts:
+            post.updated_at = when
 
 
 def _html(body, rendered):
@@ -440,7 +515,7 @@ def ensure_topics():
             Topic.objects.get_or_create(name=rule.name, defaults={"description": rule.description})
 
 
-def _sync_answers(level, answers, people, report, rendered, groups):
+def _sync_answers(level, answers, people, report, rendered, groups, when=None):
     """The answers under `level`'s posts, one depth at a time (no recursion, however deep a thread
     goes): update those the file still has, create its new ones in one insert per depth. Adds each
     set of siblings (in their old order, and in the file's) to `groups`; returns the ids of the
@@ -460,26 +535,28 @@ def _sync_answers(level, answers, people, report, rendered, groups):
                 answer = keyed.pop(key, None)
                 if answer is None:
                     answer = Answer(question=question, parent=parent, import_key=key, position=position)
-                    _fill(answer, fa, people, rendered)
+                    _fill(answer, fa, people, rendered, when)
                     new.append(answer)
                 else:
                     matched.add(answer.pk)
-                    _apply(answer, fa, people, report, rendered)
+                    _apply(answer, fa, people, report, rendered, when)
                 report.counts["open answers" if answer.is_open else "answers"] += 1
                 from_file.append(answer)
                 next_level.append((question, answer, fa.replies, f"{key}>"))
             if siblings or from_file:
                 groups.append((sorted(siblings, key=_thread_order), from_file))
         if new:
-            bulk_create_with_history(new, Answer)
+            _bulk_create(new, Answer, when)
             report.counts["added"] += len(new)
             made += new
         level = next_level
     return matched, made
 
 
-def _fill(post, parsed, people, rendered):
+def _fill(post, parsed, people, rendered, when=None):
     """A new row's fields, from the file."""
+    if when is not None:
+        post.created_at = when
     post.label = parsed.label
     post.author = people[nfc(parsed.author)] if parsed.author else None
     post.body = parsed.body
@@ -489,7 +566,7 @@ def _fill(post, parsed, people, rendered):
         post.discussed = parsed.discussed
 
 
-def _apply(post, parsed, people, report, rendered, *, topic_names=None):
+def _apply(post, parsed, people, report, rendered, when=None, *, topic_names=None):
     """Write what the file changed on a locked row, and nothing a member wrote in the app.
 
     A row the file does not change is not written at all. A changed row gets one UPDATE of the
@@ -526,7 +603,7 @@ def _apply(post, parsed, people, report, rendered, *, topic_names=None):
         changes["discussed"] = True
     if not changes:
         return
-    changes["updated_at"] = timezone.now()
+    changes["updated_at"] = when or timezone.now()
     model = type(post)
     rows = model.objects.filter(pk=post.pk, version=post.version)
     if "body" in changes:
@@ -535,7 +612,7 @@ def _apply(post, parsed, people, report, rendered, *, topic_names=None):
         return  # the lock makes this impossible; the condition states what must hold
     for name, value in changes.items():
         setattr(post, name, value)
-    writes.record(post, None)  # imported: no user
+    writes.record(post, None, when=when)  # imported: no user
     report.counts["changed"] += 1
 
 

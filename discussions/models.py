@@ -123,7 +123,12 @@ class PaperQuerySet(models.QuerySet):
 
     def newest_first(self):
         # Spelled out because Meta.ordering is not applied to GROUP BY queries such as with_counts().
-        return self.order_by(F("session_date").desc(nulls_last=True), "-created_at", "-pk")
+        return self.order_by(
+            F("session_date").desc(nulls_last=True),
+            F("session_number").desc(nulls_last=True),
+            "-created_at",
+            "-pk",
+        )
 
     def with_counts(self):
         # One chain of joins (paper → questions → answers), so distinct counts stay exact.
@@ -193,17 +198,28 @@ class Paper(models.Model):
     # Which paper a re-imported file is: arXiv id first, then this normalised URL, then the title.
     url_key = models.CharField(max_length=500, blank=True, db_index=True, editable=False)
     source_file = models.CharField(max_length=rules.SOURCE_FILE_LENGTH, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # The session's number in the group's order (`3. Title.md`, the repository README's list).
+    session_number = models.PositiveIntegerField(_("session number"), null=True, blank=True)
+    # SHA-256 of the file's bytes as last imported: import_repository replays only the versions after it.
+    source_digest = models.CharField(max_length=64, blank=True, editable=False)
+    # Not auto_now_add: an import from a repository dates a paper by the commit that brought it.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["description_html", "updated_at", "client_token"])
+    history = HistoricalRecords(
+        excluded_fields=["description_html", "updated_at", "client_token", "source_digest"]
+    )
 
     objects = PaperQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("paper")
         verbose_name_plural = _("papers")
-        ordering = [F("session_date").desc(nulls_last=True), "-created_at"]
+        ordering = [
+            F("session_date").desc(nulls_last=True),
+            F("session_number").desc(nulls_last=True),
+            "-created_at",
+        ]
 
     def __str__(self):
         return self.title
@@ -318,7 +334,8 @@ class Post(models.Model):
     # The one-time token of the form that made it: a double click, a retry or Back-and-submit
     # sends the same token again and finds this post instead of making a second one.
     client_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Not auto_now_add: a post replayed from a repository's history is dated by its commit.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     # The places in the paper the body names ("Figure 2.1", "6.2의", "Page.4"), read once when the

@@ -19,6 +19,7 @@ current question, its current answer and the current reply at each depth.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -79,6 +80,10 @@ class Discussion:
     presenter: str = ""  # `- 발표 : 정훈`, a name as signed or listed; "" when none
     questions: list[Question] = field(default_factory=list)
     warnings: list[ReadWarning] = field(default_factory=list)
+    # SHA-256 of the file's bytes (of its text, UTF-8, when given text): which version was imported.
+    digest: str = ""
+    # The session's place in the group's order; the file does not say it, a repository's layout does.
+    session_number: int | None = None
 
     def cited_links(self) -> list[str]:
         """http(s) links in question, answer and reply bodies, images left out, each URL once.
@@ -444,7 +449,9 @@ def read(data: bytes | str, filename: str = "<text>") -> Discussion:
     lines = LINE_BREAK.split(text)
     reading = _Reader(filename)
     lines = reading.without_controls(lines)
-    return reading.read(lines)
+    discussion = reading.read(lines)
+    discussion.digest = hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+    return discussion
 
 
 def label_counts(data: bytes | str) -> tuple[int, int]:

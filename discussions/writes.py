@@ -74,10 +74,11 @@ def new_token() -> str:
     return str(uuid.uuid4())
 
 
-def record(post, user, *, reason=""):
-    """One history version of `post` as it is now (an UPDATE sends no signal to the history)."""
+def record(post, user, *, reason="", when=None):
+    """One history version of `post` as it is now (an UPDATE sends no signal to the history),
+    dated `when` (None: now)."""
     type(post).history.bulk_history_create(
-        [post], update=True, default_user=_user(user), default_change_reason=reason[:100]
+        [post], update=True, default_user=_user(user), default_change_reason=reason[:100], default_date=when
     )
 
 

@@ -1,0 +1,313 @@
+"""A season of the group's repository in one import (`manage.py import_repository PATH`).
+
+The folder's sessions and their versions come from discussions.repolayout: every version a commit
+made of a session's file, oldest first, then the working tree's when it differs. Each commit's
+versions are imported together through the importer, dated by the commit; figures the files link
+and the `summary/` slides are attached through writes.attach, and the bodies pointed at them.
+
+A paper remembers the digest of the file version it was last imported from (Paper.source_digest),
+so a second run replays only what came after it: nothing, when nothing changed (no row, no
+history version, no generation moved).
+"""
+
+import contextlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+
+from discussions import attachments, importer, limits, repolayout, writes
+from discussions.models import Attachment, nfc
+from discussions.reader import FormatError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
+
+
+class Refused(Exception):
+    """Nothing was imported; `messages` say why, each as `file:line: message` when there is a line."""
+
+    def __init__(self, message, messages=()):
+        super().__init__(message)
+        self.messages = list(messages)
+
+
+@dataclass
+class SessionReport:
+    number: int | None
+    title: str
+    versions: int = 0  # versions imported by this run
+    created: bool = False
+    paper: object = None
+    figures: set = field(default_factory=set)  # the folder's images attached to it
+    slides: list = field(default_factory=list)  # the summary PDFs attached by this run
+
+    def line(self) -> str:
+        what = []
+        if self.created:
+            what.append(f"created from {self.versions} version(s)")
+        elif self.versions:
+            what.append(f"updated with {self.versions} version(s)")
+        if self.figures:
+            what.append(f"{len(self.figures)} figure(s)")
+        what += [f"slides {name} attached" for name in self.slides]
+        number = f"{self.number}. " if self.number is not None else ""
+        return f"{number}{self.title}: {', '.join(what) or 'unchanged'}"
+
+
+@dataclass
+class Report:
+    sessions: list[SessionReport] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    full_names: int = 0
+    history: bool = False
+
+    def summary(self) -> str:
+        imported = sum(1 for s in self.sessions if s.versions)
+        versions = sum(s.versions for s in self.sessions)
+        source = "git history and working tree" if self.history else "folder"
+        parts = [
+            f"{len(self.sessions)} session(s) in the {source}",
+            f"{imported} imported ({versions} version(s))",
+            f"{sum(len(s.slides) for s in self.sessions)} slides attached",
+            f"{self.full_names} full name(s) given",
+        ]
+        if self.refused:
+            parts.append(f"{len(self.refused)} file version(s) refused and skipped")
+        return "; ".join(parts)
+
+
+class _DryRun(Exception):
+    pass
+
+
+def import_repository(path, *, dry_run=False, skip_bad=False) -> Report:
+    """Import a folder laid out as the group keeps it; Refused when nothing may be imported.
+
+    With dry_run everything is done in one transaction that is rolled back, without attaching
+    files (so nothing reaches the storage either)."""
+    folder = Path(path)
+    if not folder.exists():
+        raise Refused(f"{path}: no such folder")
+    if not folder.is_dir():
+        raise Refused(f"{path}: not a folder (give the folder that holds the discussion files)")
+    report = Report()
+    try:
+        with transaction.atomic() if dry_run else contextlib.nullcontext():
+            _import(folder, str(path).rstrip("/") or str(path), report, dry_run=dry_run, skip_bad=skip_bad)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return report
+
+
+def _import(folder, shown_as, report, *, dry_run, skip_bad):
+    readme = _readme(folder)
+    files = _files(folder)
+    top = {name: (folder / name) for name in files if "/" not in name}
+    in_git = repolayout.git_folder(folder)
+    report.history = in_git is not None
+    if in_git is not None:
+        root, prefix = in_git
+        versions, renamed = repolayout.git_versions(root, prefix, readme.order)
+    else:
+        prefix, versions, renamed = [folder.resolve().name], {}, {}
+    now_sessions, notes = repolayout.lay_out(list(top), readme.order)
+    report.warnings += [f"{shown_as}/{note}" for note in notes]
+    numbers, titles = {}, {}
+    for key, session in now_sessions.items():
+        key = repolayout.final_key(key, renamed)
+        data = top[session.name].read_bytes()
+        history = versions.setdefault(key, [])
+        if not history or history[-1].data != data:
+            history.append(repolayout.Version(None, "", session.name, data, order=repolayout.WORKING_TREE))
+        numbers[key], titles[key] = session.number, session.title
+    for key, history in versions.items():
+        if key not in numbers:  # a session the working tree no longer has
+            number, title = repolayout.split_name(history[-1].name)
+            numbers[key] = number if number is not None else readme.order.get(key)
+            titles[key] = title
+
+    readings, refused = _read(versions, shown_as, prefix, numbers)
+    report.refused = refused
+    if refused and not skip_bad:
+        raise Refused(f"{len(refused)} file version(s) refused; nothing was imported", refused)
+
+    sessions = {
+        key: repolayout.Session(key, numbers[key], titles[key], versions[key][-1].name) for key in readings
+    }
+    reports = {key: SessionReport(numbers[key], titles[key]) for key in sorted(readings, key=_order(numbers))}
+    report.sessions = list(reports.values())
+    images = {name for name in files if name.casefold().endswith(IMAGE_SUFFIXES)}
+    pdfs = {name for name in files if name.casefold().endswith(".pdf")}
+    checked = _Checked(folder, report)
+
+    # Before the files: a later-style file lists `이정훈` and may come before any file signed `정훈`.
+    signers = {
+        nfc(post.author)
+        for pairs in readings.values()
+        for _version, reading in pairs
+        for post in repolayout.posts_of(reading)
+        if post.author
+    }
+    report.full_names = len(importer.give_full_names(readme.full_names, signers, only_signed=True))
+
+    todo = defaultdict(list)  # (commit order, commit) → [(key, version, reading)]
+    for key, pairs in readings.items():
+        paper = importer.find_paper(pairs[-1][1])
+        reports[key].paper = paper
+        digests = [reading.digest for _, reading in pairs]
+        if paper is None:
+            start = 0
+        elif paper.source_digest in digests:
+            start = digests.index(paper.source_digest) + 1
+            if start == len(pairs) and paper.session_number != numbers[key]:
+                start -= 1  # the README's order changed: the newest version again, with the number
+        else:
+            start = len(pairs) - 1  # imported some other way: the newest version is what it becomes
+        reports[key].created = paper is None
+        for version, reading in pairs[start:]:
+            todo[version.order, version.commit].append((key, version, reading))
+
+    session_of = {}  # a file's name, or a reading's id, → its session's key
+
+    def paper_for(filename):
+        return reports[session_of[filename]].paper
+
+    def prepare(paper, discussion):
+        session = reports[session_of[id(discussion)]]
+        return _point_at_files(paper, discussion, prefix, images, pdfs, checked, session)
+
+    # One import per commit, in the commits' order, dated by it: one transaction each, so a run
+    # stopped halfway goes on from there the next time.
+    for _position, batch in sorted(todo.items()):
+        named = []
+        for key, version, reading in batch:
+            filename = f"{shown_as}/{version.name}"
+            session_of[filename] = session_of[id(reading)] = key
+            named.append((filename, reading))
+        done = importer.import_discussions(
+            named, when=batch[0][1].when, paper_for=paper_for, prepare=None if dry_run else prepare
+        )
+        for (key, _version, reading), imported in zip(batch, done, strict=True):
+            reports[key].paper = imported.paper
+            reports[key].versions += 1
+            if readings[key][-1][1] is reading:  # the newest version's warnings, not every one's
+                report.warnings += imported.warning_lines()
+
+    for name in sorted(pdfs):
+        if not name.startswith("summary/"):
+            continue
+        key = repolayout.summary_session(name.removeprefix("summary/"), sessions)
+        if key is None:
+            report.warnings.append(f"{shown_as}/{name}: no session of this name or number (not attached)")
+            continue
+        paper = reports[key].paper
+        pdf = checked.pdf(name)
+        if paper is None or pdf is None:
+            continue
+        if dry_run:
+            if not paper.pk or not _attached(paper, pdf, Attachment.Kind.SLIDES):
+                reports[key].slides.append(name)
+            continue
+        if not _attached(paper, pdf, Attachment.Kind.SLIDES):
+            writes.attach(paper, pdf, kind=Attachment.Kind.SLIDES, user=None)
+            reports[key].slides.append(name)
+
+    # After the files: their signers are known then, so `이정훈` finds `정훈`.
+    report.full_names += len(importer.give_full_names(readme.full_names))
+
+
+def _order(numbers):
+    return lambda key: (numbers[key] is None, numbers[key] or 0, key)
+
+
+def _readme(folder):
+    for path in folder.iterdir():
+        if path.name.casefold() == "readme.md" and path.is_file():
+            return repolayout.read_readme(path.read_bytes().decode("utf-8", "replace"))
+    return repolayout.Readme()
+
+
+def _files(folder):
+    """Every file in the folder, by its path inside it (`img/3-1.png`); hidden ones left out."""
+    found = set()
+    for path in folder.rglob("*"):
+        inside = path.relative_to(folder)
+        if path.is_file() and not any(part.startswith(".") for part in inside.parts):
+            found.add(inside.as_posix())
+    return found
+
+
+def _read(versions, shown_as, prefix, numbers):
+    """Each session's readable versions as (version, reading), and the refusals as messages."""
+    readings, refused = {}, []
+    for key, history in versions.items():
+        for version in history:
+            if not repolayout.is_text(version.data):
+                continue  # not a text file: no discussion file (a PDF or image at the top level)
+            where = f"{shown_as}/{version.name}"
+            if version.commit:
+                where = f"{version.commit[:7]}:{'/'.join([*prefix, version.name])}"
+            try:
+                reading = limits.read_discussion(version.data, where)
+            except FormatError as error:
+                refused.append(str(error))
+                continue
+            reading.session_number = numbers.get(key)
+            readings.setdefault(key, []).append((version, reading))
+    return readings, refused
+
+
+def _attached(paper, checked, kind):
+    return Attachment.objects.filter(paper=paper, kind=kind, sha256=checked.sha256).exists()
+
+
+class _Checked:
+    """The folder's figures and PDFs, each read and checked once; a refusal is warned of once."""
+
+    def __init__(self, folder, report):
+        self.folder, self.report, self.done = folder, report, {}
+
+    def _get(self, name, check):
+        if name not in self.done:
+            try:
+                self.done[name] = check((self.folder / name).read_bytes(), name)
+            except attachments.Refused as error:
+                self.report.warnings.append(f"{self.folder}/{name}: {error} (left as it is)")
+                self.done[name] = None
+        return self.done[name]
+
+    def image(self, name):
+        return self._get(name, attachments.check_image)
+
+    def pdf(self, name):
+        return self._get(name, attachments.check_pdf)
+
+
+def _point_at_files(paper, discussion, prefix, images, pdfs, checked, session):
+    """The reading with the folder's figures attached to the paper and its posts pointing at them,
+    and a `- 요약 :` link into `summary/` pointing at the attached slides."""
+
+    def figure(target):
+        name = repolayout.file_in_folder(target, prefix, images)
+        image = checked.image(name) if name else None
+        if image is None:
+            return None
+        attachment, _created = writes.attach(paper, image, kind=Attachment.Kind.IMAGE, user=None)
+        session.figures.add(name)
+        return attachment.get_absolute_url()
+
+    for post in repolayout.posts_of(discussion):
+        post.body = repolayout.rewrite_links(post.body, figure)
+    for reference in discussion.references:
+        name = repolayout.file_in_folder(reference.url, prefix, pdfs)
+        pdf = checked.pdf(name) if name else None
+        if pdf is not None:
+            attachment, created = writes.attach(paper, pdf, kind=Attachment.Kind.SLIDES, user=None)
+            if created:
+                session.slides.append(name)
+            reference.url = attachment.get_absolute_url()
+    return discussion
