@@ -506,6 +506,20 @@ class ThreadGeneration(models.Model):
     value = models.PositiveBigIntegerField(default=0)
 
 
+class QuestionGeneration(models.Model):
+    """Moved by every write within one question's thread (discussions.generation): a visitor's block
+    of that question (discussions.blocks) is rendered afresh, the paper's other blocks stay cached.
+    A row of its own, not a column of the question, for the reason ThreadGeneration is one: and so
+    that a save of the whole question row (the admin's, an import's) cannot put an older number back."""
+
+    # No database constraint, as ThreadGeneration's: a member's write must not wait at its commit
+    # for an import that holds the question's row.
+    question = models.OneToOneField(
+        Question, primary_key=True, on_delete=models.CASCADE, related_name="generation", db_constraint=False
+    )
+    value = models.PositiveBigIntegerField(default=0)
+
+
 class AuthorshipClaim(models.Model):
     """A member saying "this unsigned post is mine", waiting for staff to confirm or decline."""
 

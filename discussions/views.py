@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from discussions import access, attachments, generation, mailing, search, threads, writes
+from discussions import access, attachments, blocks, generation, mailing, search, threads, writes
 from discussions.archive import ExportError, discussion_file, filename_for
 from discussions.caching import cached_for_visitors, paper_scope
 from discussions.forms import (
@@ -92,23 +92,32 @@ def home(request):
 @cached_for_visitors("place", scope=paper_scope)
 def paper_detail(request, slug):
     paper = get_object_or_404(Paper, slug=slug)
-    questions = list(paper.questions.shown().select_related("author__user").prefetch_related("tags"))
-    answers = Answer.objects.shown().filter(question__paper=paper).select_related("author__user")
-    threads.arrange(questions, answers, request.user)
-    if request.user.is_authenticated:
-        mark_new_since_last_visit(request.user, paper, questions)
-    link_places(questions, paper_pdf(paper))
-    place = about_place(questions, request.GET.get("place", ""))
-    if place is not None:
-        questions = place["questions"]
+    pdf = paper_pdf(paper)
+    session = access.session_rights(request.user, paper)
+    place_key = request.GET.get("place", "")
+    place, visitor = None, not request.user.is_authenticated and not place_key
+    if visitor:
+        # Rendered once per question and kept: only what a write changed is rendered again.
+        questions = blocks.of_paper(paper, pdf, session, user=request.user)
+    else:
+        questions = list(paper.questions.shown().select_related("author__user").prefetch_related("tags"))
+        answers = Answer.objects.shown().filter(question__paper=paper).select_related("author__user")
+        threads.arrange(questions, answers, request.user)
+        if request.user.is_authenticated:
+            mark_new_since_last_visit(request.user, paper, questions)
+        link_places(questions, pdf)
+        place = about_place(questions, place_key)
+        if place is not None:
+            questions = place["questions"]
     references = sorted(paper.references.all(), key=lambda ref: (ref.origin, ref.position))
     listed = [ref for ref in references if ref.origin == Reference.Origin.LISTED]
     ctx = {
         "paper": paper,
         "when": paper.when(timezone.localdate()),
-        "session": access.session_rights(request.user, paper),
+        "session": session,
         "participants": paper.participants.all(),
         "questions": questions,
+        "blocks": visitor,
         "references_by_kind": group_by_kind(listed),
         "cited": [ref for ref in references if ref.origin == Reference.Origin.CITED],
         "ask_form": new_post_form(request.user) if access.may_post(request.user) else None,
