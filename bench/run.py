@@ -79,6 +79,8 @@ SEARCH_P95_TARGET_MS = 100.0
 IMPORT_TARGET_S = 60.0  # for the full archive's 1,000 files, which hold 120,000 posts
 IMPORT_TARGET_POSTS = 120_000
 WORKER_TARGET_MB = 150.0
+AFTER_WRITE_MS = 100.0  # a page's first request after a write it shows (issue 16)
+BIG_PAGE_AFTER_WRITE_MS = 150.0
 
 # Reading while writing: one member writes this often while eight readers go round the pages.
 WRITE_INTERVAL_S = 0.2
@@ -160,6 +162,17 @@ def check_targets(result: dict) -> list[dict]:
                 "met": page["ratio"] <= limit,
             }
         )
+        if page.get("after_write_ms") is not None:
+            # The 200-question paper is allowed more: it is eight times the next biggest page.
+            limit_ms = BIG_PAGE_AFTER_WRITE_MS if "200 questions" in page["name"] else AFTER_WRITE_MS
+            checks.append(
+                {
+                    "what": f"{page['name']}: first request after a write",
+                    "measured": f"{page['after_write_ms']:.1f} ms",
+                    "target": f"< {limit_ms:g} ms",
+                    "met": page["after_write_ms"] < limit_ms,
+                }
+            )
         if page["name"].startswith("search"):
             checks.append(
                 {
@@ -234,11 +247,13 @@ def format_report(result: dict) -> str:
         "",
         f"Load: wrk -t{plan['threads']} -c{plan['connections']} -d{plan['seconds']}s against gunicorn "
         f"(2 gthread workers of 8 threads, DEBUG=0), one page at a time, asking for gzip as browsers do. "
-        f"First request: one request alone, the first after a write.",
+        f"First request: one request alone, the first after a write, with nothing kept yet (the "
+        f"server has just started); after a write: one request alone after a write the page shows "
+        f"(for a paper, in that paper), with whatever the write left unchanged kept.",
         "",
         "| page | req/s | p50 ms | p95 ms | p99 ms | do-nothing p50 ms, before / after "
-        "| p50 × do-nothing | KB sent | first request ms |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| p50 × do-nothing | KB sent | first request ms | after a write ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for page in result["pages"]:
         note = ""
@@ -253,7 +268,8 @@ def format_report(result: dict) -> str:
             f"{page['p95_ms']:.1f} | {page['p99_ms']:.1f} | "
             f"{page['noop_before']['p50_ms']:.2f} / {page['noop_after']['p50_ms']:.2f} | "
             f"{page['ratio']:.1f}× | {page['bytes_per_response'] / 1024:.0f} | "
-            f"{page['first_request_ms'] if page.get('first_request_ms') is not None else '–'} |"
+            f"{page['first_request_ms'] if page.get('first_request_ms') is not None else '–'} | "
+            f"{page['after_write_ms'] if page.get('after_write_ms') is not None else '–'} |"
         )
     writing = result.get("reading_while_writing")
     if writing:
@@ -630,26 +646,45 @@ def find_pages(url: str, writer_fills: int = 0) -> dict:
     }
 
 
-def warm_up(server: Server, plan: Plan, pages: list[tuple[str, str]]) -> dict[str, float]:
+def warm_up(server: Server, plan: Plan, pages: list[tuple[str, str]], writer: "Writer", found: dict):
     """Load each page alone once, timed, then twice on each worker; every answer must be a 200.
+    Then, for each page, one write it shows and one request alone, timed, and the page warm again.
 
-    Returns how long each page's first request took: the first after a write (bench/run.py
-    has just filled an answer), which is what a visitor waits for when nothing is kept.
+    Returns how long each page's first request took (nothing kept yet: the process has just
+    started, after a write) and its first request after a write (what a visitor waits for while
+    members write: whatever the write did not change is kept). A paper's page is timed after a
+    write in that paper; the other pages after a write anywhere (every write changes them).
     """
-    first = {}
+    first, after_write = {}, {}
     browser = {"Accept-Encoding": ACCEPT_ENCODING}
+    by_path = {
+        f"/papers/{quote(found['writer']['big_slug'])}/": "big",
+        f"/papers/{quote(found['seed_slug'])}/": "seed",
+    }
+
+    def timed(path):
+        started = time.monotonic()
+        status, _, _ = get(server.port, path, headers=browser)
+        return status, round((time.monotonic() - started) * 1000, 1)
+
     with ThreadPoolExecutor(2) as pool:
-        for name, path in pages:
-            started = time.monotonic()
-            status, _, _ = get(server.port, path, headers=browser)
-            first[name] = round((time.monotonic() - started) * 1000, 1)
+
+        def warm(name, path, status):
             answers = pool.map(get, [server.port] * 4, [path] * 4, [browser] * 4)
             statuses = [status] + [answer[0] for answer in answers]
             if set(statuses) != {200}:
                 sys.exit(f"bench: {name} ({path}) answered {statuses}")
+
+        for name, path in pages:
+            status, first[name] = timed(path)
+            warm(name, path, status)
+        for name, path in pages:
+            writer.write(by_path.get(path, "elsewhere"))
+            status, after_write[name] = timed(path)
+            warm(name, path, status)
     wrk(server, plan, "/bench/noop/", plan.warmup_seconds, BENCH / "report.lua")
     server.wait_until_idle()
-    return first
+    return first, after_write
 
 
 def search_paths() -> list[str]:
@@ -753,21 +788,29 @@ class Writer(threading.Thread):
         self.join()
 
     def write_once(self):
+        turn = self.count % (2 * WRITES_IN_READ_PAPERS)
+        if turn == 0:
+            self.write("big")
+        elif turn == WRITES_IN_READ_PAPERS:
+            self.write("seed" if self.count // (2 * WRITES_IN_READ_PAPERS) % 2 == 0 else "big")
+        else:
+            self.write("elsewhere")
+
+    def write(self, where):
+        """One write: "big" fills an answer in the 200-question paper (or edits one filled there),
+        "seed" edits the answer in the GPT-3 paper, "elsewhere" fills one anywhere else."""
         mark = f"벤치 쓰기 {len(self.latencies_ms) + 1}번"
         body = f"{FILLED_TEXT}\n\n{mark}."
-        turn = self.count % (2 * WRITES_IN_READ_PAPERS)
-        if turn == 0 and self.in_big:
+        if where == "big" and self.in_big:
             pk, slug, path, version = self.in_big.pop(0), self.big_slug, "fill", 1
-        elif turn in (0, WRITES_IN_READ_PAPERS) or not self.elsewhere:
-            # An edit in a benchmarked paper: of the answer in the GPT-3 paper, or of one filled in
-            # the 200-question paper, by turns.
+        elif where == "elsewhere" and self.elsewhere:
+            (pk, slug), path, version = self.elsewhere.pop(0), "fill", 1
+        else:
             in_big = [pk for pk, (_, slug) in self.edits.items() if slug == self.big_slug]
             in_seed = [pk for pk, (_, slug) in self.edits.items() if slug != self.big_slug]
-            choices = in_big if in_big and self.count // (2 * WRITES_IN_READ_PAPERS) % 2 else in_seed
-            pk = choices[self.count % len(choices)]
+            choices = in_big if where == "big" and in_big else in_seed
+            pk = choices[len(self.latencies_ms) % len(choices)]
             (version, slug), path = self.edits[pk], "edit"
-        else:
-            (pk, slug), path, version = self.elsewhere.pop(0), "fill", 1
         form = f"csrfmiddlewaretoken={self.token}&version={version}&body={quote_plus(body)}"
         begun = time.monotonic()
         status, headers, _ = get(
@@ -788,6 +831,20 @@ class Writer(threading.Thread):
             self.edits[pk] = [1, slug]
         if pk in self.edits:
             self.edits[pk][0] += 1
+
+
+def make_writer(server: Server, found: dict, cookie: str, token: str) -> Writer:
+    setup = found["writer"]
+    seed_answer = answer_as_member(server, setup["seed_question"], cookie, token)
+    return Writer(
+        server.port,
+        cookie,
+        token,
+        elsewhere=setup["elsewhere"],
+        in_big=setup["in_big"],
+        big_slug=setup["big_slug"],
+        edits={seed_answer: [1, setup["seed_slug"]]},
+    )
 
 
 def answer_as_member(server: Server, question_id: int, cookie: str, token: str) -> int:
@@ -833,7 +890,7 @@ def page_text(server: Server, path: str) -> str:
 
 
 def reading_while_writing(
-    server: Server, plan: Plan, found: dict, workdir: Path, cookie: str, token: str
+    server: Server, plan: Plan, found: dict, workdir: Path, writer: "Writer"
 ) -> tuple[list[dict], dict]:
     """Eight readers while one member writes every WRITE_INTERVAL_S (Writer): first going round
     every benchmarked page, then on each page alone; the do-nothing view before and after.
@@ -844,16 +901,6 @@ def reading_while_writing(
     paths_file = workdir / "read-paths.txt"
     paths_file.write_text("".join(f"{path}\n" for _, path in found["pages"]))
     setup = found["writer"]
-    seed_answer = answer_as_member(server, setup["seed_question"], cookie, token)
-    writer = Writer(
-        server.port,
-        cookie,
-        token,
-        elsewhere=setup["elsewhere"],
-        in_big=setup["in_big"],
-        big_slug=setup["big_slug"],
-        edits={seed_answer: [1, setup["seed_slug"]]},
-    )
     runs = [
         ("reading while writing: every page in turn", "/bench/noop/", pages_lua, [paths_file, plan.threads])
     ]
@@ -861,6 +908,7 @@ def reading_while_writing(
     before = wrk(server, plan, "/bench/noop/", plan.seconds, report_lua)
     server.wait_until_idle()
     rows = []
+    before_rows = len(writer.latencies_ms)  # the warm-up's writes were its own
     writer.start()
     try:
         for name, path, script, args in runs:
@@ -879,7 +927,7 @@ def reading_while_writing(
             noop_p50_ms=(before["p50_ms"] + after["p50_ms"]) / 2,
             ratio=ratio_to_noop(row["p50_ms"], before["p50_ms"], after["p50_ms"]),
         )
-    latencies = sorted(writer.latencies_ms)
+    latencies = sorted(writer.latencies_ms[before_rows:])
     writes = {
         "writes": len(latencies),
         "seconds": round(len(runs) * plan.seconds, 1),
@@ -1002,11 +1050,13 @@ def main(argv=None):
             # Log in and fill one answer before the warm-up: a write may empty the app's caches.
             cookie, token = log_in(server)
             check_fill(server, found["open_ids"].pop(0), cookie, token)
-            first_ms = warm_up(server, plan, found["pages"])
+            writer = make_writer(server, found, cookie, token)
+            first_ms, after_write_ms = warm_up(server, plan, found["pages"], writer, found)
             pages = measure(server, plan, found, workdir, cookie, token)
             for page in pages:
                 page["first_request_ms"] = first_ms.get(page["name"])
-            while_writing, writes = reading_while_writing(server, plan, found, workdir, cookie, token)
+                page["after_write_ms"] = after_write_ms.get(page["name"])
+            while_writing, writes = reading_while_writing(server, plan, found, workdir, writer)
             workers = {
                 str(pid): round(vm_hwm_mb(Path(f"/proc/{pid}/status").read_text()), 1)
                 for pid in server.worker_pids()
