@@ -168,3 +168,22 @@ def test_a_participant_page_shows_fifty_answers_a_page(client, make_paper):
     assert sum(f'href="{a.get_absolute_url()}"' in first for a in answers) == 50
     assert sum(f'href="{a.get_absolute_url()}"' in second for a in answers) == 1
     assert "?answers=2" in first
+
+
+@pytest.mark.parametrize("extra_questions", [0, 60])
+def test_a_topic_page_costs_the_same_queries_at_any_size(
+    client, seeded, make_paper, extra_questions, django_assert_num_queries
+):
+    from discussions.models import Topic
+
+    topic = Topic.objects.get(name="bias")
+    if extra_questions:
+        paper = make_paper(questions=extra_questions, answers=3)
+        for question in paper.questions.all():
+            writes.set_topics(question, ["bias"], user=None, by_hand=True)
+    # generation, topic, the count of its questions, a page of them with their answers counted
+    with django_assert_num_queries(4):
+        html = client.get(topic.get_absolute_url()).content.decode()
+    # The page's fifty are counted: each generated question has two answers, a reply and one open.
+    if extra_questions:
+        assert html.count("답변 3개") == 50 and html.count("대기 중인 답변 1개") == 50
