@@ -21,12 +21,17 @@ and the paper's own ThreadGeneration row, which writes within its thread move (a
 a removal, topics, a claim, the session's details). An answer in one paper then leaves every
 other paper's cached page as it is; the archive-wide lists (home, topics, search, feeds, people)
 keep the whole generation, which every write moves.
+
+Finer still, within a paper: a visitor's block of one question (discussions.blocks) is keyed by the
+structure generation and the question's own QuestionGeneration row, which a write within that
+question's thread moves too (an answer, a fill, an edit, a removal, topics, a claim, the agenda's
+mark). A paper page rendered after an answer to one question renders that block alone.
 """
 
 from django.db import connection, transaction
 from django.db.models import F
 
-from discussions.models import ArchiveState, Paper, ThreadGeneration
+from discussions.models import ArchiveState, Paper, QuestionGeneration, ThreadGeneration
 
 SEQUENCE = "discussions_archive_generation"
 STRUCTURE_SEQUENCE = "discussions_structure_generation"
@@ -66,23 +71,32 @@ def of_paper(slug: str) -> str:
     return f"s{structure or 0}.p{own or 0}"
 
 
-def move(*, own_transaction: bool, paper_id=None):
+def structure() -> int:
+    """The structure generation alone (what a question's block depends on besides its thread)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {STRUCTURE_SEQUENCE}")
+        else:
+            table = connection.ops.quote_name(ArchiveState._meta.db_table)
+            cursor.execute(f"SELECT structure FROM {table} WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def move(*, own_transaction: bool, paper_id=None, question_id=None):
     """Move the generation on for the write running in this connection's transaction.
 
     own_transaction: the write opened the outermost transaction for itself alone, so nothing on
     this connection reads its data before the commit: moving it after the commit is enough.
     paper_id: the write stays within that paper's thread, so the other papers' pages stay cached.
+    question_id: within that question's thread too, so the paper's other question blocks stay cached.
     """
     if paper_id is not None:
         # A row moved in the write's own transaction, so its pages see the number and the data
         # together; locked first by every write within the thread, so they take turns per paper.
-        table = connection.ops.quote_name(ThreadGeneration._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (paper_id, value) VALUES (%s, 1) "
-                f"ON CONFLICT (paper_id) DO UPDATE SET value = {table}.value + 1",
-                [paper_id],
-            )
+        _increment(ThreadGeneration, "paper_id", paper_id)
+    if question_id is not None:
+        _increment(QuestionGeneration, "question_id", question_id)
     if connection.vendor == "postgresql":
         sequences = [SEQUENCE] if paper_id is not None else [SEQUENCE, STRUCTURE_SEQUENCE]
         if not own_transaction:
@@ -99,3 +113,13 @@ def move(*, own_transaction: bool, paper_id=None):
 def _next(sequences):
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(f"nextval('{name}')" for name in sequences))
+
+
+def _increment(model, column, pk):
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({column}, value) VALUES (%s, 1) "
+            f"ON CONFLICT ({column}) DO UPDATE SET value = {table}.value + 1",
+            [pk],
+        )

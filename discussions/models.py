@@ -1,3 +1,4 @@
+import functools
 import re
 import unicodedata
 from urllib.parse import urlsplit
@@ -5,7 +6,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, F, Max, Q
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +32,18 @@ def unique_slug(model, text: str, max_length: int = 80, exclude_pk=None) -> str:
         n += 1
         slug = f"{base[: max_length - len(str(n)) - 1]}-{n}"
     return slug
+
+
+def reverse_slug(name, slug):
+    """reverse(name, args=[slug]), kept: a page lists hundreds of people and links its paper once per
+    post, and each reverse() costs more than the rest of the line it is in."""
+    return _reversed(name, slug, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
+@functools.lru_cache(maxsize=8192)
+def _reversed(name, slug, prefix, urlconf):
+    # The prefix and the URL configuration are in the key: the same slug has another address there.
+    return reverse(name, args=[slug])
 
 
 def places_in(body):
@@ -72,7 +85,7 @@ class Participant(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("discussions:participant", args=[self.slug])
+        return reverse_slug("discussions:participant", self.slug)
 
     @property
     def display_name(self):
@@ -159,7 +172,7 @@ class Topic(TagBase):
 
     def get_absolute_url(self):
         # A row stored before the rule may have no slug: it is shown, not linked (not a 500).
-        return reverse("discussions:topic", args=[self.slug]) if self.slug else ""
+        return reverse_slug("discussions:topic", self.slug) if self.slug else ""
 
 
 class Paper(models.Model):
@@ -233,7 +246,7 @@ class Paper(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("discussions:paper", args=[self.slug])
+        return reverse_slug("discussions:paper", self.slug)
 
     def when(self, today):
         """`upcoming`, `today`, `past`, or `unscheduled` (no date yet), relative to `today`."""
@@ -519,6 +532,20 @@ class ThreadGeneration(models.Model):
     # import holding the paper's row (the ORM still deletes it with its paper).
     paper = models.OneToOneField(
         Paper, primary_key=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    value = models.PositiveBigIntegerField(default=0)
+
+
+class QuestionGeneration(models.Model):
+    """Moved by every write within one question's thread (discussions.generation): a visitor's block
+    of that question (discussions.blocks) is rendered afresh, the paper's other blocks stay cached.
+    A row of its own, not a column of the question, for the reason ThreadGeneration is one: and so
+    that a save of the whole question row (the admin's, an import's) cannot put an older number back."""
+
+    # No database constraint, as ThreadGeneration's: a member's write must not wait at its commit
+    # for an import that holds the question's row.
+    question = models.OneToOneField(
+        Question, primary_key=True, on_delete=models.CASCADE, related_name="generation", db_constraint=False
     )
     value = models.PositiveBigIntegerField(default=0)
 

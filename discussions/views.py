@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from discussions import access, attachments, generation, mailing, search, threads, writes
+from discussions import access, attachments, blocks, generation, mailing, search, threads, writes
 from discussions.archive import ExportError, discussion_file, filename_for
 from discussions.caching import cached_for_visitors, paper_scope
 from discussions.forms import (
@@ -92,23 +92,32 @@ def home(request):
 @cached_for_visitors("place", scope=paper_scope)
 def paper_detail(request, slug):
     paper = get_object_or_404(Paper, slug=slug)
-    questions = list(paper.questions.shown().select_related("author__user").prefetch_related("tags"))
-    answers = Answer.objects.shown().filter(question__paper=paper).select_related("author__user")
-    threads.arrange(questions, answers, request.user)
-    if request.user.is_authenticated:
-        mark_new_since_last_visit(request.user, paper, questions)
-    link_places(questions, paper_pdf(paper))
-    place = about_place(questions, request.GET.get("place", ""))
-    if place is not None:
-        questions = place["questions"]
+    pdf = paper_pdf(paper)
+    session = access.session_rights(request.user, paper)
+    place_key = request.GET.get("place", "")
+    place, visitor = None, not request.user.is_authenticated and not place_key
+    if visitor:
+        # Rendered once per question and kept: only what a write changed is rendered again.
+        questions = blocks.of_paper(paper, pdf, session, user=request.user)
+    else:
+        questions = list(paper.questions.shown().select_related("author__user").prefetch_related("tags"))
+        answers = Answer.objects.shown().filter(question__paper=paper).select_related("author__user")
+        threads.arrange(questions, answers, request.user)
+        if request.user.is_authenticated:
+            mark_new_since_last_visit(request.user, paper, questions)
+        link_places(questions, pdf)
+        place = about_place(questions, place_key)
+        if place is not None:
+            questions = place["questions"]
     references = sorted(paper.references.all(), key=lambda ref: (ref.origin, ref.position))
     listed = [ref for ref in references if ref.origin == Reference.Origin.LISTED]
     ctx = {
         "paper": paper,
         "when": paper.when(timezone.localdate()),
-        "session": access.session_rights(request.user, paper),
+        "session": session,
         "participants": paper.participants.all(),
         "questions": questions,
+        "blocks": visitor,
         "references_by_kind": group_by_kind(listed),
         "cited": [ref for ref in references if ref.origin == Reference.Origin.CITED],
         "ask_form": new_post_form(request.user) if access.may_post(request.user) else None,
@@ -236,13 +245,12 @@ def topic_list(request):
 @cached_for_visitors("page")
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
-    questions = (
-        Question.objects.for_topic(topic)
-        .with_answer_counts()
-        .select_related("paper", "author")
-        .order_by("paper__title", "paper", "position")
-    )
-    page = Paginator(questions, 50).get_page(request.GET.get("page"))
+    order = ("paper__title", "paper", "position", "pk")
+    page = Paginator(Question.objects.for_topic(topic).order_by(*order), 50).get_page(request.GET.get("page"))
+    # Counted for the page's questions only, as on the home page: counting the answers of all of a
+    # topic's 3,574 questions to show fifty, and again for the paginator's count, was most of its render.
+    on_page = Question.objects.filter(pk__in=page.object_list.values("pk"))
+    page.object_list = list(on_page.with_answer_counts().select_related("paper", "author").order_by(*order))
     return render(request, "discussions/topic_detail.html", {"topic": topic, "page": page})
 
 

@@ -11,9 +11,9 @@ Each write here
   submit made.
 
 Lock order, the same for every writer so none waits on another in a cycle: the paper's thread
-generation, then question, then answer (parent before child). A member's edit or fill locks one
-post row through its UPDATE. Row locks are FOR NO KEY UPDATE, which the foreign-key checks at a
-commit (a notification pointing at a question) do not wait for.
+generation, then the question's, then question, then answer (parent before child). A member's
+edit or fill locks one post row through its UPDATE. Row locks are FOR NO KEY UPDATE, which the
+foreign-key checks at a commit (a notification pointing at a question) do not wait for.
 """
 
 import contextlib
@@ -52,21 +52,26 @@ class Conflict(Refused):
 
 
 @contextlib.contextmanager
-def archive_write(paper_id=None):
+def archive_write(paper_id=None, question_id=None):
     """A transaction that moves the archive's generation once, whatever it writes.
 
     paper_id: everything it writes is within that paper's thread, so only that paper's own pages
-    and the archive-wide lists are rendered afresh (discussions.generation)."""
+    and the archive-wide lists are rendered afresh (discussions.generation). question_id: within
+    that question's thread too, so of the paper's page only that question's block is rendered afresh."""
     own_transaction = not connection.in_atomic_block
     with transaction.atomic():
         # First, so that every writer takes the same lock first: the generation row on SQLite,
         # the paper's row for a write within its thread (then its questions, then its answers).
-        generation.move(own_transaction=own_transaction, paper_id=paper_id)
+        generation.move(own_transaction=own_transaction, paper_id=paper_id, question_id=question_id)
         yield
 
 
 def paper_of(post):
     return post.paper_id if isinstance(post, Question) else post.question.paper_id
+
+
+def question_of(post):
+    return post.pk if isinstance(post, Question) else post.question_id
 
 
 def new_token() -> str:
@@ -106,7 +111,7 @@ def save_text(post, body, *, expected_version, user, only_if_open=False):
     html, now = render_markdown(body), timezone.now()
     model = type(post)
     previous = post.body  # as the writer saw it: what an edit newly mentions is told
-    with archive_write(paper_of(post)):
+    with archive_write(paper_of(post), question_of(post)):
         rows = model.objects.shown().filter(pk=post.pk, version=expected_version)
         if only_if_open:
             rows = rows.filter(body="")
@@ -140,7 +145,7 @@ def remove(post, *, expected_version, user):
     "shown" stays one column (models.shown) and nothing can be written under a removed post.
     """
     model, now = type(post), timezone.now()
-    with archive_write(paper_of(post)):
+    with archive_write(paper_of(post), question_of(post)):
         changed = (
             model.objects.shown()
             .filter(pk=post.pk, version=expected_version)
@@ -182,7 +187,7 @@ def answer(question, *, author, body, user, token=None, parent=None):
 
     Returns (answer, created). The same token again returns the first answer made with it.
     """
-    with archive_write(question.paper_id):
+    with archive_write(question.paper_id, question.pk):
         # Locked, so a removal of the question or the answer replied to waits for this post,
         # and this post for the removal: a post is never written under a removed one.
         locked = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
@@ -274,7 +279,7 @@ def _create(post, user):
 def set_topics(question, names, *, user, by_hand):
     """Replace a question's topics; by hand means a member or admin chose them, so imports keep them."""
     names = sorted({name.strip() for name in names if name.strip()}, key=str.casefold)
-    with archive_write(question.paper_id):
+    with archive_write(question.paper_id, question.pk):
         # The locked row, not the caller's copy: its history version must carry the text as it is.
         current = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
         if current is None:
@@ -432,7 +437,7 @@ def save_references(paper, *, expected_version, user, rows):
 def claim(question, *, member, user):
     """An open answer for `member` under `question` (theirs, or asked of them by the presenter or
     staff). Returns (answer, created): a member already waiting there is not added twice."""
-    with archive_write(question.paper_id):
+    with archive_write(question.paper_id, question.pk):
         locked = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
         if locked is None:
             raise Conflict(_("This question was removed from the thread meanwhile."))
@@ -455,7 +460,7 @@ def claim(question, *, member, user):
 def unclaim(answer, *, user):
     """Take a claim back while it is still empty: it leaves the thread (its history stays)."""
     now = timezone.now()
-    with archive_write(answer.question.paper_id):
+    with archive_write(answer.question.paper_id, answer.question_id):
         taken_back = Answer.objects.open().filter(pk=answer.pk, version=answer.version)
         if not taken_back.update(hidden_at=now, version=F("version") + 1):
             raise _conflict(Answer, answer.pk)
@@ -466,7 +471,7 @@ def unclaim(answer, *, user):
 
 def mark_discussed(question, discussed, *, user):
     """The agenda's check mark: a question gone through in the meeting (or not, after all)."""
-    with archive_write(question.paper_id):
+    with archive_write(question.paper_id, question.pk):
         current = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
         if current is None:
             raise Conflict(_("This question was removed from the thread meanwhile."))

@@ -428,3 +428,19 @@ def test_a_posts_place_opens_the_papers_pdf_at_the_page_where_it_starts(session,
     assert f'href="{read}?page=2"' in html and f'href="{read}?page=3"' in html
     page = client.get(f"{read}?page=2").content.decode()
     assert "#page=2" in page
+
+
+def test_a_visitor_who_read_the_thread_before_the_pdf_came_sees_its_pages_after(session, as_persona, client):
+    """A visitor's question blocks are kept (discussions.blocks): the session's PDF is in their key."""
+    question, _ = writes.ask(
+        session, author=Participant.objects.get(name="소연"), body="Figure 2.1을 보면", user=None
+    )
+    read = reverse("discussions:read", args=[session.slug])
+    assert f'href="{read}?page=' not in client.get(session.get_absolute_url()).content.decode()
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=12)
+    for caption in ("1 Introduction", "Figure 2.1: Zero-shot, one-shot and few-shot"):
+        pdf.add_page()
+        pdf.cell(text=caption)
+    assert upload(as_persona("bob"), session, bytes(pdf.output())).status_code == 302
+    assert f'href="{read}?page=2"' in client.get(session.get_absolute_url()).content.decode()

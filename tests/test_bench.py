@@ -298,3 +298,35 @@ def test_the_report_is_a_markdown_table_with_every_page():
     assert "| page | req/s | p50 ms | p95 ms | p99 ms |" in report
     assert "| home | 426.4 | 2.9 | 10.0 | 53.7 | 2.90 / 2.90 | 2.0× | 3 | – |" in report
     assert "| worker 102 peak memory | 160.0 MB | < 150 MB | **no** |" in report
+
+
+def test_first_renders_after_a_write_and_reading_while_writing_are_checked_and_reported():
+    result = sample_result()
+    home = result["pages"][0]
+    home["after_write_ms"] = 120.0
+    big = {**home, "name": "paper with 200 questions", "after_write_ms": 120.0}
+    result["pages"].insert(1, big)
+    reading = {**home, "name": "reading while writing: home", "ratio": 2.5}
+    never_done = {**home, "name": "reading while writing: open answers", "requests": 0, "ratio": 0.0}
+    result["reading_while_writing"] = {
+        "rows": [reading, never_done],
+        "writes": 50,
+        "papers": 40,
+        "in_read_papers": 10,
+        "p50_ms": 30.0,
+        "failures": [],
+        "stale": ["/papers/x/: answer 7 lacks “벤치 쓰기 3번”"],
+    }
+    met = {check["what"]: check["met"] for check in run.check_targets(result)}
+    assert met["home: first request after a write"] is False  # 120 ms, over 100
+    assert met["paper with 200 questions: first request after a write"] is True  # under 150
+    assert met["reading while writing: home: p50 × do-nothing"] is True
+    assert met["reading while writing: open answers: p50 × do-nothing"] is False  # nothing finished
+    assert met["reading while writing: pages stale after 50 writes"] is False
+    report = run.format_report({**result, "targets": run.check_targets(result)})
+    assert "| home | 426.4 | 2.9 | 10.0 | 53.7 | 2.90 / 2.90 | 2.0× | 3 | – | 120.0 |" in report
+    assert (
+        "| readers of | req/s | p50 ms |" in report
+        and "| home | 426.4 | 2.9 | 10.0 | 53.7 | 2.5× |" in report
+    )
+    assert "Stale pages after the writes: 1 (/papers/x/: answer 7 lacks “벤치 쓰기 3번”)" in report

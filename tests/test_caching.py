@@ -292,9 +292,9 @@ def test_readers_missing_one_page_at_once_render_it_once(transactional_db, clien
     renders, lock = [], threading.Lock()
 
     def count(sender, template, **kwargs):
-        if template.name == "discussions/paper_detail.html":
+        if template.name in ("discussions/paper_detail.html", "discussions/_question.html"):
             with lock:
-                renders.append(1)
+                renders.append(template.name)
 
     template_rendered.connect(count)
     barrier, statuses = threading.Barrier(8), []
@@ -313,4 +313,94 @@ def test_readers_missing_one_page_at_once_render_it_once(transactional_db, clien
     finally:
         template_rendered.disconnect(count)
     assert statuses == [200] * 8
-    assert len(renders) == 1
+    # The page once, and each of its question blocks once.
+    assert renders.count("discussions/paper_detail.html") == 1
+    assert renders.count("discussions/_question.html") == Question.objects.shown().count()
+
+
+# A visitor's question blocks (discussions.blocks): kept per question, rendered again after a write
+# to that question's thread, and only that one
+
+
+def blocks_rendered(client, url):
+    """The page, and how many question blocks it rendered."""
+    from django.test.signals import template_rendered
+
+    rendered = []
+
+    def count(sender, template, **kwargs):
+        if template.name == "discussions/_question.html":
+            rendered.append(1)
+
+    template_rendered.connect(count)
+    try:
+        html = page(client, url)
+    finally:
+        template_rendered.disconnect(count)
+    return html, len(rendered)
+
+
+@pytest.mark.parametrize("write", ["claim", "unclaim", "discussed", "fill", "remove question", "admin"])
+def test_a_visitors_block_shows_every_write_to_its_thread_and_the_others_stay(client, personas, write):
+    paper = Paper.objects.get()
+    url = paper.get_absolute_url()
+    question = paper.questions.get(label="Q2")
+    member = Participant.objects.get(name="선민")
+    html, rendered = blocks_rendered(client, url)
+    assert rendered == paper.questions.shown().count()
+    if write == "claim":
+        writes.claim(question, member=member, user=personas["bob"])
+        expected = "선민 님의 답변을 기다리는 중"
+    elif write == "unclaim":
+        slot, _ = writes.claim(question, member=member, user=personas["bob"])
+        html, _ = blocks_rendered(client, url)
+        assert html.count(f'id="{slot.anchor}"') == 1
+        writes.unclaim(slot, user=personas["bob"])
+        expected = None
+    elif write == "discussed":
+        assert html.count("✓ 토론함") == 0
+        writes.mark_discussed(question, True, user=personas["bob"])
+        expected = "✓ 토론함"
+    elif write == "fill":
+        slot = Answer.objects.open().filter(question__paper=paper).first()
+        question = slot.question
+        writes.fill(slot, "블록에 채운 답", expected_version=slot.version, user=personas["alice"])
+        expected = "블록에 채운 답"
+    elif write == "remove question":
+        writes.remove(question, expected_version=question.version, user=None)
+        expected = None
+    else:
+        question.body = "관리자가 고친 질문"
+        writes.admin_save(question, user=None, created=False, changed_fields=["body"])
+        expected = "관리자가 고친 질문"
+    after, rendered = blocks_rendered(client, url)
+    if expected:
+        assert expected not in html and expected in after
+    if write == "unclaim":
+        assert f'id="{slot.anchor}"' not in after
+    if write == "remove question":
+        assert f'id="{question.anchor}"' in html and f'id="{question.anchor}"' not in after
+    # A change of the archive's structure (the admin) renders them all; a write in one thread, one.
+    expected_renders = {"remove question": 0, "admin": paper.questions.shown().count()}.get(write, 1)
+    assert rendered == expected_renders
+
+
+def test_a_visitors_blocks_are_kept_per_language(seeded):
+    from django.test import Client
+
+    url, count = seeded.get_absolute_url(), seeded.questions.shown().count()
+    korean, rendered_ko = blocks_rendered(Client(headers={"Accept-Language": "ko"}), url)
+    english, rendered_en = blocks_rendered(Client(headers={"Accept-Language": "en"}), url)
+    assert rendered_ko == rendered_en == count
+    assert "답변 2개" in korean and "2 answers" in english and "답변 2개" not in english
+
+
+def test_a_paper_filtered_to_a_place_shows_what_was_written_since(client, seeded):
+    """The filtered page is rendered whole (it needs every post's places), and keyed like the page."""
+    question = seeded.questions.get(label="Q2")
+    url = seeded.get_absolute_url() + "?place=figure%3A2.1"
+    page(client, url)
+    writes.answer(
+        question, author=Participant.objects.get(name="선민"), body="Figure 2.1 다시 보니", user=None
+    )
+    assert "Figure 2.1 다시 보니" in page(client, url)

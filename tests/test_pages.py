@@ -92,10 +92,21 @@ def test_the_paper_page_costs_the_same_queries_at_any_size(
     client, seeded, make_paper, size, django_assert_num_queries
 ):
     paper = seeded if size == "seed" else make_paper(questions=100, answers=5)
-    # the archive's generation (the cache key), paper, participants, questions+authors, their topics,
-    # answers+authors, the session's PDF (for the pages its places start on), references
-    with django_assert_num_queries(8):
+    # the paper's generations (the cache key), paper, the session's PDF (for the pages its places
+    # start on), the questions' ids and generations, the structure generation (the blocks' keys),
+    # then for the blocks not cached: questions+authors, their topics, answers+authors; references,
+    # participants
+    with django_assert_num_queries(10):
         assert client.get(paper.get_absolute_url()).status_code == 200
+    # A write to one question's thread: the page again, its blocks from the cache but that one.
+    question = paper.questions.order_by("position").last()
+    writes.set_topics(question, ["새 주제"], user=None, by_hand=True)
+    with django_assert_num_queries(10):
+        assert "새 주제" in client.get(paper.get_absolute_url()).content.decode()
+    # A write to the session but no question's thread: the page again, every block from the cache.
+    writes.update_session(paper, expected_version=paper.version, user=None, description="바뀐 설명")
+    with django_assert_num_queries(7):
+        assert "바뀐 설명" in client.get(paper.get_absolute_url()).content.decode()
 
 
 @pytest.mark.parametrize("extra_papers", [0, 4])
@@ -157,3 +168,22 @@ def test_a_participant_page_shows_fifty_answers_a_page(client, make_paper):
     assert sum(f'href="{a.get_absolute_url()}"' in first for a in answers) == 50
     assert sum(f'href="{a.get_absolute_url()}"' in second for a in answers) == 1
     assert "?answers=2" in first
+
+
+@pytest.mark.parametrize("extra_questions", [0, 60])
+def test_a_topic_page_costs_the_same_queries_at_any_size(
+    client, seeded, make_paper, extra_questions, django_assert_num_queries
+):
+    from discussions.models import Topic
+
+    topic = Topic.objects.get(name="bias")
+    if extra_questions:
+        paper = make_paper(questions=extra_questions, answers=3)
+        for question in paper.questions.all():
+            writes.set_topics(question, ["bias"], user=None, by_hand=True)
+    # generation, topic, the count of its questions, a page of them with their answers counted
+    with django_assert_num_queries(4):
+        html = client.get(topic.get_absolute_url()).content.decode()
+    # The page's fifty are counted: each generated question has two answers, a reply and one open.
+    if extra_questions:
+        assert html.count("답변 3개") == 50 and html.count("대기 중인 답변 1개") == 50
