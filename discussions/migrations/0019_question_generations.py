@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('discussions', '0016_attachments'),
+        ('discussions', '0018_sessions_from_a_repository'),
     ]
 
     operations = [
