@@ -1,20 +1,33 @@
 """Search over papers, questions, answers and references, in Korean and English.
 
 Korean glues particles to words (효율 → 효율성, 효율적으로), so a term matches anywhere inside
-a word. On PostgreSQL a pg_trgm GIN index on each searched column (migration 0008) serves
-`col LIKE '%…%'` and `col ILIKE '%…%'` for terms of three characters or more; shorter terms, and
-SQLite, the embedded default, scan. Results rank by how often the terms occur, so a question
-about a word comes before a paper that only mentions it once; kinds are shown in that order too.
-Each kind ranks its newest thousand matches (RANKED_AT_MOST), so a new search costs about the same
-however large the archive grows.
+a word. On PostgreSQL a GIN index of the bigrams of question and answer bodies (migration 0020)
+finds the rows that have every bigram of a term of two characters or more, and the substring match
+decides among them; papers and references are few, and pg_trgm indexes their columns (migration
+0008). One-letter terms, and SQLite, the embedded default, scan. Results rank by how often the
+terms occur, so a question about a word comes before a paper that only mentions it once; kinds
+are shown in that order too. Each kind ranks its newest thousand matches (RANKED_AT_MOST), so a
+new search costs about the same however large the archive grows.
 """
 
 import re
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import CharField, F, IntegerField, Q, TextField, Value
-from django.db.models.functions import Length, Lower, Replace
+from django.db import connection
+from django.db.models import (
+    CharField,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Lookup,
+    Q,
+    Subquery,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Lower, Replace
 from django.db.models.lookups import IContains
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -41,6 +54,25 @@ class ILikeContains(IContains):
         return f"{lhs} ILIKE {rhs}", (*lhs_params, *rhs_params)
 
 
+@TextField.register_lookup
+class HasBigramsOf(Lookup):
+    """The bigram index's condition (migration 0020): the column's bigrams include the term's.
+
+    True of every row whose column contains the term, in any case, because both sides are taken
+    apart by the same function after the lower() that ILIKE compares with; so it only narrows the
+    rows the substring match is asked about, and never changes what is found.
+    """
+
+    lookup_name = "has_bigrams_of"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        # Spelled as the index is, collation included, or the planner does not see it is the same.
+        sql = f'(discussions_bigrams({lhs}) COLLATE "C") @> discussions_term_bigrams({rhs})'
+        return sql, (*lhs_params, *rhs_params)
+
+
 # No word is longer; a longer "term" (a pasted page) made SQLite refuse the LIKE pattern (a 500).
 MAX_TERM_LENGTH = 100
 
@@ -53,24 +85,39 @@ def has_case(term: str) -> bool:
     return term.lower() != term.upper()
 
 
-def contains(field: str, term: str) -> Q:
+def contains(field: str, term: str, bigrams: bool = False) -> Q:
     # Hangul and digits have no case, and a plain LIKE costs a third of ILIKE's case folding.
     lookup = "ilike_contains" if has_case(term) else "contains"
-    return Q(**{f"{field}__{lookup}": term})
+    matches = Q(**{f"{field}__{lookup}": term})
+    if bigrams and len(term) >= 2 and connection.vendor == "postgresql":
+        matches &= Q(**{f"{field}__has_bigrams_of": term})
+    return matches
+
+
+class OctetLength(Func):
+    """A text's length in bytes: PostgreSQL has it without reading the text, where counting its
+    characters walks every one of a thousand ranked bodies per term."""
+
+    function = "OCTET_LENGTH"
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="LENGTH(CAST(%(expressions)s AS BLOB))", **extra)
 
 
 def occurrences(field: str, term: str):
     """How many times `term` occurs in `field`, case-insensitively, as a database expression."""
     text = Lower(F(field)) if has_case(term) else F(field)
     removed = Replace(text, Value(term.lower()), Value(""))
-    return (Length(text) - Length(removed)) / len(term)
+    return (OctetLength(text) - OctetLength(removed)) / len(term.lower().encode())
 
 
 def _matching(queryset, fields, terms):
+    bigrams = queryset.model in BIGRAM_INDEXED
     for term in terms:
         any_field = Q()
         for field in fields:
-            any_field |= contains(field, term)
+            any_field |= contains(field, term, bigrams)
         queryset = queryset.filter(any_field)
     score = Value(0, output_field=IntegerField())
     for term in terms:
@@ -84,12 +131,37 @@ def _matching(queryset, fields, terms):
 # walking back from the newest row, and ranking more than a thousand tells a reader little.
 RANKED_AT_MOST = 1000
 
+# The tables with a bigram index of their bodies (migration 0020): the big ones.
+BIGRAM_INDEXED = (Question, Answer)
+
+# Where to look first in a big table: its newest rows, as many as this. A common term (모델 is in
+# a third of the answers) has its newest thousand matches there, and the bitmap of its matches
+# from the index is cut down to them by the primary key's, so the rows read are those the ranking
+# needs, not every match in the archive; a rare one is looked for in the rest as well, where the
+# index finds the few it has. (The planner cannot tell which case it is in: it counts 모델 and
+# 학습, and the substring match that repeats what the index found, as independent, and expects a
+# tenth of the matches there are.)
+NEWEST_ROWS = 8000
+
+
+def _newest(matches, count: int) -> list[tuple[int, int]]:
+    """(pk, score) of the newest `count` matches, newest first."""
+    newest_first = matches.order_by("-pk").values_list("pk", "score")
+    if matches.model not in BIGRAM_INDEXED or connection.vendor != "postgresql":
+        return list(newest_first[:count])  # walking back from the newest row stops at `count`
+    last = matches.model.objects.order_by("-pk").values("pk")[:1]
+    bound = ExpressionWrapper(Subquery(last) - NEWEST_ROWS, output_field=IntegerField())
+    found = list(newest_first.filter(pk__gt=bound)[:count])
+    if len(found) < count:
+        found += newest_first.filter(pk__lte=bound)[: count - len(found)]
+    return found
+
 
 def ranked_page(matches, number, per_page: int):
     """Page `number` of `matches`: the newest RANKED_AT_MOST, best first (newest first among
     equals); `page.more` says whether older matches were left out. Only the page's rows are
     loaded with what the page shows."""
-    newest = list(matches.order_by("-pk").values_list("pk", "score")[: RANKED_AT_MOST + 1])
+    newest = _newest(matches, RANKED_AT_MOST + 1)
     ranked = sorted(newest[:RANKED_AT_MOST], key=lambda row: -row[1])
     page = Paginator([pk for pk, _ in ranked], per_page).get_page(number)
     loaded = matches.in_bulk(page.object_list)
