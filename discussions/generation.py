@@ -26,12 +26,34 @@ Finer still, within a paper: a visitor's block of one question (discussions.bloc
 structure generation and the question's own QuestionGeneration row, which a write within that
 question's thread moves too (an answer, a fill, an edit, a removal, topics, a claim, the agenda's
 mark). A paper page rendered after an answer to one question renders that block alone.
+
+The lists of one topic and of one participant are keyed by the structure generation and their own
+ListGeneration row, which a write within a question's thread moves for the question's topics
+(before and after the write) and for everyone who wrote in that thread: their pages quote its
+posts, count its answers or list its open ones. A new question moves its author's; a session's
+new title, those of all its questions' topics and writers. The home page is keyed by the structure
+generation and the thread generations of the papers it shows (of_papers).
 """
 
-from django.db import connection, transaction
-from django.db.models import F
+import functools
+import operator
 
-from discussions.models import ArchiveState, Paper, QuestionGeneration, ThreadGeneration
+from django.db import connection, transaction
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.expressions import RawSQL
+
+from discussions.models import (
+    Answer,
+    ArchiveState,
+    ListGeneration,
+    Paper,
+    Participant,
+    Question,
+    QuestionGeneration,
+    TaggedQuestion,
+    ThreadGeneration,
+    Topic,
+)
 
 SEQUENCE = "discussions_archive_generation"
 STRUCTURE_SEQUENCE = "discussions_structure_generation"
@@ -51,34 +73,64 @@ def current() -> int:
     return row[0] if row else 0
 
 
+def _structure_sql():
+    if connection.vendor == "postgresql":
+        return f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {STRUCTURE_SEQUENCE}"
+    return f"SELECT structure FROM {connection.ops.quote_name(ArchiveState._meta.db_table)} WHERE id = 1"
+
+
 def of_paper(slug: str) -> str:
     """The key part of a paper's own pages: the structure generation and the paper's own, in one query."""
     paper = connection.ops.quote_name(Paper._meta.db_table)
     thread = connection.ops.quote_name(ThreadGeneration._meta.db_table)
-    if connection.vendor == "postgresql":
-        structure = f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {STRUCTURE_SEQUENCE}"
-    else:
-        structure = (
-            f"SELECT structure FROM {connection.ops.quote_name(ArchiveState._meta.db_table)} WHERE id = 1"
-        )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT ({structure}), (SELECT t.value FROM {paper} p JOIN {thread} t ON t.paper_id = p.id "
-            f"WHERE p.slug = %s)",
+            f"SELECT ({_structure_sql()}), (SELECT t.value FROM {paper} p "
+            f"JOIN {thread} t ON t.paper_id = p.id WHERE p.slug = %s)",
             [slug],
         )
         structure, own = cursor.fetchone()
     return f"s{structure or 0}.p{own or 0}"
 
 
+def of_list(kind: str, slug: str) -> str:
+    """The key part of a topic's or a participant's page (ListGeneration.Kind), in one query."""
+    model = {ListGeneration.Kind.TOPIC: Topic, ListGeneration.Kind.PARTICIPANT: Participant}[kind]
+    table = connection.ops.quote_name(model._meta.db_table)
+    lists = connection.ops.quote_name(ListGeneration._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT ({_structure_sql()}), (SELECT g.value FROM {table} o JOIN {lists} g "
+            f"ON g.kind = %s AND g.object_id = o.id WHERE o.slug = %s)",
+            [kind, slug],
+        )
+        structure, own = cursor.fetchone()
+    return f"s{structure or 0}.{kind}{own or 0}"
+
+
+def of_papers(*listed) -> str | None:
+    """The key part of a page that lists papers (`listed`: querysets of them, sliced as the page
+    shows them): the structure generation, which papers, and each one's thread generation, in one query.
+    None when it lists none (an empty archive, a page past the last): such a page is keyed by the
+    whole archive's generation."""
+    own = ThreadGeneration.objects.filter(paper=OuterRef("pk")).values("value")
+    shown = functools.reduce(operator.or_, (Q(pk__in=papers.values("pk")) for papers in listed))
+    rows = (
+        Paper.objects.filter(shown)
+        .annotate(own=Subquery(own), structure=RawSQL(_structure_sql(), []))
+        .values_list("structure", "pk", "own")
+        .order_by("pk")
+    )
+    rows = list(rows)
+    if not rows:
+        return None
+    return f"s{rows[0][0] or 0}." + ".".join(f"{pk}:{own or 0}" for _, pk, own in rows)
+
+
 def structure() -> int:
     """The structure generation alone (what a question's block depends on besides its thread)."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {STRUCTURE_SEQUENCE}")
-        else:
-            table = connection.ops.quote_name(ArchiveState._meta.db_table)
-            cursor.execute(f"SELECT structure FROM {table} WHERE id = 1")
+        cursor.execute(_structure_sql())
         row = cursor.fetchone()
     return row[0] if row else 0
 
@@ -108,6 +160,33 @@ def move(*, own_transaction: bool, paper_id=None, question_id=None):
         moved["structure"] = F("structure") + 1
     if not ArchiveState.objects.filter(pk=1).update(**moved):
         ArchiveState.objects.get_or_create(pk=1, defaults={"generation": 1, "structure": 1})
+
+
+def move_lists(question_id=None, *, topics=(), paper_id=None):
+    """Move the pages of the question's topics (and of `topics`, the ones a write took it out of)
+    and of everyone who wrote in its thread (paper_id: in every question's of that paper), in one
+    statement, in the order of their rows: the last locks a write takes, so two writes in
+    different papers never wait on each other in a cycle."""
+    lists = connection.ops.quote_name(ListGeneration._meta.db_table)
+    tagged = connection.ops.quote_name(TaggedQuestion._meta.db_table)
+    question = connection.ops.quote_name(Question._meta.db_table)
+    answer = connection.ops.quote_name(Answer._meta.db_table)
+    topic, participant = ListGeneration.Kind.TOPIC.value, ListGeneration.Kind.PARTICIPANT.value
+    if paper_id is None:
+        questions, params = "%s", [question_id]
+    else:
+        questions, params = f"SELECT id FROM {question} WHERE paper_id = %s", [paper_id]
+    extra = "".join(f" UNION SELECT '{topic}', %s" for _ in topics)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {lists} (kind, object_id, value) SELECT kind, id, 1 FROM ("
+            f"SELECT '{topic}' AS kind, tag_id AS id FROM {tagged} WHERE content_object_id IN ({questions})"
+            f"{extra} UNION SELECT '{participant}', author_id FROM {question} WHERE id IN ({questions})"
+            f" AND author_id IS NOT NULL UNION SELECT '{participant}', author_id FROM {answer}"
+            f" WHERE question_id IN ({questions}) AND author_id IS NOT NULL) AS moved WHERE true"
+            f" ORDER BY kind, id ON CONFLICT (kind, object_id) DO UPDATE SET value = {lists}.value + 1",
+            [*params, *topics, *params, *params],
+        )
 
 
 def _next(sequences):

@@ -57,13 +57,19 @@ def archive_write(paper_id=None, question_id=None):
 
     paper_id: everything it writes is within that paper's thread, so only that paper's own pages
     and the archive-wide lists are rendered afresh (discussions.generation). question_id: within
-    that question's thread too, so of the paper's page only that question's block is rendered afresh."""
+    that question's thread too, so of the paper's page only that question's block is rendered afresh,
+    and of the topics' and participants' pages those of its topics and of who wrote in it (the
+    write adds to the set it yields the topics it takes the question out of)."""
     own_transaction = not connection.in_atomic_block
     with transaction.atomic():
         # First, so that every writer takes the same lock first: the generation row on SQLite,
         # the paper's row for a write within its thread (then its questions, then its answers).
         generation.move(own_transaction=own_transaction, paper_id=paper_id, question_id=question_id)
-        yield
+        topics_left = set()
+        yield topics_left
+        if question_id is not None:
+            # Last, once the thread is as the write leaves it: a new answer's author is in it.
+            generation.move_lists(question_id, topics=sorted(topics_left))
 
 
 def paper_of(post):
@@ -236,6 +242,7 @@ def ask(paper, *, author, body, user, token=None):
             client_token=token or None,
         )
         _create(made, user)
+        generation.move_lists(made.pk)  # its author's page lists it
     return made, True
 
 
@@ -279,11 +286,12 @@ def _create(post, user):
 def set_topics(question, names, *, user, by_hand):
     """Replace a question's topics; by hand means a member or admin chose them, so imports keep them."""
     names = sorted({name.strip() for name in names if name.strip()}, key=str.casefold)
-    with archive_write(question.paper_id, question.pk):
+    with archive_write(question.paper_id, question.pk) as topics_left:
         # The locked row, not the caller's copy: its history version must carry the text as it is.
         current = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
         if current is None:
             raise Conflict(_("This question was removed from the thread meanwhile."))
+        topics_left.update(current.tags.values_list("pk", flat=True))
         current.tags.set(names)
         current.topic_names = ", ".join(names)
         current.tags_by_hand = current.tags_by_hand or by_hand
@@ -380,6 +388,8 @@ def update_session(paper, *, expected_version, user, participants=None, **fields
             raise Conflict(_("This session was deleted meanwhile."))
         if current.version != expected_version:
             raise Conflict(_("Someone changed this session while you were editing it."), current)
+        if fields.get("title", current.title) != current.title:
+            generation.move_lists(paper_id=current.pk)  # its title is on its topics' and writers' pages
         for name, value in fields.items():
             setattr(current, name, value)
         # Set here by hand: a later import of the session's file keeps them.
