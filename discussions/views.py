@@ -49,6 +49,8 @@ PAPERS_PER_PAGE = 30
 UPCOMING_ON_HOME = 5
 PAPERS_PER_OPEN_PAGE = 10
 POSTS_PER_PAGE = 50
+# Beyond it, a page number's OFFSET would overflow the database's integers.
+MAX_KEYED_PAGE = 10**6
 
 
 # Reading
@@ -56,17 +58,14 @@ POSTS_PER_PAGE = 50
 
 def home_scope(request):
     """The home page shows its papers and the sessions to come: it changes with their threads and
-    the archive's structure (which a new, removed or re-dated paper moves), not with the others'."""
+    the archive's structure (which a new or removed paper moves), not with the others'."""
     try:
         number = int(request.GET.get("page", 1))
     except (TypeError, ValueError):
         number = 1  # as Paginator.get_page
-    if number < 1:
+    if not 1 <= number <= MAX_KEYED_PAGE:
         return None  # the last page, as Paginator.get_page: keyed by the whole archive
-    listed = [Paper.objects.newest_first()[(number - 1) * PAPERS_PER_PAGE :][:PAPERS_PER_PAGE]]
-    if number == 1:
-        listed.append(Paper.objects.upcoming(timezone.localdate())[:UPCOMING_ON_HOME])
-    return generation.of_papers(*listed)
+    return generation.of_home(number, PAPERS_PER_PAGE, timezone.localdate(), UPCOMING_ON_HOME)
 
 
 @cached_for_visitors("page", scope=home_scope)

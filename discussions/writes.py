@@ -11,7 +11,8 @@ Each write here
   submit made.
 
 Lock order, the same for every writer so none waits on another in a cycle: the paper's thread
-generation, then the question's, then question, then answer (parent before child). A member's
+generation, then the question's, then question, then answer (parent before child), and last the
+generations of the topics' and participants' pages, in one statement. A member's
 edit or fill locks one post row through its UPDATE. Row locks are FOR NO KEY UPDATE, which the
 foreign-key checks at a commit (a notification pointing at a question) do not wait for.
 """

@@ -529,7 +529,28 @@ def test_a_write_in_a_paper_not_on_the_home_page_keeps_it_cached(
     assert last.title in page(client, "/")
 
 
-@pytest.mark.parametrize("number", ["0", "-1", "9", "x"])
+def test_the_home_pages_key_names_the_papers_it_shows(client, seeded, make_paper, session):
+    import datetime
+
+    from django.utils import timezone
+
+    from discussions import generation
+    from discussions.views import PAPERS_PER_PAGE, UPCOMING_ON_HOME
+
+    made = [make_paper(questions=1, answers=1, title=f"Paper {i}") for i in range(PAPERS_PER_PAGE + 3)]
+    for days, paper in zip([-3, 5, 0, -400], made, strict=False):  # past, coming, today's, long ago
+        day = timezone.localdate() + datetime.timedelta(days=days)
+        writes.update_session(paper, expected_version=paper.version, user=None, session_date=day)
+    writes.propose(proposer=Participant.objects.get(name="소연"), title="Undated proposal", user=None)
+    for number in (1, 2):
+        context = client.get(f"/?page={number}").context
+        shown = sorted({paper.pk for paper in [*context["papers"], *context["upcoming"]]})
+        key = generation.of_home(number, PAPERS_PER_PAGE, timezone.localdate(), UPCOMING_ON_HOME)
+        assert [int(part.split(":")[0]) for part in key.split(".")[1:]] == shown
+        assert len(context["upcoming"]) == (4 if number == 1 else 0)  # with the fixture's session
+
+
+@pytest.mark.parametrize("number", ["0", "-1", "9", "x", "1" + "0" * 30])
 def test_a_home_page_past_the_last_or_not_a_number_is_never_stale(client, seeded, number):
     before = page(client, f"/?page={number}")
     writes.answer(seeded.questions.first(), author=None, body="새 답", user=None)
