@@ -28,10 +28,11 @@ question's thread moves too (an answer, a fill, an edit, a removal, topics, a cl
 mark). A paper page rendered after an answer to one question renders that block alone.
 
 The lists of one topic and of one participant are keyed by the structure generation and their own
-ListGeneration row, which a write within a question's thread moves for the question's topics
-(before and after the write) and for everyone who wrote in that thread: their pages quote its
-posts, count its answers or list its open ones. A new question moves its author's; a session's
-new title, those of all its questions' topics and writers. The home page is keyed by the structure
+ListGeneration row. A write within a question's thread moves those of the question's topics
+(before and after the write: they count its answers and quote it) and of the writers whose posts
+it changes (an answer's, a fill's, an edit's, a claim's, everyone's under a removed post; for a
+question's new text, those waiting to answer it too: their lists quote it). A session's new title
+moves those of all its questions' topics and writers. The home page is keyed by the structure
 generation and the thread generations of the papers it shows (of_home).
 """
 
@@ -172,30 +173,38 @@ def move(*, own_transaction: bool, paper_id=None, question_id=None):
         ArchiveState.objects.get_or_create(pk=1, defaults={"generation": 1, "structure": 1})
 
 
-def move_lists(question_id=None, *, topics=(), paper_id=None):
-    """Move the pages of the question's topics (and of `topics`, the ones a write took it out of)
-    and of everyone who wrote in its thread (paper_id: in every question's of that paper), in one
-    statement, in the order of their rows: the last locks a write takes, so two writes in
-    different papers never wait on each other in a cycle."""
+def move_lists(*, question_id=None, topics=(), participants=(), paper_id=None):
+    """Move the pages of the topics of question `question_id` and of `topics`, of `participants`,
+    and (paper_id) of every topic and writer of that paper's questions, in one statement, in the
+    order of their rows: the last locks a write takes, so two writes never wait on each other in a
+    cycle."""
     lists = connection.ops.quote_name(ListGeneration._meta.db_table)
     tagged = connection.ops.quote_name(TaggedQuestion._meta.db_table)
     question = connection.ops.quote_name(Question._meta.db_table)
     answer = connection.ops.quote_name(Answer._meta.db_table)
     topic, participant = ListGeneration.Kind.TOPIC.value, ListGeneration.Kind.PARTICIPANT.value
-    if paper_id is None:
-        questions, params = "%s", [question_id]
-    else:
-        questions, params = f"SELECT id FROM {question} WHERE paper_id = %s", [paper_id]
-    extra = "".join(f" UNION SELECT '{topic}', %s" for _ in topics)
+    moved, params = ["SELECT '' AS kind, 0 AS id WHERE false"], []
+    if question_id is not None:
+        moved.append(f"SELECT '{topic}', tag_id FROM {tagged} WHERE content_object_id = %s")
+        params.append(question_id)
+    moved += [f"SELECT '{topic}', %s"] * len(topics) + [f"SELECT '{participant}', %s"] * len(participants)
+    params += [*topics, *participants]
+    if paper_id is not None:
+        in_paper = f"(SELECT id FROM {question} WHERE paper_id = %s)"
+        moved += [
+            f"SELECT '{topic}', tag_id FROM {tagged} WHERE content_object_id IN {in_paper}",
+            f"SELECT '{participant}', author_id FROM {question} WHERE paper_id = %s"
+            " AND author_id IS NOT NULL",
+            f"SELECT '{participant}', author_id FROM {answer} WHERE question_id IN {in_paper}"
+            " AND author_id IS NOT NULL",
+        ]
+        params += [paper_id] * 3
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {lists} (kind, object_id, value) SELECT kind, id, 1 FROM ("
-            f"SELECT '{topic}' AS kind, tag_id AS id FROM {tagged} WHERE content_object_id IN ({questions})"
-            f"{extra} UNION SELECT '{participant}', author_id FROM {question} WHERE id IN ({questions})"
-            f" AND author_id IS NOT NULL UNION SELECT '{participant}', author_id FROM {answer}"
-            f" WHERE question_id IN ({questions}) AND author_id IS NOT NULL) AS moved WHERE true"
-            f" ORDER BY kind, id ON CONFLICT (kind, object_id) DO UPDATE SET value = {lists}.value + 1",
-            [*params, *topics, *params, *params],
+            f"INSERT INTO {lists} (kind, object_id, value) SELECT kind, id, 1 FROM ({' UNION '.join(moved)})"
+            f" AS moved WHERE true ORDER BY kind, id "
+            f"ON CONFLICT (kind, object_id) DO UPDATE SET value = {lists}.value + 1",
+            params,
         )
 
 

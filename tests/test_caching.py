@@ -572,3 +572,16 @@ def test_a_write_elsewhere_keeps_topic_and_participant_pages_cached(
     for url, before in zip(urls, pages, strict=True):
         with django_assert_num_queries(1):  # its own generation and the structure's: no render
             assert page(client, url) == before
+
+
+def test_a_new_answer_leaves_the_pages_of_the_threads_other_writers_cached(
+    client, seeded, django_assert_num_queries
+):
+    question = Question.objects.get(label="Q5")  # 민상's, answered by 선민
+    urls = [Participant.objects.get(name=name).get_absolute_url() for name in ["선민", "민상"]]
+    pages = [page(client, url) for url in urls]
+    writes.answer(question, author=Participant.objects.get(name="소연"), body="세 번째 사람", user=None)
+    for url, before in zip(urls, pages, strict=True):
+        with django_assert_num_queries(1):  # neither lists the new answer: no render
+            assert page(client, url) == before
+    assert "세 번째 사람" in page(client, Participant.objects.get(name="소연").get_absolute_url())
