@@ -19,10 +19,6 @@ class Migration(migrations.Migration):
                 ('value', models.PositiveBigIntegerField(default=0)),
             ],
         ),
-        migrations.AddIndex(
-            model_name='answer',
-            index=models.Index(condition=models.Q(('hidden_at__isnull', True), ('body', '')), fields=['question'], name='open_answer_by_question'),
-        ),
         migrations.AddConstraint(
             model_name='listgeneration',
             constraint=models.UniqueConstraint(fields=('kind', 'object_id'), name='list_generation_once'),
