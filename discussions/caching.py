@@ -22,6 +22,7 @@ from django.utils.http import urlencode
 from django.utils.translation import get_language
 
 from discussions import generation
+from discussions.models import ListGeneration
 
 CACHE_SECONDS = 60 * 60 * 24
 
@@ -39,6 +40,16 @@ def paper_scope(request, slug, **kwargs):
     return generation.of_paper(slug)
 
 
+def topic_scope(request, slug, **kwargs):
+    """A topic's page changes with its questions' threads and the archive's structure."""
+    return generation.of_list(ListGeneration.Kind.TOPIC, slug)
+
+
+def participant_scope(request, slug, **kwargs):
+    """A participant's page changes with the threads they wrote in and the archive's structure."""
+    return generation.of_list(ListGeneration.Kind.PARTICIPANT, slug)
+
+
 def cached_for_visitors(*params, scope=None):
     """Cache an anonymous GET's (or HEAD's) whole response by path, the query parameters the
     view reads (`params`), language and archive generation.
@@ -51,8 +62,9 @@ def cached_for_visitors(*params, scope=None):
     accept gzip. HEAD is answered from the same entry: the same headers, no body.
 
     scope(request, *args, **kwargs): the generation the page depends on, when it is not the
-    whole archive's (paper_scope). Readers who miss the same page at once wait for the first one's
-    render instead of each rendering it (a long thread takes longer to render than writes come).
+    whole archive's (paper_scope); None: the whole archive's after all. Readers who miss the same
+    page at once wait for the first one's render instead of each rendering it (a long thread takes
+    longer to render than writes come).
     """
     for name in params:
         if not isinstance(name, str):
@@ -70,7 +82,8 @@ def cached_for_visitors(*params, scope=None):
             canonical = _canonical_query(request, params)
             if canonical is not None:
                 return HttpResponseRedirect(request.path + (f"?{canonical}" if canonical else ""))
-            key = _key(request, params, scope(request, *args, **kwargs) if scope else generation.current())
+            scoped = scope(request, *args, **kwargs) if scope else None
+            key = _key(request, params, generation.current() if scoped is None else scoped)
             gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
             etag = f'"{key}-gzip"' if gzipped else f'"{key}"'
             if etag in request.headers.get("If-None-Match", ""):

@@ -26,12 +26,31 @@ Finer still, within a paper: a visitor's block of one question (discussions.bloc
 structure generation and the question's own QuestionGeneration row, which a write within that
 question's thread moves too (an answer, a fill, an edit, a removal, topics, a claim, the agenda's
 mark). A paper page rendered after an answer to one question renders that block alone.
+
+The lists of one topic and of one participant are keyed by the structure generation and their own
+ListGeneration row. A write within a question's thread moves those of the question's topics
+(before and after the write: they count its answers and quote it) and of the writers whose posts
+it changes (an answer's, a fill's, an edit's, a claim's, everyone's under a removed post; for a
+question's new text, those waiting to answer it too: their lists quote it). A session's new title
+moves those of all its questions' topics and writers. The home page is keyed by the structure
+generation and the thread generations of the papers it shows (of_home).
 """
 
 from django.db import connection, transaction
 from django.db.models import F
 
-from discussions.models import ArchiveState, Paper, QuestionGeneration, ThreadGeneration
+from discussions.models import (
+    Answer,
+    ArchiveState,
+    ListGeneration,
+    Paper,
+    Participant,
+    Question,
+    QuestionGeneration,
+    TaggedQuestion,
+    ThreadGeneration,
+    Topic,
+)
 
 SEQUENCE = "discussions_archive_generation"
 STRUCTURE_SEQUENCE = "discussions_structure_generation"
@@ -51,34 +70,78 @@ def current() -> int:
     return row[0] if row else 0
 
 
+def _structure_sql():
+    if connection.vendor == "postgresql":
+        return f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {STRUCTURE_SEQUENCE}"
+    return f"SELECT structure FROM {connection.ops.quote_name(ArchiveState._meta.db_table)} WHERE id = 1"
+
+
 def of_paper(slug: str) -> str:
     """The key part of a paper's own pages: the structure generation and the paper's own, in one query."""
     paper = connection.ops.quote_name(Paper._meta.db_table)
     thread = connection.ops.quote_name(ThreadGeneration._meta.db_table)
-    if connection.vendor == "postgresql":
-        structure = f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {STRUCTURE_SEQUENCE}"
-    else:
-        structure = (
-            f"SELECT structure FROM {connection.ops.quote_name(ArchiveState._meta.db_table)} WHERE id = 1"
-        )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT ({structure}), (SELECT t.value FROM {paper} p JOIN {thread} t ON t.paper_id = p.id "
-            f"WHERE p.slug = %s)",
+            f"SELECT ({_structure_sql()}), (SELECT t.value FROM {paper} p "
+            f"JOIN {thread} t ON t.paper_id = p.id WHERE p.slug = %s)",
             [slug],
         )
         structure, own = cursor.fetchone()
     return f"s{structure or 0}.p{own or 0}"
 
 
+def of_list(kind: str, slug: str) -> str:
+    """The key part of a topic's or a participant's page (ListGeneration.Kind), in one query."""
+    model = {ListGeneration.Kind.TOPIC: Topic, ListGeneration.Kind.PARTICIPANT: Participant}[kind]
+    table = connection.ops.quote_name(model._meta.db_table)
+    lists = connection.ops.quote_name(ListGeneration._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT ({_structure_sql()}), (SELECT g.value FROM {table} o JOIN {lists} g "
+            f"ON g.kind = %s AND g.object_id = o.id WHERE o.slug = %s)",
+            [kind, slug],
+        )
+        structure, own = cursor.fetchone()
+    return f"s{structure or 0}.{kind}{own or 0}"
+
+
+def of_home(number: int, per_page: int, today, upcoming: int) -> str | None:
+    """The key part of the home page `number`: the structure generation, which papers it shows (its
+    `per_page`, and on the first page the `upcoming` sessions to come), each one's thread generation,
+    in one query. None when it shows none (an empty archive, a page past the last): such a page is
+    keyed by the whole archive's generation.
+
+    Plain SQL in the orders of Paper.objects.newest_first() and upcoming() (a test holds them to the
+    page's): the ORM took ten times the query's own cost to build it on every view."""
+    paper = connection.ops.quote_name(Paper._meta.db_table)
+    thread = connection.ops.quote_name(ThreadGeneration._meta.db_table)
+    listed = (
+        f"SELECT id FROM {paper} ORDER BY session_date DESC NULLS LAST, session_number DESC NULLS LAST, "
+        "created_at DESC, id DESC LIMIT %s OFFSET %s"
+    )
+    params = [per_page, (number - 1) * per_page]
+    if number == 1:
+        listed += (
+            f") OR p.id IN (SELECT id FROM {paper} WHERE session_date >= %s OR (session_date IS NULL "
+            "AND proposed_by_id IS NOT NULL) ORDER BY session_date ASC NULLS LAST, created_at, id LIMIT %s"
+        )
+        params += [today, upcoming]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT ({_structure_sql()}), p.id, t.value FROM {paper} p "
+            f"LEFT JOIN {thread} t ON t.paper_id = p.id WHERE p.id IN ({listed}) ORDER BY p.id",
+            params,
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    return f"s{rows[0][0] or 0}." + ".".join(f"{pk}:{own or 0}" for _, pk, own in rows)
+
+
 def structure() -> int:
     """The structure generation alone (what a question's block depends on besides its thread)."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {STRUCTURE_SEQUENCE}")
-        else:
-            table = connection.ops.quote_name(ArchiveState._meta.db_table)
-            cursor.execute(f"SELECT structure FROM {table} WHERE id = 1")
+        cursor.execute(_structure_sql())
         row = cursor.fetchone()
     return row[0] if row else 0
 
@@ -108,6 +171,41 @@ def move(*, own_transaction: bool, paper_id=None, question_id=None):
         moved["structure"] = F("structure") + 1
     if not ArchiveState.objects.filter(pk=1).update(**moved):
         ArchiveState.objects.get_or_create(pk=1, defaults={"generation": 1, "structure": 1})
+
+
+def move_lists(*, question_id=None, topics=(), participants=(), paper_id=None):
+    """Move the pages of the topics of question `question_id` and of `topics`, of `participants`,
+    and (paper_id) of every topic and writer of that paper's questions, in one statement, in the
+    order of their rows: the last locks a write takes, so two writes never wait on each other in a
+    cycle."""
+    lists = connection.ops.quote_name(ListGeneration._meta.db_table)
+    tagged = connection.ops.quote_name(TaggedQuestion._meta.db_table)
+    question = connection.ops.quote_name(Question._meta.db_table)
+    answer = connection.ops.quote_name(Answer._meta.db_table)
+    topic, participant = ListGeneration.Kind.TOPIC.value, ListGeneration.Kind.PARTICIPANT.value
+    moved, params = ["SELECT '' AS kind, 0 AS id WHERE false"], []
+    if question_id is not None:
+        moved.append(f"SELECT '{topic}', tag_id FROM {tagged} WHERE content_object_id = %s")
+        params.append(question_id)
+    moved += [f"SELECT '{topic}', %s"] * len(topics) + [f"SELECT '{participant}', %s"] * len(participants)
+    params += [*topics, *participants]
+    if paper_id is not None:
+        in_paper = f"(SELECT id FROM {question} WHERE paper_id = %s)"
+        moved += [
+            f"SELECT '{topic}', tag_id FROM {tagged} WHERE content_object_id IN {in_paper}",
+            f"SELECT '{participant}', author_id FROM {question} WHERE paper_id = %s"
+            " AND author_id IS NOT NULL",
+            f"SELECT '{participant}', author_id FROM {answer} WHERE question_id IN {in_paper}"
+            " AND author_id IS NOT NULL",
+        ]
+        params += [paper_id] * 3
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {lists} (kind, object_id, value) SELECT kind, id, 1 FROM ({' UNION '.join(moved)})"
+            f" AS moved WHERE true ORDER BY kind, id "
+            f"ON CONFLICT (kind, object_id) DO UPDATE SET value = {lists}.value + 1",
+            params,
+        )
 
 
 def _next(sequences):

@@ -550,6 +550,24 @@ class QuestionGeneration(models.Model):
     value = models.PositiveBigIntegerField(default=0)
 
 
+class ListGeneration(models.Model):
+    """Moved by every write that changes what one topic's or one participant's page lists
+    (discussions.generation): those pages stay cached while others' threads are written to."""
+
+    class Kind(models.TextChoices):
+        TOPIC = "topic"
+        PARTICIPANT = "participant"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # No foreign key: one column for two tables, and a write must not wait at its commit for a
+    # constraint check against a row an import holds (as ThreadGeneration's).
+    object_id = models.PositiveBigIntegerField()
+    value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="list_generation_once")]
+
+
 class AuthorshipClaim(models.Model):
     """A member saying "this unsigned post is mine", waiting for staff to confirm or decline."""
 

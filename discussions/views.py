@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from discussions import access, attachments, blocks, generation, mailing, search, threads, writes
 from discussions.archive import ExportError, discussion_file, filename_for
-from discussions.caching import cached_for_visitors, paper_scope
+from discussions.caching import cached_for_visitors, paper_scope, participant_scope, topic_scope
 from discussions.forms import (
     PostForm,
     PreferenceForm,
@@ -49,12 +49,26 @@ PAPERS_PER_PAGE = 30
 UPCOMING_ON_HOME = 5
 PAPERS_PER_OPEN_PAGE = 10
 POSTS_PER_PAGE = 50
+# Beyond it, a page number's OFFSET would overflow the database's integers.
+MAX_KEYED_PAGE = 10**6
 
 
 # Reading
 
 
-@cached_for_visitors("page")
+def home_scope(request):
+    """The home page shows its papers and the sessions to come: it changes with their threads and
+    the archive's structure (which a new or removed paper moves), not with the others'."""
+    try:
+        number = int(request.GET.get("page", 1))
+    except (TypeError, ValueError):
+        number = 1  # as Paginator.get_page
+    if not 1 <= number <= MAX_KEYED_PAGE:
+        return None  # the last page, as Paginator.get_page: keyed by the whole archive
+    return generation.of_home(number, PAPERS_PER_PAGE, timezone.localdate(), UPCOMING_ON_HOME)
+
+
+@cached_for_visitors("page", scope=home_scope)
 def home(request):
     page = Paginator(Paper.objects.newest_first(), PAPERS_PER_PAGE).get_page(request.GET.get("page"))
     # Counted for the page's papers only: counting every paper's questions and answers to show
@@ -170,7 +184,7 @@ def paper_download(request, slug):
     return response
 
 
-@cached_for_visitors("questions", "answers")
+@cached_for_visitors("questions", "answers", scope=participant_scope)
 def participant_detail(request, slug):
     participant = get_object_or_404(Participant, slug=slug)
     questions = participant.questions.shown().select_related("paper").order_by("paper__title", "position")
@@ -242,7 +256,7 @@ def topic_list(request):
     return render(request, "discussions/topic_list.html", {"topics": topics})
 
 
-@cached_for_visitors("page")
+@cached_for_visitors("page", scope=topic_scope)
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
     order = ("paper__title", "paper", "position", "pk")

@@ -11,7 +11,8 @@ Each write here
   submit made.
 
 Lock order, the same for every writer so none waits on another in a cycle: the paper's thread
-generation, then the question's, then question, then answer (parent before child). A member's
+generation, then the question's, then question, then answer (parent before child), and last the
+generations of the topics' and participants' pages, in one statement. A member's
 edit or fill locks one post row through its UPDATE. Row locks are FOR NO KEY UPDATE, which the
 foreign-key checks at a commit (a notification pointing at a question) do not wait for.
 """
@@ -51,19 +52,35 @@ class Conflict(Refused):
         self.current = current
 
 
+class Lists:
+    """The topics' and participants' pages a write changes (discussions.generation), besides those
+    of its question's topics: moved once, at its end."""
+
+    def __init__(self):
+        self.topics, self.participants = set(), set()
+
+
 @contextlib.contextmanager
 def archive_write(paper_id=None, question_id=None):
     """A transaction that moves the archive's generation once, whatever it writes.
 
     paper_id: everything it writes is within that paper's thread, so only that paper's own pages
     and the archive-wide lists are rendered afresh (discussions.generation). question_id: within
-    that question's thread too, so of the paper's page only that question's block is rendered afresh."""
+    that question's thread too, so of the paper's page only that question's block is rendered afresh,
+    and of the topics' pages those of its topics. It yields the Lists the write adds to: the topics
+    it takes the question out of, the participants whose pages it changes."""
     own_transaction = not connection.in_atomic_block
     with transaction.atomic():
         # First, so that every writer takes the same lock first: the generation row on SQLite,
         # the paper's row for a write within its thread (then its questions, then its answers).
         generation.move(own_transaction=own_transaction, paper_id=paper_id, question_id=question_id)
-        yield
+        lists = Lists()
+        yield lists
+        lists.participants.discard(None)
+        if question_id is not None or lists.participants:
+            generation.move_lists(
+                question_id=question_id, topics=sorted(lists.topics), participants=sorted(lists.participants)
+            )
 
 
 def paper_of(post):
@@ -111,7 +128,7 @@ def save_text(post, body, *, expected_version, user, only_if_open=False):
     html, now = render_markdown(body), timezone.now()
     model = type(post)
     previous = post.body  # as the writer saw it: what an edit newly mentions is told
-    with archive_write(paper_of(post), question_of(post)):
+    with archive_write(paper_of(post), question_of(post)) as lists:
         rows = model.objects.shown().filter(pk=post.pk, version=expected_version)
         if only_if_open:
             rows = rows.filter(body="")
@@ -127,6 +144,11 @@ def save_text(post, body, *, expected_version, user, only_if_open=False):
             raise _conflict(model, post.pk)
         post.body, post.body_html, post.updated_at = body, html, now
         post.version, post.written_in_app = expected_version + 1, True
+        lists.participants.add(post.author_id)
+        if isinstance(post, Question):  # the lists of those waiting to answer it quote it
+            lists.participants.update(
+                Answer.objects.open().filter(question=post).values_list("author", flat=True)
+            )
         record(post, user)
         notify.after_post(
             post, user=user, filled=only_if_open, previous_body="" if only_if_open else previous
@@ -145,7 +167,7 @@ def remove(post, *, expected_version, user):
     "shown" stays one column (models.shown) and nothing can be written under a removed post.
     """
     model, now = type(post), timezone.now()
-    with archive_write(paper_of(post), question_of(post)):
+    with archive_write(paper_of(post), question_of(post)) as lists:
         changed = (
             model.objects.shown()
             .filter(pk=post.pk, version=expected_version)
@@ -155,8 +177,10 @@ def remove(post, *, expected_version, user):
             raise _conflict(model, post.pk)
         post.hidden_at, post.version = now, expected_version + 1
         record(post, user)
+        lists.participants.add(post.author_id)
         reason = f"removed with {post.signature}"
         for under in _shown_under(post):
+            lists.participants.add(under.author_id)
             Answer.objects.filter(pk=under.pk).update(hidden_at=now, version=F("version") + 1)
             under.hidden_at, under.version = now, under.version + 1
             record(under, user, reason=reason)
@@ -187,7 +211,7 @@ def answer(question, *, author, body, user, token=None, parent=None):
 
     Returns (answer, created). The same token again returns the first answer made with it.
     """
-    with archive_write(question.paper_id, question.pk):
+    with archive_write(question.paper_id, question.pk) as lists:
         # Locked, so a removal of the question or the answer replied to waits for this post,
         # and this post for the removal: a post is never written under a removed one.
         locked = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
@@ -213,6 +237,7 @@ def answer(question, *, author, body, user, token=None, parent=None):
             client_token=token or None,
         )
         _create(made, user)
+        lists.participants.add(made.author_id)
     return made, True
 
 
@@ -223,7 +248,7 @@ def ask(paper, *, author, body, user, token=None):
     first), so two members asking at once get Q27 and Q28, not two Q27s. (A file's own repeated
     labels, like the seed's two Q4s, stay as they are.)
     """
-    with archive_write(paper.pk):
+    with archive_write(paper.pk) as lists:
         if made := _made_already(Question, token, author, body, paper=paper):
             return made, False
         made = Question(
@@ -236,6 +261,7 @@ def ask(paper, *, author, body, user, token=None):
             client_token=token or None,
         )
         _create(made, user)
+        lists.participants.add(made.author_id)
     return made, True
 
 
@@ -279,11 +305,12 @@ def _create(post, user):
 def set_topics(question, names, *, user, by_hand):
     """Replace a question's topics; by hand means a member or admin chose them, so imports keep them."""
     names = sorted({name.strip() for name in names if name.strip()}, key=str.casefold)
-    with archive_write(question.paper_id, question.pk):
+    with archive_write(question.paper_id, question.pk) as lists:
         # The locked row, not the caller's copy: its history version must carry the text as it is.
         current = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
         if current is None:
             raise Conflict(_("This question was removed from the thread meanwhile."))
+        lists.topics.update(current.tags.values_list("pk", flat=True))
         current.tags.set(names)
         current.topic_names = ", ".join(names)
         current.tags_by_hand = current.tags_by_hand or by_hand
@@ -380,6 +407,8 @@ def update_session(paper, *, expected_version, user, participants=None, **fields
             raise Conflict(_("This session was deleted meanwhile."))
         if current.version != expected_version:
             raise Conflict(_("Someone changed this session while you were editing it."), current)
+        if fields.get("title", current.title) != current.title:
+            generation.move_lists(paper_id=current.pk)  # its title is on its topics' and writers' pages
         for name, value in fields.items():
             setattr(current, name, value)
         # Set here by hand: a later import of the session's file keeps them.
@@ -437,10 +466,11 @@ def save_references(paper, *, expected_version, user, rows):
 def claim(question, *, member, user):
     """An open answer for `member` under `question` (theirs, or asked of them by the presenter or
     staff). Returns (answer, created): a member already waiting there is not added twice."""
-    with archive_write(question.paper_id, question.pk):
+    with archive_write(question.paper_id, question.pk) as lists:
         locked = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
         if locked is None:
             raise Conflict(_("This question was removed from the thread meanwhile."))
+        lists.participants.add(member.pk)
         if waiting := Answer.objects.open().filter(question=question, author=member, parent=None).first():
             return waiting, False
         answer = Answer(
@@ -460,7 +490,8 @@ def claim(question, *, member, user):
 def unclaim(answer, *, user):
     """Take a claim back while it is still empty: it leaves the thread (its history stays)."""
     now = timezone.now()
-    with archive_write(answer.question.paper_id, answer.question_id):
+    with archive_write(answer.question.paper_id, answer.question_id) as lists:
+        lists.participants.add(answer.author_id)
         taken_back = Answer.objects.open().filter(pk=answer.pk, version=answer.version)
         if not taken_back.update(hidden_at=now, version=F("version") + 1):
             raise _conflict(Answer, answer.pk)

@@ -404,3 +404,184 @@ def test_a_paper_filtered_to_a_place_shows_what_was_written_since(client, seeded
         question, author=Participant.objects.get(name="선민"), body="Figure 2.1 다시 보니", user=None
     )
     assert "Figure 2.1 다시 보니" in page(client, url)
+
+
+# Finer invalidation of the lists: home by the threads of the papers it shows, a topic's and a
+# participant's page by their own generations (discussions.generation)
+
+LIST_WRITES = [
+    "answer",
+    "reply",
+    "ask",
+    "edit answer",
+    "edit question",
+    "fill",
+    "claim",
+    "unclaim",
+    "remove answer",
+    "remove question",
+    "topics",
+    "session title",
+    "session date",
+]
+
+
+@pytest.mark.parametrize("write", LIST_WRITES)
+def test_every_write_shows_on_the_next_read_of_the_lists_that_show_it(client, personas, write):
+    import datetime
+
+    paper = Paper.objects.get()
+    person = {name: Participant.objects.get(name=name) for name in ["소연", "선민", "쯔위", "민상"]}
+    reasoning = Question.objects.get(label="Q5")  # 민상's, answered by 선민, about reasoning
+    few_shot = Question.objects.get(label="Q9", author__name="선민")  # 쯔위's answer still open
+    home, topic = "/", Topic.objects.get(name="reasoning").get_absolute_url()
+    marker = f"목록에 보일 글 {write}"
+    # Each write, and the pages that must show it: with the marker, or (None) otherwise changed.
+    if write == "unclaim":
+        slot, _ = writes.claim(reasoning, member=person["소연"], user=None)
+    expected = {
+        "answer": {home: None, topic: None, person["소연"].get_absolute_url(): marker},
+        "reply": {home: None, topic: None, person["소연"].get_absolute_url(): marker},
+        "ask": {home: None, person["소연"].get_absolute_url(): marker},
+        "edit answer": {person["선민"].get_absolute_url(): marker},
+        "edit question": {
+            Topic.objects.get(name="few-shot").get_absolute_url(): marker,
+            person["선민"].get_absolute_url(): marker,
+            person["쯔위"].get_absolute_url(): marker,  # her open answer quotes it
+        },
+        "fill": {
+            home: None,
+            Topic.objects.get(name="few-shot").get_absolute_url(): None,
+            person["쯔위"].get_absolute_url(): marker,
+        },
+        "claim": {home: None, topic: None, person["소연"].get_absolute_url(): None},
+        "unclaim": {home: None, topic: None, person["소연"].get_absolute_url(): None},
+        "remove answer": {home: None, topic: None, person["선민"].get_absolute_url(): None},
+        "remove question": {
+            home: None,
+            topic: None,
+            person["민상"].get_absolute_url(): None,
+            person["선민"].get_absolute_url(): None,
+        },
+        "topics": {topic: None, Topic.objects.get(name="bias").get_absolute_url(): None},
+        "session title": {home: marker, topic: marker, person["민상"].get_absolute_url(): marker},
+        "session date": {home: None},
+    }[write]
+    before = {url: page(client, url) for url in expected}
+    a5 = reasoning.answers.get(author=person["선민"])
+    if write == "answer":
+        writes.answer(reasoning, author=person["소연"], body=marker, user=None)
+    elif write == "reply":
+        writes.answer(reasoning, author=person["소연"], body=marker, user=None, parent=a5)
+    elif write == "ask":
+        writes.ask(paper, author=person["소연"], body=marker, user=None)
+    elif write == "edit answer":
+        writes.save_text(a5, marker, expected_version=a5.version, user=None)
+    elif write == "edit question":
+        writes.save_text(few_shot, marker, expected_version=few_shot.version, user=None)
+    elif write == "fill":
+        slot = few_shot.answers.get()
+        writes.fill(slot, marker, expected_version=slot.version, user=personas["alice"])
+    elif write == "claim":
+        writes.claim(reasoning, member=person["소연"], user=None)
+    elif write == "unclaim":
+        writes.unclaim(slot, user=None)
+    elif write == "remove answer":
+        writes.remove(a5, expected_version=a5.version, user=None)
+    elif write == "remove question":
+        writes.remove(reasoning, expected_version=reasoning.version, user=None)
+    elif write == "topics":
+        writes.set_topics(reasoning, ["bias"], user=None, by_hand=True)
+    elif write == "session title":
+        writes.update_session(paper, expected_version=paper.version, user=None, title=marker)
+    else:
+        day = datetime.date(2031, 5, 17)
+        writes.update_session(paper, expected_version=paper.version, user=None, session_date=day)
+    for url, shows in expected.items():
+        after = page(client, url)
+        assert after != before[url], url
+        if shows:
+            assert shows not in before[url] and shows in after, url
+
+
+def test_a_write_in_a_paper_not_on_the_home_page_keeps_it_cached(
+    client, seeded, make_paper, django_assert_num_queries
+):
+    from discussions.views import PAPERS_PER_PAGE
+
+    for i in range(PAPERS_PER_PAGE):
+        make_paper(questions=1, answers=1, title=f"Paper {i}")
+    last = Paper.objects.newest_first()[PAPERS_PER_PAGE]
+    first_page, second_page = page(client, "/"), page(client, "/?page=2")
+    assert last.title not in first_page and last.title in second_page
+    question = last.questions.order_by("position").first()
+    writes.answer(question, author=Participant.objects.get(name="회원1"), body="둘째 쪽에만", user=None)
+    with django_assert_num_queries(1):  # the key: its papers' generations; the page from the cache
+        assert page(client, "/") == first_page
+    assert page(client, "/?page=2") != second_page  # its answers counted anew
+    # A write in a paper it shows, and a paper moved onto it, are on it at the next read.
+    newest = Paper.objects.newest_first().first()
+    writes.answer(newest.questions.first(), author=None, body="첫 쪽에", user=None)
+    assert page(client, "/") != first_page
+    writes.remove(question, expected_version=question.version, user=None)
+    assert last.title not in page(client, "/")
+    writes.admin_delete(newest, user=None)
+    assert last.title in page(client, "/")
+
+
+def test_the_home_pages_key_names_the_papers_it_shows(client, seeded, make_paper, session):
+    import datetime
+
+    from django.utils import timezone
+
+    from discussions import generation
+    from discussions.views import PAPERS_PER_PAGE, UPCOMING_ON_HOME
+
+    made = [make_paper(questions=1, answers=1, title=f"Paper {i}") for i in range(PAPERS_PER_PAGE + 3)]
+    for days, paper in zip([-3, 5, 0, -400], made, strict=False):  # past, coming, today's, long ago
+        day = timezone.localdate() + datetime.timedelta(days=days)
+        writes.update_session(paper, expected_version=paper.version, user=None, session_date=day)
+    writes.propose(proposer=Participant.objects.get(name="소연"), title="Undated proposal", user=None)
+    for number in (1, 2):
+        context = client.get(f"/?page={number}").context
+        shown = sorted({paper.pk for paper in [*context["papers"], *context["upcoming"]]})
+        key = generation.of_home(number, PAPERS_PER_PAGE, timezone.localdate(), UPCOMING_ON_HOME)
+        assert [int(part.split(":")[0]) for part in key.split(".")[1:]] == shown
+        assert len(context["upcoming"]) == (4 if number == 1 else 0)  # with the fixture's session
+
+
+@pytest.mark.parametrize("number", ["0", "-1", "9", "x", "1" + "0" * 30])
+def test_a_home_page_past_the_last_or_not_a_number_is_never_stale(client, seeded, number):
+    before = page(client, f"/?page={number}")
+    writes.answer(seeded.questions.first(), author=None, body="새 답", user=None)
+    assert page(client, f"/?page={number}") != before
+
+
+def test_a_write_elsewhere_keeps_topic_and_participant_pages_cached(
+    client, seeded, make_paper, django_assert_num_queries
+):
+    other = make_paper(questions=2, answers=2, title="Another paper")
+    urls = [
+        Topic.objects.get(name="reasoning").get_absolute_url(),
+        Participant.objects.get(name="선민").get_absolute_url(),
+    ]
+    pages = [page(client, url) for url in urls]
+    question = other.questions.first()
+    writes.answer(question, author=Participant.objects.get(name="회원1"), body="다른 논문에", user=None)
+    writes.set_topics(question, ["efficiency"], user=None, by_hand=True)
+    for url, before in zip(urls, pages, strict=True):
+        with django_assert_num_queries(1):  # its own generation and the structure's: no render
+            assert page(client, url) == before
+
+
+def test_a_new_answer_leaves_the_pages_of_the_threads_other_writers_cached(
+    client, seeded, django_assert_num_queries
+):
+    question = Question.objects.get(label="Q5")  # 민상's, answered by 선민
+    urls = [Participant.objects.get(name=name).get_absolute_url() for name in ["선민", "민상"]]
+    pages = [page(client, url) for url in urls]
+    writes.answer(question, author=Participant.objects.get(name="소연"), body="세 번째 사람", user=None)
+    for url, before in zip(urls, pages, strict=True):
+        with django_assert_num_queries(1):  # neither lists the new answer: no render
+            assert page(client, url) == before
+    assert "세 번째 사람" in page(client, Participant.objects.get(name="소연").get_absolute_url())

@@ -96,7 +96,7 @@ def test_alice_fills_her_open_answer_in_place_and_sees_it_in_the_thread(as_perso
     assert slot.written_in_app and not slot.is_open
 
 
-def test_filling_an_open_answer_costs_thirteen_queries(
+def test_filling_an_open_answer_costs_fourteen_queries(
     transactional_db, as_persona, django_assert_num_queries
 ):
     # In a transaction of its own, as in production: the tests' usual enclosing transaction would
@@ -108,10 +108,11 @@ def test_filling_an_open_answer_costs_thirteen_queries(
     # 4 BEGIN, 5 the paper's own generation (its row, locked first), 6 the question's own (its block
     # on the paper page), 7 the UPDATE conditional on the version, 8 the history row, 9 who the
     # answer's and question's authors are now, 10 the notification for the question's author, 11
-    # whether they want it mailed at once, 12 COMMIT, and the archive's generation: on PostgreSQL
-    # one nextval() after the COMMIT (13), on SQLite an UPDATE of its row right after BEGIN. (With
-    # Redis the session comes from it: a query less.)
-    with django_assert_num_queries(13):
+    # whether they want it mailed at once, 12 the generations of its topics' and writers' pages
+    # (the last locks), 13 COMMIT, and the archive's generation: on PostgreSQL one nextval() after
+    # the COMMIT (14), on SQLite an UPDATE of its row right after BEGIN. (With Redis the session
+    # comes from it: a query less.)
+    with django_assert_num_queries(14):
         response = client.post(url, {"body": "채웠어요", "version": slot.version})
     assert response.status_code == 302
     slot.refresh_from_db()
