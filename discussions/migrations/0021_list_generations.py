@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('discussions', '0019_question_generations'),
+        ('discussions', '0020_bigram_indexes'),
     ]
 
     operations = [
