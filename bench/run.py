@@ -531,6 +531,17 @@ def wrk(server: Server, plan: Plan, path: str, seconds: int, script: Path, args=
     return parse_wrk(completed.stdout)
 
 
+def post_form(port: int, path: str, form: str, cookie: str):
+    """A member's form POST, as a browser sends it: (status, headers, body)."""
+    return get(
+        port,
+        path,
+        method="POST",
+        body=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+    )
+
+
 def cookies_of(headers) -> dict:
     jar = SimpleCookie()
     for header in headers.get_all("Set-Cookie") or []:
@@ -567,13 +578,7 @@ def log_in(server: Server) -> tuple[str, str]:
 def check_fill(server: Server, answer_id: int, cookie: str, token: str):
     """Fill one answer by hand first: wrk counts a redirect to the login page as a success too."""
     form = f"csrfmiddlewaretoken={token}&version=1&body={quote_plus(FILLED_TEXT)}"
-    status, headers, body = get(
-        server.port,
-        f"/answers/{answer_id}/fill/",
-        method="POST",
-        body=form,
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
-    )
+    status, headers, body = post_form(server.port, f"/answers/{answer_id}/fill/", form, cookie)
     location = headers.get("Location", "")
     if status != 302 or "/papers/" not in location:
         sys.exit(f"bench: filling answer {answer_id} answered {status} {location}: {body[:300]!r}")
@@ -813,13 +818,7 @@ class Writer(threading.Thread):
             (version, slug), path = self.edits[pk], "edit"
         form = f"csrfmiddlewaretoken={self.token}&version={version}&body={quote_plus(body)}"
         begun = time.monotonic()
-        status, headers, _ = get(
-            self.port,
-            f"/answers/{pk}/{path}/",
-            method="POST",
-            body=form,
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": self.cookie},
-        )
+        status, headers, _ = post_form(self.port, f"/answers/{pk}/{path}/", form, self.cookie)
         self.latencies_ms.append((time.monotonic() - begun) * 1000)
         if status != 302 or "/papers/" not in headers.get("Location", ""):
             self.failures.append(f"{path} {pk}: {status}")
@@ -851,13 +850,7 @@ def answer_as_member(server: Server, question_id: int, cookie: str, token: str) 
     """The bench member answers a question (the GPT-3 paper has no open answer of theirs to fill);
     returns the new answer's id, from the address the answer redirects to."""
     form = urlencode({"csrfmiddlewaretoken": token, "token": str(uuid.uuid4()), "body": FILLED_TEXT})
-    status, headers, body = get(
-        server.port,
-        f"/questions/{question_id}/answer/",
-        method="POST",
-        body=form,
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
-    )
+    status, headers, body = post_form(server.port, f"/questions/{question_id}/answer/", form, cookie)
     location = headers.get("Location", "")
     if status != 302 or "#a" not in location:
         sys.exit(f"bench: answering question {question_id} answered {status} {location}: {body[:300]!r}")
