@@ -80,14 +80,8 @@ def of_paper(slug: str) -> str:
     """The key part of a paper's own pages: the structure generation and the paper's own, in one query."""
     paper = connection.ops.quote_name(Paper._meta.db_table)
     thread = connection.ops.quote_name(ThreadGeneration._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT ({_structure_sql()}), (SELECT t.value FROM {paper} p "
-            f"JOIN {thread} t ON t.paper_id = p.id WHERE p.slug = %s)",
-            [slug],
-        )
-        structure, own = cursor.fetchone()
-    return f"s{structure or 0}.p{own or 0}"
+    own = f"SELECT t.value FROM {paper} p JOIN {thread} t ON t.paper_id = p.id WHERE p.slug = %s"
+    return _with_structure(own, [slug], "p")
 
 
 def of_list(kind: str, slug: str) -> str:
@@ -95,14 +89,19 @@ def of_list(kind: str, slug: str) -> str:
     model = {ListGeneration.Kind.TOPIC: Topic, ListGeneration.Kind.PARTICIPANT: Participant}[kind]
     table = connection.ops.quote_name(model._meta.db_table)
     lists = connection.ops.quote_name(ListGeneration._meta.db_table)
+    own = (
+        f"SELECT g.value FROM {table} o JOIN {lists} g ON g.kind = %s AND g.object_id = o.id "
+        "WHERE o.slug = %s"
+    )
+    return _with_structure(own, [kind, slug], kind)
+
+
+def _with_structure(own_sql, params, tag):
+    """The structure generation and one page's own (`own_sql`, a single value), in one query."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT ({_structure_sql()}), (SELECT g.value FROM {table} o JOIN {lists} g "
-            f"ON g.kind = %s AND g.object_id = o.id WHERE o.slug = %s)",
-            [kind, slug],
-        )
+        cursor.execute(f"SELECT ({_structure_sql()}), ({own_sql})", params)
         structure, own = cursor.fetchone()
-    return f"s{structure or 0}.{kind}{own or 0}"
+    return f"s{structure or 0}.{tag}{own or 0}"
 
 
 def of_home(number: int, per_page: int, today, upcoming: int) -> str | None:
