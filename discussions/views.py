@@ -218,12 +218,15 @@ def open_items(request):
         # An account linked to no participant owns nothing (and must not see the unsigned posts).
         owner = Q(author=member) if member else Q(pk__in=[])
         slots, unanswered = slots.filter(owner), unanswered.filter(owner)
-    # A page is a few papers with everything waiting in them, so it stays short at any size.
-    papers = Paper.objects.filter(
+    # A page is a few papers with everything waiting in them, so it stays short at any size. Which
+    # papers those are is one pass over the question and answer indexes, in one query: a count and
+    # then a page made it two, the most of this page's render.
+    waiting = Paper.objects.filter(
         Q(pk__in=slots.values("question__paper")) | Q(pk__in=unanswered.values("paper"))
-    ).order_by("title", "pk")
-    page = Paginator(papers, PAPERS_PER_OPEN_PAGE).get_page(request.GET.get("page"))
-    shown = list(page.object_list)
+    )
+    ids = list(waiting.order_by("title", "pk").values_list("pk", flat=True))
+    page = Paginator(ids, PAPERS_PER_OPEN_PAGE).get_page(request.GET.get("page"))
+    shown = list(Paper.objects.filter(pk__in=page.object_list).order_by("title", "pk"))
     slots = slots.filter(question__paper__in=shown).select_related("author", "question__author")
     unanswered = unanswered.filter(paper__in=shown).select_related("author")
     by_paper = {paper.pk: (paper, [], []) for paper in shown}
