@@ -6,8 +6,8 @@ finds the rows that have every bigram of a term of two characters or more, and t
 decides among them; papers and references are few, and pg_trgm indexes their columns (migration
 0008). One-letter terms, and SQLite, the embedded default, scan. Results rank by how often the
 terms occur, so a question about a word comes before a paper that only mentions it once; kinds
-are shown in that order too. Each kind ranks its newest thousand matches (RANKED_AT_MOST), so a
-new search costs about the same however large the archive grows.
+are shown in that order too. Each kind ranks its newest two hundred matches (RANKED_AT_MOST), so
+a new search costs about the same however large the archive grows.
 """
 
 import re
@@ -85,18 +85,24 @@ def has_case(term: str) -> bool:
     return term.lower() != term.upper()
 
 
-def contains(field: str, term: str, bigrams: bool = False) -> Q:
+def contains(field: str, term: str) -> Q:
     # Hangul and digits have no case, and a plain LIKE costs a third of ILIKE's case folding.
     lookup = "ilike_contains" if has_case(term) else "contains"
-    matches = Q(**{f"{field}__{lookup}": term})
-    if bigrams and len(term) >= 2 and connection.vendor == "postgresql":
-        matches &= Q(**{f"{field}__has_bigrams_of": term})
-    return matches
+    return Q(**{f"{field}__{lookup}": term})
+
+
+def narrowed_by_bigrams(rows, terms):
+    """`rows` narrowed by the bigram index to those that have every bigram of each term (of two
+    characters or more): on PostgreSQL, for a big table's body only. Never changes what is found."""
+    for term in terms:
+        if len(term) >= 2:
+            rows = rows.filter(body__has_bigrams_of=term)
+    return rows
 
 
 class OctetLength(Func):
     """A text's length in bytes: PostgreSQL has it without reading the text, where counting its
-    characters walks every one of a thousand ranked bodies per term."""
+    characters walks every one of the ranked bodies per term."""
 
     function = "OCTET_LENGTH"
     output_field = IntegerField()
@@ -113,11 +119,10 @@ def occurrences(field: str, term: str):
 
 
 def _matching(queryset, fields, terms):
-    bigrams = queryset.model in BIGRAM_INDEXED
     for term in terms:
         any_field = Q()
         for field in fields:
-            any_field |= contains(field, term, bigrams)
+            any_field |= contains(field, term)
         queryset = queryset.filter(any_field)
     score = Value(0, output_field=IntegerField())
     for term in terms:
@@ -127,47 +132,64 @@ def _matching(queryset, fields, terms):
 
 
 # How many of a kind's newest matches are ranked. A term like 효율 is in a tenth of all answers:
-# ranking every match read them all on every new search, where the newest thousand are found by
-# walking back from the newest row, and ranking more than a thousand tells a reader little.
-RANKED_AT_MOST = 1000
+# ranking every match read them all on every new search, where the newest few hundred are found
+# by reading back from the newest row; two hundred are ten pages of results, and ranking more told
+# a reader little and cost every new search (a thousand took 50-300 ms per kind for a common word).
+RANKED_AT_MOST = 200
 
 # The tables with a bigram index of their bodies (migration 0020): the big ones.
 BIGRAM_INDEXED = (Question, Answer)
 
-# Where to look first in a big table: its newest rows, as many as this. A common term (모델 is in
-# a third of the answers) has its newest thousand matches there, and the bitmap of its matches
-# from the index is cut down to them by the primary key's, so the rows read are those the ranking
-# needs, not every match in the archive; a rare one is looked for in the rest as well, where the
-# index finds the few it has. (The planner cannot tell which case it is in: it counts 모델 and
-# 학습, and the substring match that repeats what the index found, as independent, and expects a
-# tenth of the matches there are.)
-NEWEST_ROWS = 8000
+# How a big table is looked through: first its newest rows, this many, read back from the newest
+# with the substring match alone. A common term (모델 is in a third of the answers) has its newest
+# matches there. What that look found tells how common the term is: if the rest are expected within
+# WIDEST_WALK more rows, reading on finds them; a rarer term is looked for in all the older rows
+# through the bigram index, which finds the few it has. The planner cannot make this choice itself:
+# it counts the bigrams of a term as independent and expects a hundredth of the matches there are,
+# so it asked the index for every common word too and read each row the index gave, a fifth of
+# the table for an English word (65 ms for tokenizer), and in a walk back it built each row's
+# bigrams to check them (16 ms for 데이터 among the questions).
+NEWEST_ROWS = 2000
+WIDEST_WALK = 8000
 
 
-def _newest(matches, count: int) -> list[tuple[int, int]]:
-    """(pk, score) of the newest `count` matches, newest first."""
+def _newest(matches, terms, count: int) -> list[tuple[int, int]]:
+    """(pk, score) of the newest `count` matches of `terms`, newest first."""
     newest_first = matches.order_by("-pk").values_list("pk", "score")
     if matches.model not in BIGRAM_INDEXED or connection.vendor != "postgresql":
         return list(newest_first[:count])  # walking back from the newest row stops at `count`
     last = matches.model.objects.order_by("-pk").values("pk")[:1]
     bound = ExpressionWrapper(Subquery(last) - NEWEST_ROWS, output_field=IntegerField())
     found = list(newest_first.filter(pk__gt=bound)[:count])
-    if len(found) < count:
-        found += newest_first.filter(pk__lte=bound)[: count - len(found)]
-    return found
+    wanted = count - len(found)
+    if wanted <= 0:
+        return found
+    older = newest_first.filter(pk__lte=bound)
+    if not found or wanted * NEWEST_ROWS / len(found) > WIDEST_WALK:
+        older = narrowed_by_bigrams(older, terms)
+    return found + list(older[:wanted])
 
 
-def ranked_page(matches, number, per_page: int):
-    """Page `number` of `matches`: the newest RANKED_AT_MOST, best first (newest first among
-    equals); `page.more` says whether older matches were left out. Only the page's rows are
-    loaded with what the page shows."""
-    newest = _newest(matches, RANKED_AT_MOST + 1)
+def ranked_page(matches, terms, number, per_page: int):
+    """Page `number` of `matches` of `terms`: the newest RANKED_AT_MOST, best first (newest first
+    among equals); `page.more` says whether older matches were left out. Only the page's rows are
+    loaded, with what the page shows, by their primary keys alone."""
+    newest = _newest(matches, terms, RANKED_AT_MOST + 1)
     ranked = sorted(newest[:RANKED_AT_MOST], key=lambda row: -row[1])
     page = Paginator([pk for pk, _ in ranked], per_page).get_page(number)
-    loaded = matches.in_bulk(page.object_list)
+    loaded = matches.model.objects.select_related(*SHOWN_WITH[matches.model]).in_bulk(page.object_list)
     page.object_list = [loaded[pk] for pk in page.object_list]
     page.more = len(newest) > RANKED_AT_MOST
     return page
+
+
+# What a result shows besides itself (loaded with its row: one query per kind).
+SHOWN_WITH = {
+    Question: ("paper", "author"),
+    Answer: ("question__paper", "author"),
+    Paper: (),
+    Reference: ("paper",),
+}
 
 
 @dataclass
@@ -190,8 +212,7 @@ def search_questions(terms, filters: Filters):
         questions = questions.filter(
             Q(pk__in=Answer.objects.open().values("question")) | Q(pk__in=Question.objects.unanswered())
         )
-    questions = _matching(questions, ["body"], terms)
-    return questions.select_related("paper", "author")
+    return _matching(questions, ["body"], terms)
 
 
 def search_answers(terms, filters: Filters):
@@ -204,8 +225,7 @@ def search_answers(terms, filters: Filters):
         answers = answers.filter(author=filters.participant)
     if filters.open_only:
         answers = answers.none()  # a filled answer is not open
-    answers = _matching(answers, ["body"], terms)
-    return answers.select_related("question__paper", "author")
+    return _matching(answers, ["body"], terms)
 
 
 def search_papers(terms, filters: Filters):
@@ -225,8 +245,7 @@ def search_references(terms, filters: Filters):
         references = references.filter(paper=filters.paper)
     if filters.topic or filters.participant or filters.open_only:
         references = references.none()
-    references = _matching(references, ["label", "url"], terms)
-    return references.select_related("paper")
+    return _matching(references, ["label", "url"], terms)
 
 
 KINDS = {

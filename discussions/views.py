@@ -288,7 +288,7 @@ def search_page(request):
             if kind and name != kind:
                 continue
             number = request.GET.get("page") if kind else 1
-            page = search.ranked_page(find(terms, filters), number, per_page=20 if kind else 5)
+            page = search.ranked_page(find(terms, filters), terms, number, per_page=20 if kind else 5)
             for item in page:
                 item.snippet = search.snippet(_searchable_text(item), terms)
             groups.append((name, page))
