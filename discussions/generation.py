@@ -114,21 +114,24 @@ def of_home(number: int, per_page: int, today, upcoming: int) -> str | None:
     page's): the ORM took ten times the query's own cost to build it on every view."""
     paper = connection.ops.quote_name(Paper._meta.db_table)
     thread = connection.ops.quote_name(ThreadGeneration._meta.db_table)
+    # Read in the order of an index (migration 0023) on PostgreSQL, and joined to the thread
+    # generations by the few ids alone: asked as "id IN (…) OR id IN (…)", every paper was read.
     listed = (
-        f"SELECT id FROM {paper} ORDER BY session_date DESC NULLS LAST, session_number DESC NULLS LAST, "
-        "created_at DESC, id DESC LIMIT %s OFFSET %s"
+        f"SELECT id FROM (SELECT id FROM {paper} ORDER BY session_date DESC NULLS LAST, "
+        "session_number DESC NULLS LAST, created_at DESC, id DESC LIMIT %s OFFSET %s) AS newest"
     )
     params = [per_page, (number - 1) * per_page]
     if number == 1:
         listed += (
-            f") OR p.id IN (SELECT id FROM {paper} WHERE session_date >= %s OR (session_date IS NULL "
-            "AND proposed_by_id IS NOT NULL) ORDER BY session_date ASC NULLS LAST, created_at, id LIMIT %s"
+            f" UNION SELECT id FROM (SELECT id FROM {paper} WHERE session_date >= %s OR "
+            "(session_date IS NULL AND proposed_by_id IS NOT NULL) "
+            "ORDER BY session_date ASC NULLS LAST, created_at, id LIMIT %s) AS upcoming"
         )
         params += [today, upcoming]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT ({_structure_sql()}), p.id, t.value FROM {paper} p "
-            f"LEFT JOIN {thread} t ON t.paper_id = p.id WHERE p.id IN ({listed}) ORDER BY p.id",
+            f"SELECT ({_structure_sql()}), shown.id, t.value FROM ({listed}) AS shown "
+            f"LEFT JOIN {thread} t ON t.paper_id = shown.id ORDER BY shown.id",
             params,
         )
         rows = cursor.fetchall()
