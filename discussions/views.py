@@ -1,3 +1,4 @@
+import hashlib
 from itertools import groupby
 
 from django.contrib import messages
@@ -292,16 +293,21 @@ def search_page(request):
             for item in page:
                 item.snippet = search.snippet(_searchable_text(item), terms)
             groups.append((name, page))
+    # The filter lists (a thousand papers) were most of a render: they are kept rendered under a
+    # digest of what they list, so the writes that change none of it, nearly all, leave them kept.
+    lists = {
+        "topics": list(Topic.objects.order_by("name").values_list("slug", "name")),
+        "papers": list(Paper.objects.order_by("title").values_list("slug", "title")),
+        "participants": list(Participant.objects.order_by("name").values_list("slug", "name")),
+    }
     ctx = {
         "query": query,
         "terms": terms,
         "kind": kind,
         "groups": groups,
         "filters": filters,
-        "generation": generation.current(),  # the filter lists below are cached per state of the archive
-        "topics": Topic.objects.order_by("name"),
-        "papers": Paper.objects.order_by("title").only("title", "slug"),
-        "participants": Participant.objects.order_by("name").only("name", "slug"),
+        "lists": lists,
+        "lists_digest": hashlib.sha1(repr(lists).encode()).hexdigest(),
     }
     return render(request, "discussions/search.html", ctx)
 

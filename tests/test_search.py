@@ -1,6 +1,7 @@
 from django.urls import reverse
 
 from discussions import search as search_module
+from discussions import writes
 from discussions.models import Answer, Paper, Question, Topic
 
 
@@ -141,3 +142,18 @@ def test_the_search_page_costs_the_same_queries_at_any_size(
     # look for questions and answers older than the newest rows (2); the filter lists (3)
     with django_assert_max_num_queries(14):
         search(client, q="효율")
+
+
+def test_the_filter_lists_show_a_session_renamed_and_a_topic_made_by_a_member(client, seeded):
+    # The lists are kept rendered between writes: a write within one paper's thread changes what
+    # they show here, and the next page shows it.
+    paper = Paper.objects.get()
+    assert f'<option value="{paper.slug}">{paper.title[:59]}' in search(client, q="효율")
+    writes.update_session(paper, expected_version=paper.version, user=None, title="새 제목의 회차")
+    question = paper.questions.shown().first()
+    writes.set_topics(question, ["처음 보는 주제"], user=None, by_hand=True)
+    html = search(client, q="효율")
+    assert f'<option value="{paper.slug}">새 제목의 회차</option>' in html
+    topic = Topic.objects.get(name="처음 보는 주제")
+    assert f'<option value="{topic.slug}">처음 보는 주제</option>' in html
+    assert f'<option value="{topic.slug}" selected>' in search(client, q="효율", topic=topic.slug)
