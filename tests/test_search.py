@@ -138,8 +138,9 @@ def test_the_search_page_costs_the_same_queries_at_any_size(
     client, seeded, make_paper, django_assert_max_num_queries
 ):
     make_paper(questions=40, answers=3)
-    # generation; per kind: the ranked page with its count, and its rows (8), on PostgreSQL a second
-    # look for questions and answers older than the newest rows (2); the filter lists (3)
+    # generation; per kind: its newest matches ranked, and its page's rows when it has any (8), on
+    # PostgreSQL a second look for questions and answers older than the newest rows (2); the filter
+    # lists, read each time for their digest (3)
     with django_assert_max_num_queries(14):
         search(client, q="효율")
 
