@@ -4,11 +4,6 @@
 -- Each wrk thread takes every n-th id, so no answer is filled twice; a thread whose ids run out
 -- stops (and the result says `exhausted`) rather than measure 409 conflicts.
 
-function setup(thread)
-  thread:set("thread_index", #threads)
-  table.insert(threads, thread)
-end
-
 local ids = {}
 local next_id = 1
 local headers = {}

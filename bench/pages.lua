@@ -3,11 +3,6 @@
 -- bench/run.py appends this to report.lua and passes, after `--`: a file of request paths (one a
 -- line, already URL-encoded) and the thread count.
 
-function setup(thread)
-  thread:set("thread_index", #threads)
-  table.insert(threads, thread)
-end
-
 local paths = {}
 local next_path = 1
 

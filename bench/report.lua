@@ -1,8 +1,14 @@
 -- wrk script: print the run's results as one JSON line for bench/run.py.
 -- wrk's own text rounds latencies and has no 95th percentile; latency:percentile() is exact.
--- Latencies are microseconds. `threads` is filled by fill.lua's setup(), when it is loaded too.
+-- Latencies are microseconds. The scripts appended to this one (fill.lua, pages.lua, search.lua)
+-- read each wrk thread's `thread_index`, and done() reads whether any ran out of requests.
 
-threads = threads or {}
+threads = {}
+
+function setup(thread)
+  thread:set("thread_index", #threads)
+  table.insert(threads, thread)
+end
 
 function done(summary, latency, requests)
   local exhausted = false

@@ -141,6 +141,23 @@ def ratio_to_noop(page_p50: float, noop_before_p50: float, noop_after_p50: float
     return page_p50 / ((noop_before_p50 + noop_after_p50) / 2)
 
 
+def with_report(workdir: Path, script: str) -> Path:
+    """bench/<script> after report.lua (its setup() and done()), as one file for wrk in `workdir`."""
+    joined = workdir / script
+    joined.write_text((BENCH / "report.lua").read_text() + "\n" + (BENCH / script).read_text())
+    return joined
+
+
+def against_noop(row: dict, before: dict, after: dict) -> dict:
+    """What a row reports of the do-nothing view's runs just before and just after it."""
+    return {
+        "noop_before": before,
+        "noop_after": after,
+        "noop_p50_ms": (before["p50_ms"] + after["p50_ms"]) / 2,
+        "ratio": ratio_to_noop(row["p50_ms"], before["p50_ms"], after["p50_ms"]),
+    }
+
+
 def vm_hwm_mb(status_text: str) -> float:
     """A process's peak resident memory, from the text of /proc/<pid>/status (VmHWM is in kB)."""
     for line in status_text.splitlines():
@@ -709,8 +726,7 @@ def measure(server: Server, plan: Plan, found: dict, workdir: Path, cookie: str,
     report_lua = BENCH / "report.lua"
     paths_file = workdir / "search-paths.txt"
     paths_file.write_text("".join(f"{path}\n" for path in search_paths()))
-    search_lua = workdir / "search.lua"
-    search_lua.write_text(report_lua.read_text() + "\n" + (BENCH / "search.lua").read_text())
+    search_lua = with_report(workdir, "search.lua")
     new_searches = {
         "name": "search, a new query each time",
         "method": "GET",
@@ -721,8 +737,7 @@ def measure(server: Server, plan: Plan, found: dict, workdir: Path, cookie: str,
     ids = found["open_ids"]
     ids_file = workdir / "open-answer-ids.txt"
     ids_file.write_text("".join(f"{pk}\n" for pk in ids))
-    fill_lua = workdir / "fill.lua"
-    fill_lua.write_text(report_lua.read_text() + "\n" + (BENCH / "fill.lua").read_text())
+    fill_lua = with_report(workdir, "fill.lua")
     fill = {
         "name": "fill an open answer (POST)",
         "method": "POST",
@@ -753,10 +768,7 @@ def measure(server: Server, plan: Plan, found: dict, workdir: Path, cookie: str,
             name=run["name"],
             method=run["method"],
             path=run["path"],
-            noop_before=before,
-            noop_after=after,
-            noop_p50_ms=(before["p50_ms"] + after["p50_ms"]) / 2,
-            ratio=ratio_to_noop(page["p50_ms"], before["p50_ms"], after["p50_ms"]),
+            **against_noop(page, before, after),
         )
         results.append(page)
         before = after
@@ -889,8 +901,7 @@ def reading_while_writing(
     every benchmarked page, then on each page alone; the do-nothing view before and after.
     Returns the rows and what the writes were, with the pages found stale after them."""
     report_lua = BENCH / "report.lua"
-    pages_lua = workdir / "pages.lua"
-    pages_lua.write_text(report_lua.read_text() + "\n" + (BENCH / "pages.lua").read_text())
+    pages_lua = with_report(workdir, "pages.lua")
     paths_file = workdir / "read-paths.txt"
     paths_file.write_text("".join(f"{path}\n" for _, path in found["pages"]))
     setup = found["writer"]
@@ -914,12 +925,7 @@ def reading_while_writing(
     server.wait_until_idle()
     after = wrk(server, plan, "/bench/noop/", plan.seconds, report_lua)
     for row in rows:
-        row.update(
-            noop_before=before,
-            noop_after=after,
-            noop_p50_ms=(before["p50_ms"] + after["p50_ms"]) / 2,
-            ratio=ratio_to_noop(row["p50_ms"], before["p50_ms"], after["p50_ms"]),
-        )
+        row.update(against_noop(row, before, after))
     latencies = sorted(writer.latencies_ms[before_rows:])
     writes = {
         "writes": len(latencies),

@@ -4,11 +4,6 @@
 -- line, already URL-encoded) and the thread count. Each wrk thread takes every n-th path; a thread
 -- that has sent all its paths starts over (and the result says `exhausted`: repeats may be cached).
 
-function setup(thread)
-  thread:set("thread_index", #threads)
-  table.insert(threads, thread)
-end
-
 local paths = {}
 local next_path = 1
 

@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from discussions import generation, threads
-from discussions.models import Answer, Question
+from discussions.models import Answer
 from discussions.reading import link_places
 
 CACHE_SECONDS = 60 * 60 * 24
@@ -50,15 +50,6 @@ def of_paper(paper, pdf, session, *, user):
 
 def render(paper, pks, pdf, session, *, user):
     """{question id: (its table-of-contents line, its block)} for the questions `pks` of `paper`."""
-    questions = list(
-        Question.objects.shown()
-        .filter(paper=paper, pk__in=pks)
-        .select_related("author__user")
-        .prefetch_related("tags")
-    )
-    answers = Answer.objects.shown().filter(question__in=pks).select_related("author__user")
-    threads.arrange(questions, answers, user)
-    link_places(questions, pdf)
     return {
         question.pk: (
             render_to_string("discussions/_toc_item.html", {"question": question}),
@@ -66,8 +57,23 @@ def render(paper, pks, pdf, session, *, user):
                 "discussions/_question.html", {"question": question, "paper": paper, "session": session}
             ),
         )
-        for question in questions
+        for question in arranged(paper, pdf, user=user, pks=pks)
     }
+
+
+def arranged(paper, pdf, *, user, pks=None):
+    """The shown questions of `paper` (of them, those in `pks`) as its page shows them: each with
+    its thread arranged for `user` and the places it names linked into `pdf`."""
+    questions = paper.questions.shown().select_related("author__user").prefetch_related("tags")
+    answers = Answer.objects.shown().select_related("author__user")
+    if pks is None:
+        answers = answers.filter(question__paper=paper)
+    else:
+        questions, answers = questions.filter(pk__in=pks), answers.filter(question__in=pks)
+    questions = list(questions)
+    threads.arrange(questions, answers, user)
+    link_places(questions, pdf)
+    return questions
 
 
 def _key(pk, own, fixed):

@@ -58,22 +58,28 @@ STRUCTURE_SEQUENCE = "discussions_structure_generation"
 
 def current() -> int:
     # Read on every cached page view: plain SQL, because the ORM's overhead here is several
-    # times the query's own cost. A new sequence reads last_value 1 before its first nextval()
-    # and 1 after it too: is_called tells the two apart, so the first write is seen.
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {SEQUENCE}")
-        else:
-            table = connection.ops.quote_name(ArchiveState._meta.db_table)
-            cursor.execute(f"SELECT generation FROM {table} WHERE id = 1")
-        row = cursor.fetchone()
-    return row[0] if row else 0
+    # times the query's own cost.
+    return _read(_counter_sql(SEQUENCE, "generation"))
 
 
 def _structure_sql():
+    return _counter_sql(STRUCTURE_SEQUENCE, "structure")
+
+
+def _counter_sql(sequence, column):
+    """The SQL of one generation: a sequence on PostgreSQL, a column of ArchiveState's row on SQLite.
+    A new sequence reads last_value 1 before its first nextval() and 1 after it too: is_called
+    tells the two apart, so the first write is seen."""
     if connection.vendor == "postgresql":
-        return f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {STRUCTURE_SEQUENCE}"
-    return f"SELECT structure FROM {connection.ops.quote_name(ArchiveState._meta.db_table)} WHERE id = 1"
+        return f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {sequence}"
+    return f"SELECT {column} FROM {connection.ops.quote_name(ArchiveState._meta.db_table)} WHERE id = 1"
+
+
+def _read(sql) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    return row[0] if row else 0
 
 
 def of_paper(slug: str) -> str:
@@ -142,10 +148,7 @@ def of_home(number: int, per_page: int, today, upcoming: int) -> str | None:
 
 def structure() -> int:
     """The structure generation alone (what a question's block depends on besides its thread)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_structure_sql())
-        row = cursor.fetchone()
-    return row[0] if row else 0
+    return _read(_structure_sql())
 
 
 def move(*, own_transaction: bool, paper_id=None, question_id=None):

@@ -42,7 +42,7 @@ from discussions.models import (
     Topic,
     shown,
 )
-from discussions.reading import link_places, paper_pdf, with_figure
+from discussions.reading import paper_pdf, with_figure
 from discussions.rendering import render_markdown
 from studygroup.middleware import allow_body
 
@@ -115,12 +115,9 @@ def paper_detail(request, slug):
         # Rendered once per question and kept: only what a write changed is rendered again.
         questions = blocks.of_paper(paper, pdf, session, user=request.user)
     else:
-        questions = list(paper.questions.shown().select_related("author__user").prefetch_related("tags"))
-        answers = Answer.objects.shown().filter(question__paper=paper).select_related("author__user")
-        threads.arrange(questions, answers, request.user)
+        questions = blocks.arranged(paper, pdf, user=request.user)
         if request.user.is_authenticated:
             mark_new_since_last_visit(request.user, paper, questions)
-        link_places(questions, pdf)
         place = about_place(questions, place_key)
         if place is not None:
             questions = place["questions"]

@@ -54,10 +54,11 @@ class Conflict(Refused):
 
 class Lists:
     """The topics' and participants' pages a write changes (discussions.generation), besides those
-    of its question's topics: moved once, at its end."""
+    of its question's topics: moved once, at its end. whole_paper: those of every topic and writer
+    of its paper's questions (a session's title is on all of them)."""
 
     def __init__(self):
-        self.topics, self.participants = set(), set()
+        self.topics, self.participants, self.whole_paper = set(), set(), False
 
 
 @contextlib.contextmanager
@@ -77,9 +78,12 @@ def archive_write(paper_id=None, question_id=None):
         lists = Lists()
         yield lists
         lists.participants.discard(None)
-        if question_id is not None or lists.participants:
+        if question_id is not None or lists.topics or lists.participants or lists.whole_paper:
             generation.move_lists(
-                question_id=question_id, topics=sorted(lists.topics), participants=sorted(lists.participants)
+                question_id=question_id,
+                topics=sorted(lists.topics),
+                participants=sorted(lists.participants),
+                paper_id=paper_id if lists.whole_paper else None,
             )
 
 
@@ -401,14 +405,13 @@ SESSION_FIELDS = ["title", "url", "session_date", "presenter", "description"]
 
 def update_session(paper, *, expected_version, user, participants=None, **fields):
     """The presenter or staff complete a session: its fields, participants; one version, or Conflict."""
-    with archive_write(paper.pk):
+    with archive_write(paper.pk) as lists:
         current = Paper.objects.select_for_update(no_key=True).filter(pk=paper.pk).first()
         if current is None:
             raise Conflict(_("This session was deleted meanwhile."))
         if current.version != expected_version:
             raise Conflict(_("Someone changed this session while you were editing it."), current)
-        if fields.get("title", current.title) != current.title:
-            generation.move_lists(paper_id=current.pk)  # its title is on its topics' and writers' pages
+        lists.whole_paper = fields.get("title", current.title) != current.title
         for name, value in fields.items():
             setattr(current, name, value)
         # Set here by hand: a later import of the session's file keeps them.

@@ -371,8 +371,8 @@ def test_the_open_page_costs_the_same_queries_at_any_size(
 ):
     for i in range(papers):
         make_paper(questions=8, answers=3, title=f"Paper {i}")
-    # generation, the count of papers with something open, a page of them, their open answers
-    # (with authors and questions), their unanswered questions
+    # generation, the papers with something open (their ids, in order), the page's papers, their
+    # open answers (with authors and questions), their unanswered questions
     with django_assert_num_queries(5):
         assert client.get(reverse("discussions:open")).status_code == 200
 
