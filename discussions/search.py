@@ -118,8 +118,8 @@ def narrowed_by_bigrams(rows, terms):
 class Score(Expression):
     """How many times `terms` occur in `fields`, case-insensitively for a term with case, summed:
     one SQL expression written out here. Built of Django's Func nodes (a Replace in a Lower in a
-    length, per term and field) the same sum took ~5 ms of a new search's ~17 ms in Python to
-    compile, on every query of the page; this compiles in microseconds.
+    length, per term and field) the same sum took ~4 ms of the ~17 ms a new search spent in Python
+    to compile, on every query of the page; this compiles in microseconds.
 
     The length is in bytes, which PostgreSQL has without reading the text, where counting its
     characters walks every one of the ranked bodies per term."""
