@@ -129,14 +129,16 @@ def test_every_character_the_database_lowers_into_ascii_is_known_to_the_search(d
         )
         into_ascii = dict(cursor.fetchall())
         cursor.execute(
-            "SELECT count(*) FROM generate_series(65, 122) AS cp WHERE lower(chr(cp)) <> lower(chr(cp) COLLATE \"C\")"
+            'SELECT count(*) FROM generate_series(65, 122) AS cp WHERE lower(chr(cp)) <> lower(chr(cp) COLLATE "C")'
         )
         ascii_lowered_otherwise = cursor.fetchone()[0]
     assert into_ascii == search.LOWERED_INTO_ASCII
     assert ascii_lowered_otherwise == 0
 
 
-@pytest.mark.parametrize("term", ["istanbul", "kelvin", "KELVIN", "ıi", "attention", "gpt-3", "50%_off", "a_b"])
+@pytest.mark.parametrize(
+    "term", ["istanbul", "kelvin", "KELVIN", "ıi", "attention", "gpt-3", "50%_off", "a_b"]
+)
 def test_an_ascii_term_finds_what_ilike_alone_finds(archive, term):
     for find, rows in [
         (search.search_questions, Question.objects.shown().filter(paper__isnull=False)),
