@@ -474,10 +474,10 @@ def _bulk_create(posts, model, when):
             post.updated_at = when
 
 
-def _html(body, rendered):
-    """The body's HTML: rendered beforehand when it was, else now."""
-    html = rendered.get(body)
-    return render_markdown(body) if html is None else html
+def _rendered(body, rendered):
+    """The body's HTML and places: from the workers when they rendered it (rendered_ahead), else now."""
+    found = rendered.get(body)
+    return (render_markdown(body), places_in(body)) if found is None else found
 
 
 def _add_missing_topics(topics, names):
@@ -560,8 +560,7 @@ def _fill(post, parsed, people, rendered, when=None):
     post.label = parsed.label
     post.author = people[nfc(parsed.author)] if parsed.author else None
     post.body = parsed.body
-    post.body_html = _html(parsed.body, rendered)
-    post.places = places_in(parsed.body)
+    post.body_html, post.places = _rendered(parsed.body, rendered)
     if isinstance(parsed, reader.Question):
         post.discussed = parsed.discussed
 
@@ -593,8 +592,7 @@ def _apply(post, parsed, people, report, rendered, when=None, *, topic_names=Non
                 )
         else:
             changes["body"] = parsed.body
-            changes["body_html"] = _html(parsed.body, rendered)
-            changes["places"] = places_in(parsed.body)
+            changes["body_html"], changes["places"] = _rendered(parsed.body, rendered)
             changes["version"] = post.version + 1
     if topic_names is not None and topic_names != post.topic_names:
         changes["topic_names"] = topic_names
