@@ -116,10 +116,10 @@ def _indexed_at_the_end():
     are dropped and built again once every row is in: one build took 11.5 s for 100,000 answers
     where keeping the index up row by row took 15.5 s. In the import's transaction, so a dry run
     or a failed import gets them back as they were. Dropping an index locks its table until the
-    import commits; an empty archive has nothing to show meanwhile, so only then."""
-    # An answer is under a question: no question, no answers. Asked on SQLite too, so that an
-    # import costs the same queries on both databases.
-    if Question.objects.exists() or connection.vendor != "postgresql":
+    import commits; an archive with no papers has nothing to show meanwhile, so only then."""
+    # No paper, no questions nor answers, and no page that reads them. Asked on SQLite too, so
+    # that an import costs the same queries on both databases.
+    if Paper.objects.exists() or connection.vendor != "postgresql":
         yield
         return
     with connection.cursor() as cursor:
