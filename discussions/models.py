@@ -16,7 +16,7 @@ from taggit.models import ItemBase, TagBase
 
 from discussions import links, rules
 from discussions.links import arxiv_id_of, normalise_url  # noqa: F401 (importer, synthetic archive)
-from discussions.places import find_places, place_key
+from discussions.places import places_in
 from discussions.rendering import render_markdown
 
 
@@ -44,14 +44,6 @@ def reverse_slug(name, slug):
 def _reversed(name, slug, prefix, urlconf):
     # The prefix and the URL configuration are in the key: the same slug has another address there.
     return reverse(name, args=[slug])
-
-
-def places_in(body):
-    """The places a body names, each once, in the order it names them."""
-    found = {}
-    for place in find_places(body):
-        found.setdefault(place_key(place), place.text)
-    return [{"key": key, "text": text} for key, text in found.items()]
 
 
 class Participant(models.Model):

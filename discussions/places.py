@@ -117,6 +117,14 @@ _NOT_PROSE = re.compile(
 _BACKTICKS = re.compile(r"`+")
 
 
+def places_in(body):
+    """The places a body names, each once, in the order it names them (a post's `places`)."""
+    found = {}
+    for place in find_places(body):
+        found.setdefault(place_key(place), place.text)
+    return [{"key": key, "text": text} for key, text in found.items()]
+
+
 def find_places(text: str) -> list[Place]:
     """Every place of the paper the text names, in the order written."""
     if not text:

@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import BooleanField, F, IntegerField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length, Lower, Replace
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bench.run import SEARCH_WORDS
@@ -225,3 +226,25 @@ def test_answers_loaded_from_a_backup_are_found(answer, tmp_path):
     assert not found(Answer, "퀘퀘")
     call_command("loaddata", str(dump), verbosity=0)
     assert answer.pk in found(Answer, "퀘퀘")
+
+
+def bigram_indexes():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%%_body_bigrams'")
+        return sorted(cursor.fetchall())
+
+
+def test_a_first_import_builds_the_indexes_again_as_they_were(db):
+    # Into an empty archive the import drops them and builds them once its rows are in
+    # (importer._indexed_at_the_end); a dry run gets them back by its rollback.
+    before = bigram_indexes()
+    assert len(before) == 2
+    discussion = generated_discussion(questions=2, answers=2, title="Bigrams")
+    discussion.questions[1].answers[0].body = "퀘퀘 처음 들여온 답"
+    import_discussion(discussion, filename="bigrams.md", dry_run=True)
+    assert bigram_indexes() == before
+    with CaptureQueriesContext(connection) as ctx:
+        import_discussion(discussion, filename="bigrams.md")
+    assert sum(query["sql"].startswith("DROP INDEX") for query in ctx.captured_queries) == 2
+    assert bigram_indexes() == before
+    assert found(Answer, "퀘퀘") == {Answer.objects.get(body="퀘퀘 처음 들여온 답").pk}
