@@ -130,7 +130,8 @@ def test_every_character_the_database_lowers_into_ascii_is_known_to_the_search(d
         )
         into_ascii = dict(cursor.fetchall())
         cursor.execute(
-            'SELECT count(*) FROM generate_series(65, 122) AS cp WHERE lower(chr(cp)) <> lower(chr(cp) COLLATE "C")'
+            "SELECT count(*) FROM generate_series(65, 122) AS cp "
+            'WHERE lower(chr(cp)) <> lower(chr(cp) COLLATE "C")'
         )
         ascii_lowered_otherwise = cursor.fetchone()[0]
     assert into_ascii == search.LOWERED_INTO_ASCII
