@@ -166,6 +166,20 @@ def vm_hwm_mb(status_text: str) -> float:
     raise ValueError("no VmHWM line")
 
 
+def cpu_ticks(stat_text: str) -> int:
+    """A process's CPU time so far, user and system, in clock ticks, from the text of
+    /proc/<pid>/stat (read after the command's closing parenthesis: a command may hold spaces)."""
+    fields = stat_text.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def cpu_split(before: list[int], after: list[int]) -> list[int]:
+    """Each worker's share, in whole percent, of the CPU time the workers used between two readings."""
+    used = [end - start for start, end in zip(before, after, strict=True)]
+    total = sum(used)
+    return [round(100 * part / total) for part in used] if total else [0 for _ in used]
+
+
 def check_targets(result: dict) -> list[dict]:
     """Each of the issue's targets: what was measured, the target, and whether it was met."""
     checks = []
@@ -250,6 +264,10 @@ def import_mismatch(imported: dict) -> str:
     return f"; **the files hold {expected[0]:,} questions and {expected[1]:,} answers**"
 
 
+def workers_cpu(row: dict) -> str:
+    return " / ".join(map(str, row["workers_cpu"])) if row.get("workers_cpu") else "–"
+
+
 def format_report(result: dict) -> str:
     """The results as Markdown: readable in a terminal, and pasted as it is into the README."""
     plan, machine = result["plan"], result["machine"]
@@ -266,11 +284,13 @@ def format_report(result: dict) -> str:
         f"(2 gthread workers of 8 threads, DEBUG=0), one page at a time, asking for gzip as browsers do. "
         f"First request: one request alone, the first after a write, with nothing kept yet (the "
         f"server has just started); after a write: one request alone after a write the page shows "
-        f"(for a paper, in that paper), with whatever the write left unchanged kept.",
+        f"(for a paper, in that paper), with whatever the write left unchanged kept. Workers' CPU: each "
+        f"gunicorn worker's share of the CPU time the workers used in the row; wrk's kept-alive "
+        f"connections are not spread evenly, and a row served mostly by one worker waits for its one core.",
         "",
         "| page | req/s | p50 ms | p95 ms | p99 ms | do-nothing p50 ms, before / after "
-        "| p50 × do-nothing | KB sent | first request ms | after a write ms |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| p50 × do-nothing | KB sent | first request ms | after a write ms | workers' CPU, % |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for page in result["pages"]:
         note = ""
@@ -286,7 +306,8 @@ def format_report(result: dict) -> str:
             f"{page['noop_before']['p50_ms']:.2f} / {page['noop_after']['p50_ms']:.2f} | "
             f"{page['ratio']:.1f}× | {page['bytes_per_response'] / 1024:.0f} | "
             f"{page['first_request_ms'] if page.get('first_request_ms') is not None else '–'} | "
-            f"{page['after_write_ms'] if page.get('after_write_ms') is not None else '–'} |"
+            f"{page['after_write_ms'] if page.get('after_write_ms') is not None else '–'} | "
+            f"{workers_cpu(page)} |"
         )
     writing = result.get("reading_while_writing")
     if writing:
@@ -303,13 +324,14 @@ def format_report(result: dict) -> str:
             + (f" ({'; '.join(writing['stale'][:5])})" if writing["stale"] else "")
             + (f"; failed writes: {', '.join(writing['failures'][:5])}" if writing["failures"] else ""),
             "",
-            "| readers of | req/s | p50 ms | p95 ms | p99 ms | p50 × do-nothing |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |",
+            "| readers of | req/s | p50 ms | p95 ms | p99 ms | p50 × do-nothing | workers' CPU, % |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for row in writing["rows"]:
             lines.append(
                 f"| {row['name'].removeprefix('reading while writing: ')} | {row['requests_per_s']:.1f} | "
-                f"{row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {row['ratio']:.1f}× |"
+                f"{row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {row['ratio']:.1f}× | "
+                f"{workers_cpu(row)} |"
             )
     imported = result["import"]
     workers = ", ".join(f"{peak:.0f} MB" for peak in result["workers_peak_mb"].values())
@@ -510,6 +532,9 @@ class Server:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(pid) for pid in children.read_text().split()]
 
+    def workers_cpu_ticks(self) -> list[int]:
+        return [cpu_ticks(Path(f"/proc/{pid}/stat").read_text()) for pid in self.worker_pids()]
+
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
@@ -542,10 +567,13 @@ def wrk(server: Server, plan: Plan, path: str, seconds: int, script: Path, args=
     ]  # fmt: skip
     if args:
         command += ["--", *map(str, args)]
+    # How the row's work fell to the workers: wrk's kept-alive connections are not spread evenly,
+    # and a row whose connections mostly went to one worker waits for that one core.
+    before = server.workers_cpu_ticks()
     completed = subprocess.run(command, capture_output=True, text=True)
     if completed.returncode:
         sys.exit(f"bench: wrk failed on {path}:\n{completed.stdout}\n{completed.stderr}")
-    return parse_wrk(completed.stdout)
+    return {**parse_wrk(completed.stdout), "workers_cpu": cpu_split(before, server.workers_cpu_ticks())}
 
 
 def post_form(port: int, path: str, form: str, cookie: str):

@@ -214,6 +214,21 @@ def test_it_reads_a_workers_peak_memory_from_proc_status():
     assert run.vm_hwm_mb(status) == 80.0
 
 
+def test_it_reads_a_workers_cpu_time_from_proc_stat_and_splits_it_in_percent():
+    # The command may hold spaces and parentheses; utime and stime are the 14th and 15th fields.
+    stat = "4242 (gunicorn: worker (x)) S 1 4242 4242 0 -1 4194560 900 0 0 0 150 25 0 0 20 0 9 0"
+    assert run.cpu_ticks(stat) == 175
+    assert run.cpu_split([100, 200], [400, 300]) == [75, 25]
+    assert run.cpu_split([5, 5], [5, 5]) == [0, 0]  # a row too short for a tick
+
+
+def test_the_report_shows_how_a_rows_work_fell_to_the_workers():
+    result = sample_result()
+    result["pages"][0]["workers_cpu"] = [88, 12]
+    report = run.format_report({**result, "targets": run.check_targets(result)})
+    assert "| home | 426.4 | 2.9 | 10.0 | 53.7 | 2.90 / 2.90 | 2.0× | 3 | – | – | 88 / 12 |" in report
+
+
 def sample_result(page_ratio=2.0, post_ratio=12.0, search_p95=150.0, import_seconds=30.0):
     def page(name, method, ratio, p95):
         measured = run.parse_wrk(WRK_OUTPUT)
