@@ -112,9 +112,10 @@ BIGRAM_INDEXES = ["discussions_question_body_bigrams", "discussions_answer_body_
 
 @contextmanager
 def _indexed_at_the_end():
-    """Into an empty archive on PostgreSQL (a first import, a restore), the bodies' bigram indexes
-    are dropped and built again once every row is in: one build took 11.5 s for 100,000 answers
-    where keeping the index up row by row took 15.5 s. In the import's transaction, so a dry run
+    """Into an archive with no papers on PostgreSQL (its first import, from the command line, the
+    admin's upload or import_repository's first commit), the bodies' bigram indexes are dropped
+    and built again once every row is in: one build took 11.5 s for 100,000 answers where keeping
+    the index up row by row took 15.5 s. In the import's transaction, so a dry run
     or a failed import gets them back as they were. Dropping an index locks its table until the
     import commits; an archive with no papers has nothing to show meanwhile, so only then."""
     # No paper, no questions nor answers, and no page that reads them. Asked on SQLite too, so

@@ -32,10 +32,15 @@ MAX_TERMS = 6
 LOWERED_INTO_ASCII = {"i": "\u0130", "k": "\u212a"}
 
 
-def lowered_into(term: str) -> list[str]:
-    """The characters beyond ASCII that the database's lower() makes one of the ASCII `term`'s
-    letters: a text without them lowers, as far as `term` can tell, as ASCII-only folding does."""
-    return [beyond for letter, beyond in LOWERED_INTO_ASCII.items() if letter in term.lower()]
+def holds_what_lowers_into(column, column_params, term: str):
+    """(SQL, params) of whether `column` holds a character beyond ASCII that the database's lower()
+    makes one of the ASCII `term`'s letters, or None when no such character could: a text without
+    them lowers, as far as `term` can tell, as ASCII-only folding does."""
+    beyond = [character for letter, character in LOWERED_INTO_ASCII.items() if letter in term.lower()]
+    if not beyond:
+        return None
+    sql = " OR ".join(f"STRPOS({column}, %s) > 0" for _ in beyond)
+    return sql, [param for character in beyond for param in (*column_params, character)]
 
 
 @CharField.register_lookup
@@ -64,14 +69,14 @@ class ILikeContains(IContains):
         term = self.rhs
         if not isinstance(term, str) or not term.isascii():
             return exact, params
-        first_look = [f'({lhs} COLLATE "C") ILIKE {rhs}']
-        first_params = [*params]
-        for beyond_ascii in lowered_into(term):
-            first_look.append(f"STRPOS({lhs}, %s) > 0")
-            first_params += [*lhs_params, beyond_ascii]
+        first_look, first_params = f'({lhs} COLLATE "C") ILIKE {rhs}', [*params]
+        holds = holds_what_lowers_into(lhs, lhs_params, term)
+        if holds is not None:
+            holds_sql, holds_params = holds
+            first_look, first_params = f"{first_look} OR {holds_sql}", [*first_params, *holds_params]
         # One CASE, not an AND: the planner orders a row's conditions by their cost and would
         # put the plain ILIKE, the cheaper-looking one, first.
-        return f"CASE WHEN {' OR '.join(first_look)} THEN {exact} ELSE FALSE END", (*first_params, *params)
+        return f"CASE WHEN {first_look} THEN {exact} ELSE FALSE END", (*first_params, *params)
 
 
 @TextField.register_lookup
@@ -170,14 +175,13 @@ def _occurrences(column, column_params, term, connection):
     # As in ILikeContains: the locale's lower() costs four times ASCII's, and counts an ASCII term
     # differently only in a text that holds a character it lowers into one of the term's letters.
     ascii_sql, ascii_params = count(f'LOWER({column} COLLATE "C")')
-    beyond = lowered_into(term)
-    if not beyond:
+    holds = holds_what_lowers_into(column, column_params, term)
+    if holds is None:
         return ascii_sql, ascii_params
+    holds_sql, holds_params = holds
     locale_sql, locale_params = count(f"LOWER({column})")
-    holds = " OR ".join(f"STRPOS({column}, %s) > 0" for _ in beyond)
-    holds_params = [param for character in beyond for param in (*column_params, character)]
     return (
-        f"CASE WHEN {holds} THEN {locale_sql} ELSE {ascii_sql} END",
+        f"CASE WHEN {holds_sql} THEN {locale_sql} ELSE {ascii_sql} END",
         [*holds_params, *locale_params, *ascii_params],
     )
 
