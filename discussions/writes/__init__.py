@@ -1,0 +1,63 @@
+"""Every write to the archive, in one package: `core` holds what every write does (the version
+check's `Conflict`, history, the cache generations); the other modules hold one kind of write each.
+Callers use the names below: `writes.answer(...)`, `writes.Conflict`."""
+
+from discussions.writes.admin import admin_delete, admin_save, check_version
+from discussions.writes.core import (
+    RESUBMIT_WINDOW,
+    Conflict,
+    Lists,
+    Refused,
+    archive_write,
+    new_token,
+    paper_of,
+    question_of,
+    record,
+)
+from discussions.writes.posts import (
+    answer,
+    ask,
+    claim,
+    claim_authorship,
+    decide_authorship,
+    fill,
+    mark_discussed,
+    remove,
+    save_text,
+    set_authors,
+    set_topics,
+    unclaim,
+)
+from discussions.writes.sessions import SESSION_FIELDS, attach, propose, save_references, update_session
+
+__all__ = [
+    "RESUBMIT_WINDOW",
+    "SESSION_FIELDS",
+    "Conflict",
+    "Lists",
+    "Refused",
+    "admin_delete",
+    "admin_save",
+    "answer",
+    "archive_write",
+    "ask",
+    "attach",
+    "check_version",
+    "claim",
+    "claim_authorship",
+    "decide_authorship",
+    "fill",
+    "mark_discussed",
+    "new_token",
+    "paper_of",
+    "propose",
+    "question_of",
+    "record",
+    "remove",
+    "save_references",
+    "save_text",
+    "set_authors",
+    "set_topics",
+    "unclaim",
+    "update_session",
+]

@@ -1,0 +1,149 @@
+"""Sessions: a paper with a date and a presenter, prepared in the app; its references and files."""
+
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from discussions import notify, pdfindex
+from discussions.models import (
+    Attachment,
+    Paper,
+    Reference,
+)
+from discussions.writes.core import RESUBMIT_WINDOW, Conflict, _user, archive_write
+
+# Sessions: a paper with a date and a presenter, prepared in the app
+
+
+def propose(*, proposer, title, url="", session_date=None, user, token=None):
+    """Any member proposes the next session; they present it unless the presenter or staff say
+    otherwise. Returns (paper, created); the same form token again returns the first proposal."""
+    with archive_write():
+        if token and (made := Paper.objects.filter(client_token=token).first()):
+            return made, False
+        recent = Paper.objects.filter(
+            proposed_by=proposer, title=title, created_at__gte=timezone.now() - RESUBMIT_WINDOW
+        )
+        if made := recent.first():
+            return made, False
+        paper = Paper(
+            title=title,
+            url=url,
+            session_date=session_date,
+            presenter=proposer,
+            proposed_by=proposer,
+            title_locked=True,
+            url_locked=bool(url),
+            client_token=token or None,
+        )
+        paper._history_user = _user(user)
+        paper.save()
+        paper.participants.add(proposer)
+    return paper, True
+
+
+SESSION_FIELDS = ["title", "url", "session_date", "presenter", "description"]
+
+
+def update_session(paper, *, expected_version, user, participants=None, **fields):
+    """The presenter or staff complete a session: its fields, participants; one version, or Conflict."""
+    with archive_write(paper.pk) as lists:
+        current = Paper.objects.select_for_update(no_key=True).filter(pk=paper.pk).first()
+        if current is None:
+            raise Conflict(_("This session was deleted meanwhile."))
+        if current.version != expected_version:
+            raise Conflict(_("Someone changed this session while you were editing it."), current)
+        lists.whole_paper = fields.get("title", current.title) != current.title
+        for name, value in fields.items():
+            setattr(current, name, value)
+        # Set here by hand: a later import of the session's file keeps them.
+        current.title_locked = current.title_locked or "title" in fields
+        current.url_locked = current.url_locked or bool(fields.get("url"))
+        current.version += 1
+        current._history_user = _user(user)
+        current.save()
+        if participants is not None:
+            current.participants.set({*participants, *([current.presenter] if current.presenter else [])})
+        if {"session_date", "presenter", "title"} & set(fields):
+            notify.after_session_change(current, user=user)
+    return current
+
+
+def save_references(paper, *, expected_version, user, rows):
+    """Replace a session's background references with `rows` in order.
+
+    rows: (reference or None, label, url, kind, remove) as the form gave them; every added,
+    changed, moved or removed reference gets a version in its history."""
+    with archive_write(paper.pk):
+        current = Paper.objects.select_for_update(no_key=True).filter(pk=paper.pk).first()
+        if current is None or current.version != expected_version:
+            raise Conflict(
+                _("Someone changed this session's references while you were editing them."), current
+            )
+        position = 0
+        for reference, label, url, kind, remove in rows:
+            if remove:
+                if reference is not None:
+                    reference._history_user = _user(user)
+                    reference.delete()
+                continue
+            position += 1
+            if reference is None:
+                reference = Reference(paper=current, origin=Reference.Origin.LISTED)
+            elif (reference.label, reference.url, reference.kind, reference.position) == (
+                label,
+                url,
+                kind,
+                position,
+            ):
+                continue
+            reference.label, reference.url, reference.kind, reference.position = label, url, kind, position
+            reference._history_user = _user(user)
+            reference.save()
+        Paper.objects.filter(pk=current.pk).update(version=F("version") + 1)
+        current.version += 1
+    return current
+
+
+# Attachments: the paper's PDF, the presenter's slides, figures in posts (discussions.attachments)
+
+
+def attach(paper, checked, *, kind, user):
+    """Attach checked bytes (attachments.Checked) to a session. Returns (attachment, created).
+
+    The same bytes for the same paper and kind are the attachment already there: a second upload,
+    a double click or a retry makes nothing new. The file is stored before the transaction (a
+    30 MB write holds no lock); stored twice, it is one file, as its name is its SHA-256.
+    """
+    from discussions.attachments import store
+
+    sha256 = checked.sha256
+    name = store(checked)
+    # Where each figure, table and section starts, read once, outside the transaction: a post's
+    # "Figure 2.1" then opens the PDF at its page.
+    page_index = None
+    if checked.content_type == "application/pdf":
+        try:
+            found = pdfindex.index_pdf(checked.data)
+            page_index = {"pages": found.pages, "starts": found.starts}
+        except pdfindex.PdfError:
+            pass  # a PDF whose text cannot be read still shows; its places open page 1
+    # The paper's row, locked first (its thread's generation), so two uploads of the same file at
+    # once make one row, not an IntegrityError.
+    with archive_write(paper.pk):
+        if made := Attachment.objects.filter(paper=paper, kind=kind, sha256=sha256).first():
+            return made, False
+        made = Attachment(
+            paper=paper,
+            kind=kind,
+            file=name,
+            original_name=checked.original_name[:255],
+            size=len(checked.data),
+            content_type=checked.content_type,
+            sha256=sha256,
+            uploaded_by=_user(user),
+            page_index=page_index,
+        )
+        made._history_user = _user(user)
+        made.save()
+    return made, True
