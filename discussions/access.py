@@ -163,6 +163,11 @@ class SessionRights:
         return self.user.is_authenticated and (self.user.is_staff or self.member is not None)
 
     @property
+    def files(self):
+        """Attach, replace and remove the paper's PDF and the slides; see a removed one."""
+        return self.prepare
+
+    @property
     def sign(self):
         """Set who wrote unsigned posts."""
         return self.user.is_authenticated and self.user.is_staff
@@ -185,3 +190,18 @@ def session_for(user, slug, action):
             raise PermissionDenied(_("Your account is not linked to a participant of the study group."))
         raise PermissionDenied
     return paper, rights_here
+
+
+def attachment_for(user, pk, action):
+    """The shown PDF `pk` (the paper's or the slides) with its session's rights, if `user` may do
+    `action` (a field of SessionRights) with its session. A figure belongs to its post: its
+    post's edit changes it, not this."""
+    from discussions.models import Attachment
+
+    attachment = Attachment.objects.shown().pdfs().select_related("paper__presenter").filter(pk=pk).first()
+    if attachment is None:
+        raise Http404
+    rights_here = session_rights(user, attachment.paper)
+    if not getattr(rights_here, action):
+        raise PermissionDenied
+    return attachment, rights_here

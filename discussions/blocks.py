@@ -5,8 +5,9 @@ A visitor's paper page is one block per question, and a block shows nothing of w
 each is kept in the cache under a key of everything it shows: the question's own generation
 (QuestionGeneration, moved by every write within its thread, discussions.generation), the
 archive's structure generation (names, topics, the admin's edits, imports), the PDF its place
-chips open, and the language. After an answer to one question, the paper's page renders that
-block alone and takes the others from the cache; only their questions' ids are read.
+chips open (and whether its pages are indexed yet), and the language. After an answer to one
+question, the paper's page renders that block alone and takes the others from the cache; only
+their questions' ids are read.
 
 Members' pages carry their rights, forms and new marks: they are rendered whole, as before.
 """
@@ -37,7 +38,9 @@ def of_paper(paper, pdf, session, *, user):
     shown = list(paper.questions.shown().values_list("pk", "generation__value"))
     if not shown:
         return []
-    fixed = f"{generation.structure()}|{pdf.pk if pdf else 0}|{get_language()}"
+    # The PDF and whether its pages are indexed yet (the worker's index comes after the upload).
+    pdf_state = f"{pdf.pk}.{int(bool(pdf.page_index))}" if pdf else "0"
+    fixed = f"{generation.structure()}|{pdf_state}|{get_language()}"
     keys = {pk: _key(pk, own or 0, fixed) for pk, own in shown}
     found = cache.get_many(keys.values())
     missing = [pk for pk, _ in shown if keys[pk] not in found]

@@ -289,3 +289,9 @@ class AttachmentForm(forms.Form):
             )
         except attachments.Refused as refusal:
             raise forms.ValidationError(str(refusal), code="pdf") from refusal
+
+
+class ReplaceFileForm(AttachmentForm):
+    """Another PDF in place of one (writes.replace): of the same kind as the one it replaces."""
+
+    kind = None

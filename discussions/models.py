@@ -725,12 +725,22 @@ class PaperVisit(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "paper"], name="one_visit_per_paper")]
 
 
+class AttachmentQuerySet(models.QuerySet):
+    def shown(self):
+        """What the session's pages list and link: not removed (writes.detach hides a file, its
+        history keeps it)."""
+        return self.filter(shown())
+
+    def pdfs(self):
+        return self.filter(kind__in=[Attachment.Kind.PAPER, Attachment.Kind.SLIDES])
+
+
 class Attachment(models.Model):
     """A file of a session: the paper's PDF, the presenter's slides, a figure shown in a post.
 
     The bytes live in Django's storage (discussions.attachments); this row says what they are.
-    Written only by writes.attach(), which makes the same bytes uploaded twice for one paper and
-    kind one attachment."""
+    Written only by the write package (writes.attach, detach, replace, set_page_index), which
+    makes the same bytes uploaded twice for one paper and kind one shown attachment."""
 
     class Kind(models.TextChoices):
         PAPER = "paper", _("the paper (PDF)")
@@ -755,18 +765,31 @@ class Attachment(models.Model):
         verbose_name=_("uploaded by"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # A PDF's text per page (discussions.pdfindex, another change), left empty until then.
+    # Where each figure, table and section of a PDF starts (discussions.pdfindex), written by the
+    # task worker (discussions.tasks) once it has read the file: None until then, and for good
+    # when it could not, with `index_error` saying why.
     page_index = models.JSONField(null=True, blank=True, editable=False)
+    index_error = models.CharField(max_length=300, blank=True, editable=False)
+    # Removing hides a file from the session's pages and stops serving it to visitors; the row,
+    # the bytes and the history stay (writes.detach).
+    hidden_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    history = HistoricalRecords()
+    objects = AttachmentQuerySet.as_manager()
+    # The index is read from the file, as a post's places from its body: not a version of its own.
+    history = HistoricalRecords(excluded_fields=["page_index", "index_error"])
 
     class Meta:
         ordering = ["paper", "kind", "-created_at", "-pk"]
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
         constraints = [
-            # writes.attach(): the same file uploaded again is the attachment already there.
-            models.UniqueConstraint(fields=["paper", "kind", "sha256"], name="attachment_once_per_kind"),
+            # writes.attach(): the same file uploaded again is the shown attachment already there;
+            # after its removal, a new one (the newest, so the one the place chips open).
+            models.UniqueConstraint(
+                fields=["paper", "kind", "sha256"],
+                condition=Q(hidden_at__isnull=True),
+                name="attachment_once_per_kind",
+            ),
         ]
 
     def __str__(self):
@@ -774,3 +797,12 @@ class Attachment(models.Model):
 
     def get_absolute_url(self):
         return reverse("discussions:attachment", args=[self.pk])
+
+    @property
+    def is_pdf(self):
+        return self.kind in (self.Kind.PAPER, self.Kind.SLIDES)
+
+    @property
+    def index_pending(self):
+        """A PDF whose pages the worker has not read yet."""
+        return self.is_pdf and self.page_index is None and not self.index_error

@@ -10,12 +10,23 @@ The PDF comes from outside: whatever it holds, the answer is an index or a `PdfE
 what is wrong (not a PDF, encrypted, broken, too many pages, too slow to read), never another
 exception. Reading is bounded by pages (`max_pages`), bytes (`max_bytes`) and time (`time_limit`,
 checked between pages: pypdf cannot be stopped inside one).
+
+A check between pages does not stop one page of a million text operators, nor the memory it
+takes. So the app reads a PDF with `index_in_child()`: in a child process whose processor time and
+address space the kernel limits (setrlimit), run by the task worker (discussions.tasks), never in
+a request. Whatever pypdf does inside one page, the kernel stops it at its limit.
 """
 
 import io
+import json
 import re
+import resource
+import signal
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pypdf import PdfReader
 
@@ -67,6 +78,8 @@ def index_pdf(
         return _index(bytes(data), max_pages, time_limit)
     except PdfError:
         raise
+    except MemoryError as exc:  # the child process's address space is limited (index_in_child)
+        raise PdfError("reading the PDF needed more memory than an index may take") from exc
     except Exception as exc:  # pypdf reading a damaged file can fail in many ways, none of them ours
         raise PdfError(f"a broken PDF: {exc.__class__.__name__}: {exc}") from exc
 
@@ -87,6 +100,8 @@ def _index(data, max_pages, time_limit):
     for number, page in enumerate(reader.pages, start=1):
         try:
             text = page.extract_text() or ""
+        except MemoryError:
+            raise  # not this page's fault alone: index_pdf() says what it is
         except Exception as exc:
             raise PdfError(
                 f"page {number}: its text cannot be read ({exc.__class__.__name__}: {exc})"
@@ -168,3 +183,55 @@ def _is_title(line):
     """Whether a line can be a heading: it does not end with a page number (a contents page's
     "2.5 Evaluation . . . 10", a running head, a table's row) nor a sentence's full stop."""
     return _NOT_A_TITLE.search(line) is None and re.search(r"[^\W\d_]{2}", line) is not None
+
+
+# --- In a child process the kernel bounds ------------------------------------------------------
+
+CPU_SECONDS = 20
+MEMORY_BYTES = 512 * 1024 * 1024
+# The project's folder: `python -m discussions.pdfindex` run there finds this module.
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def index_in_child(
+    data: bytes, *, cpu_seconds: int = CPU_SECONDS, memory_bytes: int = MEMORY_BYTES
+) -> PdfIndex:
+    """index_pdf(data) in a child process that the kernel stops after `cpu_seconds` of processor
+    time (RLIMIT_CPU) and refuses more than `memory_bytes` of address space (RLIMIT_AS); the wait
+    for it is bounded in wall time too, for a child that sleeps. The index, or PdfError."""
+    command = [sys.executable, "-m", "discussions.pdfindex", str(cpu_seconds), str(memory_bytes)]
+    try:
+        done = subprocess.run(
+            command, input=bytes(data), capture_output=True, cwd=_ROOT, timeout=2 * cpu_seconds + 10
+        )
+    except subprocess.TimeoutExpired as exc:  # run() has killed the child
+        raise PdfError(f"reading the PDF took too long: stopped after {exc.timeout:.0f} seconds") from exc
+    if done.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        # SIGXCPU at the soft limit, SIGKILL at the hard one a second later.
+        raise PdfError(f"reading the PDF took more than {cpu_seconds} seconds of processor time: stopped")
+    try:
+        result = json.loads(done.stdout)
+    except ValueError:
+        # A child that died otherwise: its last line of stderr says how (a MemoryError while starting).
+        last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[-1]
+        raise PdfError(f"reading the PDF stopped (exit status {done.returncode}: {last[:200]})") from None
+    if "error" in result:
+        raise PdfError(result["error"])
+    return PdfIndex(pages=result["pages"], starts=result["starts"])
+
+
+def _child(cpu_seconds: int, memory_bytes: int):
+    """The child's side: limits first, then the untrusted bytes from stdin; the answer on stdout."""
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    data = sys.stdin.buffer.read()
+    try:
+        found = index_pdf(data, time_limit=cpu_seconds)
+        answer = {"pages": found.pages, "starts": found.starts}
+    except PdfError as error:
+        answer = {"error": str(error)}
+    sys.stdout.write(json.dumps(answer))
+
+
+if __name__ == "__main__":
+    _child(int(sys.argv[1]), int(sys.argv[2]))

@@ -8,6 +8,7 @@ from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -15,7 +16,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from discussions import access, attachments, pdfindex, places, threads, writes
 from discussions.caching import cached_for_visitors, paper_scope
-from discussions.forms import AttachmentForm
+from discussions.forms import AttachmentForm, ReplaceFileForm
 from discussions.models import Answer, Attachment, Paper
 from studygroup.middleware import allow_body
 
@@ -26,8 +27,9 @@ MAX_PAGE = 100_000
 @login_required
 @allow_body(attachments.UPLOAD_BODY_BYTES)
 def paper_files(request, slug):
-    """The presenter and staff attach the paper's PDF and the slides."""
-    paper, _rights = access.session_for(request.user, slug, "prepare")
+    """The session's files: the presenter and staff attach, replace and remove the paper's PDF and
+    the slides; the figures in posts are listed with their posts."""
+    paper, rights = access.session_for(request.user, slug, "files")
     form = AttachmentForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         checked = form.cleaned_data["file"]
@@ -37,8 +39,82 @@ def paper_files(request, slug):
         else:
             messages.info(request, _("This file was attached already; here it is."))
         return redirect("discussions:paper_files", paper.slug)
-    ctx = {"paper": paper, "form": form, "files": paper.attachments.select_related("uploaded_by")}
+    shown = list(paper.attachments.shown().select_related("uploaded_by"))
+    ctx = {
+        "paper": paper,
+        "form": form,
+        "session": rights,
+        "files": [file for file in shown if file.is_pdf],
+        "figures": figures_with_posts(paper, [file for file in shown if not file.is_pdf]),
+        "chips_pdf": paper_pdf(paper),
+    }
     return render(request, "discussions/paper_files.html", ctx)
+
+
+def figures_with_posts(paper, figures):
+    """Each figure with `.posts`, the shown posts of the paper that show it (their bodies link it)."""
+    if not figures:
+        return []
+    by_url = {figure.get_absolute_url(): figure for figure in figures}
+    for figure in figures:
+        figure.posts = []
+    linking = Q(body__contains="/attachments/")
+    questions = paper.questions.shown().filter(linking).select_related("paper", "author")
+    answers = (
+        Answer.objects.shown()
+        .filter(linking, question__paper=paper)
+        .select_related("question__paper", "author")
+        .order_by("question__position", "position", "pk")
+    )
+    for post in [*questions, *answers]:
+        for url, figure in by_url.items():
+            if f"({url})" in post.body or f'"{url}"' in post.body:
+                figure.posts.append(post)
+    return figures
+
+
+@login_required
+@allow_body(attachments.UPLOAD_BODY_BYTES)
+def replace_attachment(request, pk):
+    """The presenter and staff put another PDF in place of one: the old one is removed (its
+    history keeps it), the new one is the one the place chips open if the old one was."""
+    attachment, _rights = access.attachment_for(request.user, pk, "files")
+    form = ReplaceFileForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            made = writes.replace(attachment, form.cleaned_data["file"], user=request.user)
+        except writes.Conflict as conflict:
+            messages.error(request, str(conflict))
+        else:
+            messages.success(
+                request,
+                _("%(new)s is attached in place of %(old)s.")
+                % {"new": made.original_name, "old": attachment.original_name},
+            )
+        return redirect("discussions:paper_files", attachment.paper.slug)
+    ctx = {"attachment": attachment, "paper": attachment.paper, "form": form}
+    return render(request, "discussions/attachment_replace.html", ctx)
+
+
+@login_required
+def remove_attachment(request, pk):
+    """The presenter and staff remove a PDF: it no longer shows nor is served to visitors; its
+    history keeps it."""
+    attachment, _rights = access.attachment_for(request.user, pk, "files")
+    if request.method == "POST":
+        try:
+            writes.detach(attachment, user=request.user)
+        except writes.Conflict as conflict:
+            messages.error(request, str(conflict))
+        else:
+            messages.success(request, _("%(name)s is removed.") % {"name": attachment.original_name})
+        return redirect("discussions:paper_files", attachment.paper.slug)
+    ctx = {
+        "attachment": attachment,
+        "paper": attachment.paper,
+        "opened_by_chips": paper_pdf(attachment.paper) == attachment,
+    }
+    return render(request, "discussions/attachment_remove.html", ctx)
 
 
 # Framed by the reading view (same origin only): the site's policy says `frame-ancestors 'none'`
@@ -46,8 +122,12 @@ def paper_files(request, slug):
 @xframe_options_sameorigin
 @csp_replace({"frame-ancestors": ["'self'"]})
 def attachment_file(request, pk):
-    """An attachment's bytes, streamed from storage, shown in the browser rather than downloaded."""
-    attachment = get_object_or_404(Attachment, pk=pk)
+    """An attachment's bytes, streamed from storage, shown in the browser rather than downloaded.
+    A removed one only to those who may remove it (to see what they removed)."""
+    attachment = get_object_or_404(Attachment.objects.select_related("paper"), pk=pk)
+    removed = attachment.hidden_at is not None
+    if removed and not access.session_rights(request.user, attachment.paper).files:
+        raise Http404
     try:
         handle = default_storage.open(attachment.file.name, "rb")
     except (FileNotFoundError, OSError) as error:
@@ -56,14 +136,16 @@ def attachment_file(request, pk):
     response["Content-Length"] = attachment.size
     # The type is the one we checked, never a guess from the bytes (a PDF that also parses as HTML).
     response["X-Content-Type-Options"] = "nosniff"
-    # An attachment's bytes never change (a new file is a new attachment), so browsers may keep it.
-    response["Cache-Control"] = "public, max-age=86400"
+    # An attachment's bytes never change (a new file is a new attachment), so browsers may keep
+    # it; a removed one is for its remover's eyes, kept by no cache.
+    response["Cache-Control"] = "private, no-store" if removed else "public, max-age=86400"
     return response
 
 
 def paper_pdf(paper):
-    """The PDF the reading view shows: the paper's latest, else the latest slides."""
-    pdfs = paper.attachments.filter(kind__in=[Attachment.Kind.PAPER, Attachment.Kind.SLIDES])
+    """The PDF the place chips open and the reading view shows, defined here once: the newest
+    shown paper's PDF, else the newest shown slides."""
+    pdfs = paper.attachments.shown().pdfs()
     return pdfs.order_by("kind", "-created_at", "-pk").first()  # "paper" sorts before "slides"
 
 

@@ -59,4 +59,6 @@ urlpatterns = [
     path("papers/<str:slug>/files/", reading.paper_files, name="paper_files"),
     path("papers/<str:slug>/read/", reading.read_paper, name="read"),
     path("attachments/<int:pk>/", reading.attachment_file, name="attachment"),
+    path("attachments/<int:pk>/replace/", reading.replace_attachment, name="replace_attachment"),
+    path("attachments/<int:pk>/remove/", reading.remove_attachment, name="remove_attachment"),
 ]

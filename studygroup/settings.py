@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "taggit",
     "simple_history",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "discussions",
 ]
 
@@ -175,6 +177,24 @@ if AWS_STORAGE_BUCKET_NAME:
             "file_overwrite": False,
         },
     }
+
+# Work done outside a request (discussions.tasks: indexing a PDF's pages) waits in the database
+# until `manage.py db_worker` runs it (docs/operations-worker.md): no service besides the database.
+# TASKS_BACKEND=immediate runs it inside the request instead (the tests; a quick try without a worker).
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, not {TASKS_BACKEND!r}"
+    )
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
+# A PDF's index is read in a child process the kernel stops at these limits (discussions.pdfindex):
+# processor seconds, and megabytes of address space. A real paper takes a second or two.
+PDF_INDEX_CPU_SECONDS = envint("PDF_INDEX_CPU_SECONDS", "20", minimum=1)
+PDF_INDEX_MEMORY_MB = envint("PDF_INDEX_MEMORY_MB", "512", minimum=128)
 
 # Rendered pages are cached (discussions.caching); Redis shares them between worker processes.
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -16,6 +16,13 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def tasks_at_once(settings):
+    # What the task worker does (discussions.tasks: a PDF's page index) is done at once, within the
+    # test; tests/test_tasks.py runs the database backend and its worker instead.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     # Each test's database starts over, generation numbers included: so must the page cache.
     from django.core.cache import cache

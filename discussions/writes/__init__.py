@@ -28,7 +28,16 @@ from discussions.writes.posts import (
     set_topics,
     unclaim,
 )
-from discussions.writes.sessions import SESSION_FIELDS, attach, propose, save_references, update_session
+from discussions.writes.sessions import (
+    SESSION_FIELDS,
+    attach,
+    detach,
+    propose,
+    replace,
+    save_references,
+    set_page_index,
+    update_session,
+)
 
 __all__ = [
     "RESUBMIT_WINDOW",
@@ -46,6 +55,7 @@ __all__ = [
     "claim",
     "claim_authorship",
     "decide_authorship",
+    "detach",
     "fill",
     "mark_discussed",
     "new_token",
@@ -54,9 +64,11 @@ __all__ = [
     "question_of",
     "record",
     "remove",
+    "replace",
     "save_references",
     "save_text",
     "set_authors",
+    "set_page_index",
     "set_topics",
     "unclaim",
     "update_session",

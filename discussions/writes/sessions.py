@@ -4,7 +4,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from discussions import notify, pdfindex
+from discussions import notify
 from discussions.models import (
     Attachment,
     Paper,
@@ -111,39 +111,98 @@ def save_references(paper, *, expected_version, user, rows):
 def attach(paper, checked, *, kind, user):
     """Attach checked bytes (attachments.Checked) to a session. Returns (attachment, created).
 
-    The same bytes for the same paper and kind are the attachment already there: a second upload,
-    a double click or a retry makes nothing new. The file is stored before the transaction (a
-    30 MB write holds no lock); stored twice, it is one file, as its name is its SHA-256.
+    The same bytes for the same paper and kind are the shown attachment already there: a second
+    upload, a double click or a retry makes nothing new. The file is stored before the
+    transaction (a 30 MB write holds no lock); stored twice, it is one file, as its name is its
+    SHA-256. A PDF's pages are indexed later, by the task worker (discussions.tasks), never here:
+    a crafted PDF can take a processor for minutes.
     """
     from discussions.attachments import store
 
-    sha256 = checked.sha256
     name = store(checked)
-    # Where each figure, table and section starts, read once, outside the transaction: a post's
-    # "Figure 2.1" then opens the PDF at its page.
-    page_index = None
-    if checked.content_type == "application/pdf":
-        try:
-            found = pdfindex.index_pdf(checked.data)
-            page_index = {"pages": found.pages, "starts": found.starts}
-        except pdfindex.PdfError:
-            pass  # a PDF whose text cannot be read still shows; its places open page 1
     # The paper's row, locked first (its thread's generation), so two uploads of the same file at
     # once make one row, not an IntegrityError.
     with archive_write(paper.pk):
-        if made := Attachment.objects.filter(paper=paper, kind=kind, sha256=sha256).first():
-            return made, False
-        made = Attachment(
-            paper=paper,
-            kind=kind,
-            file=name,
-            original_name=checked.original_name[:255],
-            size=len(checked.data),
-            content_type=checked.content_type,
-            sha256=sha256,
-            uploaded_by=_user(user),
-            page_index=page_index,
-        )
-        made._history_user = _user(user)
-        made.save()
+        return _attach(paper, checked, name, kind=kind, user=user)
+
+
+def replace(attachment, checked, *, user):
+    """Put new bytes in place of a file of the paper's PDF or slides: the new one attached as the
+    same kind, the old one removed, in one transaction. Returns the new attachment; Conflict when
+    the old one was removed meanwhile, or when the new bytes are the old ones."""
+    from discussions.attachments import store
+
+    name = store(checked)
+    with archive_write(attachment.paper_id):
+        current = _locked(attachment)
+        if checked.sha256 == current.sha256:
+            raise Conflict(_("This is the file already there: nothing was replaced."), current)
+        made, _created = _attach(current.paper, checked, name, kind=current.kind, user=user)
+        _hide(current, user, reason=f"replaced by {made.original_name}")
+    return made
+
+
+def detach(attachment, *, user):
+    """Remove a file from its session (the presenter's or staff's choice, SessionRights.files):
+    hidden from its pages and from visitors, kept with its bytes and one more history version.
+    Conflict when it was removed meanwhile."""
+    with archive_write(attachment.paper_id):
+        return _hide(_locked(attachment), user, reason="removed")
+
+
+def set_page_index(attachment, *, page_index=None, error=""):
+    """The worker's answer for a PDF (discussions.tasks): its page index, or why there is none.
+
+    Read from the file, as a post's places are from its body, so no history version of its own.
+    Moves the paper's generations, so the place chips of its thread open the pages from now on
+    (its visitors' cached blocks are keyed by the PDF's index too: discussions.blocks)."""
+    with archive_write(attachment.paper_id):
+        Attachment.objects.filter(pk=attachment.pk).update(page_index=page_index, index_error=error[:300])
+    attachment.page_index, attachment.index_error = page_index, error[:300]
+    return attachment
+
+
+def _attach(paper, checked, name, *, kind, user):
+    from discussions import tasks
+
+    sha256 = checked.sha256
+    if made := Attachment.objects.shown().filter(paper=paper, kind=kind, sha256=sha256).first():
+        return made, False
+    made = Attachment(
+        paper=paper,
+        kind=kind,
+        file=name,
+        original_name=checked.original_name[:255],
+        size=len(checked.data),
+        content_type=checked.content_type,
+        sha256=sha256,
+        uploaded_by=_user(user),
+    )
+    made._history_user = _user(user)
+    made.save()
+    if made.is_pdf:
+        # In this transaction: the task's row (the database backend) is there exactly when the
+        # attachment is, and no worker looks for an attachment not committed yet.
+        tasks.index_pages.enqueue(made.pk)
     return made, True
+
+
+def _locked(attachment):
+    """The attachment's row, locked, while it is shown; else Conflict."""
+    current = (
+        Attachment.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("paper")
+        .filter(pk=attachment.pk)
+        .first()
+    )
+    if current is None or current.hidden_at is not None:
+        raise Conflict(_("This file was removed meanwhile."), current)
+    return current
+
+
+def _hide(current, user, *, reason):
+    current.hidden_at = timezone.now()
+    current._history_user = _user(user)
+    current._change_reason = reason
+    current.save(update_fields=["hidden_at"])
+    return current
