@@ -1,7 +1,9 @@
 """The page index of a paper's PDF: PDFs written here with fpdf2, with their sections, captions and
 equations on known pages, and the files that are refused."""
 
+import io
 import os
+import zlib
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ from fpdf.enums import EncryptionMethod
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from discussions.pdfindex import PdfError, PdfIndex, index_pdf
+from discussions.pdfindex import PdfError, PdfIndex, index_in_child, index_pdf
 from discussions.places import find_places
 
 NANUM = Path("/usr/share/fonts/truetype/nanum/NanumGothic.ttf")
@@ -197,3 +199,54 @@ def test_a_damaged_pdf_gives_an_index_or_a_pdf_error_never_another_exception(cha
         assert str(refused)
     else:
         assert isinstance(index, PdfIndex)
+
+
+# In a child process the kernel bounds (the task worker reads every uploaded PDF this way)
+
+
+def test_the_child_process_gives_the_same_index(paper):
+    assert index_in_child(make_pdf(PAPER), cpu_seconds=10) == paper
+
+
+def test_the_child_process_says_what_is_wrong_with_a_pdf_it_cannot_read():
+    with pytest.raises(PdfError, match="not a PDF"):
+        index_in_child(b"plain text, named paper.pdf")
+
+
+def test_one_page_of_many_operators_is_stopped_by_the_kernel_inside_the_page():
+    # A few KB whose one page takes pypdf seconds of processor time: the time check between pages
+    # would come only after it; the kernel stops the child at its limit, inside the page.
+    data = crafted_pdf(400_000)
+    with pytest.raises(PdfError, match="more than 1 seconds of processor time: stopped"):
+        index_in_child(data, cpu_seconds=1)
+
+
+def test_the_child_process_is_refused_memory_beyond_its_limit():
+    # The same page needs some 100 MB more than the interpreter's own 40 or so.
+    with pytest.raises(PdfError, match="more memory than an index may take"):
+        index_in_child(crafted_pdf(400_000), cpu_seconds=30, memory_bytes=100 * 1024 * 1024)
+
+
+def crafted_pdf(operators):
+    """A PDF of a few kilobytes whose one page holds `operators` text operators (deflated): pypdf
+    spends seconds of processor time and a hundred megabytes on it, all inside one page."""
+    content = zlib.compress(b"BT /F1 9 Tf " + b"(x) Tj " * operators + b"ET", 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >>"
+        b" /Contents 4 0 R >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.writelines(b"%010d 00000 n \n" % offset for offset in offsets)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
