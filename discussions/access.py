@@ -193,12 +193,12 @@ def session_for(user, slug, action):
 
 
 def attachment_for(user, pk, action):
-    """The shown PDF `pk` (the paper's or the slides) with its session's rights, if `user` may do
-    `action` (a field of SessionRights) with its session. A figure belongs to its post: its
-    post's edit changes it, not this."""
+    """The PDF `pk` (the paper's or the slides; a removed one too, which the caller says is gone)
+    with its session's rights, if `user` may do `action` (a field of SessionRights) with its
+    session. A figure belongs to its post: its post's edit changes it, not this."""
     from discussions.models import Attachment
 
-    attachment = Attachment.objects.shown().pdfs().select_related("paper__presenter").filter(pk=pk).first()
+    attachment = Attachment.objects.pdfs().select_related("paper__presenter").filter(pk=pk).first()
     if attachment is None:
         raise Http404
     rights_here = session_rights(user, attachment.paper)

@@ -79,6 +79,9 @@ def replace_attachment(request, pk):
     """The presenter and staff put another PDF in place of one: the old one is removed (its
     history keeps it), the new one is the one the place chips open if the old one was."""
     attachment, _rights = access.attachment_for(request.user, pk, "files")
+    if attachment.hidden_at is not None:  # a second click, or someone else was first
+        messages.info(request, _("This file was removed meanwhile."))
+        return redirect("discussions:paper_files", attachment.paper.slug)
     form = ReplaceFileForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -101,6 +104,9 @@ def remove_attachment(request, pk):
     """The presenter and staff remove a PDF: it no longer shows nor is served to visitors; its
     history keeps it."""
     attachment, _rights = access.attachment_for(request.user, pk, "files")
+    if attachment.hidden_at is not None:  # a second click, or someone else was first
+        messages.info(request, _("This file was removed meanwhile."))
+        return redirect("discussions:paper_files", attachment.paper.slug)
     if request.method == "POST":
         try:
             writes.detach(attachment, user=request.user)

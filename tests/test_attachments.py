@@ -444,3 +444,141 @@ def test_a_visitor_who_read_the_thread_before_the_pdf_came_sees_its_pages_after(
         pdf.cell(text=caption)
     assert upload(as_persona("bob"), session, bytes(pdf.output())).status_code == 302
     assert f'href="{read}?page=2"' in client.get(session.get_absolute_url()).content.decode()
+
+
+# Fixing a wrong PDF: which one the chips open, replacing, removing
+
+
+def two_papers(client, session):
+    """Two uploads of the paper under one name, the second the right one."""
+    upload(client, session, make_pdf(pages=2, text="wrong"), name="roberta-small.pdf")
+    upload(client, session, make_pdf(pages=3, text="right"), name="roberta-small.pdf")
+    return list(Attachment.objects.order_by("pk"))
+
+
+def files_page(client, session):
+    return client.get(reverse("discussions:paper_files", args=[session.slug])).content.decode()
+
+
+def row_of(html, attachment):
+    start = html.index(f'id="attachment-{attachment.pk}"')
+    return html[start : html.index("</li>", start)]
+
+
+def test_the_files_page_says_which_pdf_the_chips_open(session, as_persona):
+    client = as_persona("bob")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    older, newer = two_papers(client, session)
+    html = files_page(client, session)
+    assert "The place chips open this PDF." in row_of(html, newer)
+    assert "The place chips open this PDF." not in row_of(html, older)
+    assert html.count("The place chips open this PDF.") == 1
+    assert "Its 3 pages are indexed." in row_of(html, newer)
+    assert "Its 2 pages are indexed." in row_of(html, older)
+    read = client.get(reverse("discussions:read", args=[session.slug])).content.decode()
+    assert f'src="{newer.get_absolute_url()}"' in read
+
+
+def test_the_presenter_removes_the_wrong_pdf_and_its_history_keeps_it(session, as_persona):
+    client = as_persona("bob")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    right, wrong = two_papers(client, session)  # the wrong one came last: the chips open it
+    remove = reverse("discussions:remove_attachment", args=[wrong.pk])
+    confirm = client.get(remove).content.decode()
+    assert "The place chips open this PDF now" in confirm and "roberta-small.pdf" in confirm
+    assert client.post(remove).status_code == 302
+
+    wrong.refresh_from_db()
+    assert wrong.hidden_at is not None
+    versions = list(wrong.history.order_by("history_id"))
+    assert [(v.hidden_at is None, v.history_change_reason) for v in versions] == [
+        (True, None),
+        (False, "removed"),
+    ]
+    assert versions[-1].history_user.username == "bob"
+    html = files_page(client, session)
+    assert f'id="attachment-{wrong.pk}"' not in html
+    assert "The place chips open this PDF." in row_of(html, right)
+    # Visitors are not served it any more; its remover still is, to see what was removed.
+    assert as_persona("anonymous").get(wrong.get_absolute_url()).status_code == 404
+    served = as_persona("carol").get(wrong.get_absolute_url())
+    assert served.status_code == 200 and served["Cache-Control"] == "private, no-store"
+    # A second click says so, and changes nothing.
+    client = as_persona("bob")
+    again = client.post(remove, follow=True)
+    assert "This file was removed meanwhile." in again.content.decode()
+    assert wrong.history.count() == 2
+
+
+def test_the_same_file_uploaded_again_after_its_removal_is_a_new_attachment(session, as_persona):
+    client = as_persona("bob")
+    data = make_pdf()
+    upload(client, session, data)
+    first = Attachment.objects.get()
+    client.post(reverse("discussions:remove_attachment", args=[first.pk]))
+    upload(client, session, data)
+    second = Attachment.objects.shown().get()
+    assert second.pk != first.pk and second.file.name == first.file.name
+
+
+def test_the_presenter_replaces_a_pdf_in_one_step(session, as_persona):
+    client = as_persona("bob")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    data = make_pdf(pages=2)
+    upload(client, session, data, name="slides-v1.pdf", kind="slides")
+    old = Attachment.objects.get()
+    url = reverse("discussions:replace_attachment", args=[old.pk])
+    assert "slides-v1.pdf" in client.get(url).content.decode()
+
+    same = client.post(url, {"file": SimpleUploadedFile("again.pdf", data)}, follow=True)
+    assert "This is the file already there" in same.content.decode()
+    refused = client.post(url, {"file": SimpleUploadedFile("notes.pdf", b"just text")})
+    assert refused.status_code == 200 and "does not start as a PDF" in refused.content.decode()
+    assert Attachment.objects.shown().get() == old
+
+    response = client.post(url, {"file": SimpleUploadedFile("slides-v2.pdf", make_pdf(pages=4))})
+    assert response.status_code == 302
+    new = Attachment.objects.shown().get()
+    assert (new.original_name, new.kind, new.page_index["pages"]) == ("slides-v2.pdf", "slides", 4)
+    old.refresh_from_db()
+    assert old.hidden_at is not None
+    assert old.history.first().history_change_reason == "replaced by slides-v2.pdf"
+    assert paper_pdf_of(session) == new
+
+
+def paper_pdf_of(paper):
+    from discussions.reading import paper_pdf
+
+    return paper_pdf(paper)
+
+
+@pytest.mark.parametrize(("persona", "status"), [("anonymous", 302), ("alice", 403), ("carol", 200)])
+def test_only_the_presenter_and_staff_replace_or_remove_a_file(session, as_persona, persona, status):
+    upload(as_persona("bob"), session, make_pdf())
+    attachment = Attachment.objects.get()
+    client = as_persona(persona)
+    for name in ("remove_attachment", "replace_attachment"):
+        assert client.get(reverse(f"discussions:{name}", args=[attachment.pk])).status_code == status
+    response = client.post(reverse("discussions:remove_attachment", args=[attachment.pk]))
+    attachment.refresh_from_db()
+    assert (attachment.hidden_at is not None) == (persona == "carol")
+    assert response.status_code == (302 if persona in ("anonymous", "carol") else 403)
+    missing = client.get(reverse("discussions:remove_attachment", args=[999_999]))
+    assert missing.status_code == (302 if persona == "anonymous" else 404)
+
+
+def test_a_figure_is_listed_with_its_post_not_among_the_sessions_pdfs(seeded, as_persona, django_user_model):
+    question = Question.objects.shown().filter(paper=seeded).first()
+    answer_with_image(as_persona("alice"), question, png(), name="plot.png")
+    figure = Attachment.objects.get(kind="image")
+    answer = Answer.objects.get(body__contains=figure.get_absolute_url())
+    client = as_persona("carol")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    upload(client, seeded, make_pdf(), name="gpt3.pdf")
+    html = client.get(reverse("discussions:paper_files", args=[seeded.slug])).content.decode()
+    pdfs, figures = html.split("Figures in posts", 1)
+    assert "gpt3.pdf" in pdfs and "plot.png" not in pdfs
+    assert "plot.png" in figures and f'href="{answer.get_absolute_url()}"' in figures
+    assert answer.signature in figures
+    # A figure has no remove or replace of its own: its post's edit changes it.
+    assert client.get(reverse("discussions:remove_attachment", args=[figure.pk])).status_code == 404

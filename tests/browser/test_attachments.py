@@ -109,3 +109,59 @@ def test_the_reading_view_and_the_files_page_have_no_serious_accessibility_viola
         if problems := serious(axe.run(page)):
             found[path] = problems
     assert not found, found
+
+
+def test_staff_remove_the_wrong_pdf_and_the_files_page_says_which_one_the_chips_open(
+    site, settings, tmp_path, new_page, personas
+):
+    from discussions.models import Question
+    from tests.browser.helpers import log_in, t
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    right, _ = writes.attach(
+        site.paper,
+        attachments.check_pdf(make_pdf(pages=3), "gpt3.pdf"),
+        kind=Attachment.Kind.PAPER,
+        user=None,
+    )
+    wrong, _ = writes.attach(
+        site.paper,
+        attachments.check_pdf(make_pdf(pages=2, text="Another paper"), "gpt3.pdf"),
+        kind=Attachment.Kind.PAPER,
+        user=None,
+    )
+    figure, _ = writes.attach(
+        site.paper, attachments.check_image(make_png(), "plot.png"), kind=Attachment.Kind.IMAGE, user=None
+    )
+    question = Question.objects.shown().filter(paper=site.paper).first()
+    writes.save_text(
+        question,
+        f"{question.body}\n\n![그림]({figure.get_absolute_url()})",
+        expected_version=question.version,
+        user=None,
+    )
+    chips = t("The place chips open this PDF.")
+    page = new_page(javascript=False)
+    path = f"/papers/{site.paper.slug}/files/"
+    log_in(page, site, "carol", path)
+
+    # Two rows of one name: the newest is the one the chips open, and the page says so.
+    expect(page.locator(f"#attachment-{wrong.pk}")).to_contain_text(chips)
+    expect(page.locator(f"#attachment-{right.pk}")).not_to_contain_text(chips)
+    # The figure is listed with its post, not among the PDFs.
+    expect(page.locator("ul.attachments.figures")).to_contain_text("plot.png")
+    expect(page.locator("ul.attachments.figures a", has_text=question.signature)).to_have_attribute(
+        "href", question.get_absolute_url()
+    )
+    expect(page.locator(".attachment", has_text="plot.png")).to_have_count(0)
+    screenshot(page, "attachments-files-two-pdfs")
+
+    page.locator(f"#attachment-{wrong.pk} .actions a").nth(1).click()
+    page.locator("main form button.danger").click()
+    page.wait_for_url(site.url(path))
+    expect(page.locator(f"#attachment-{wrong.pk}")).to_have_count(0)
+    expect(page.locator(f"#attachment-{right.pk}")).to_contain_text(chips)
+    wrong.refresh_from_db()
+    assert wrong.hidden_at is not None and wrong.history.count() == 2
+    page.goto(site.url(f"/papers/{site.paper.slug}/read/"))
+    assert page.locator("iframe#paper-pdf").get_attribute("src") == right.get_absolute_url()
