@@ -1,4 +1,11 @@
-"""The whole archive at once: a zip of discussion files, and backups that restore everything.
+"""Zips of discussion files: one paper with its files, the whole archive, and backups that
+restore everything.
+
+A paper's zip (`paper_zip`) is laid out as the group's repository keeps a season: the discussion
+file at the top, its figures in `img/`, its slides in `summary/`, the paper's PDF in `paper/`, and
+the file's links relative to it (`img/plot.png`), so it reads the same wherever it is unpacked.
+`import_discussion roberta.zip` (`import_paper_zip`) brings them back: the files attached again
+and the links pointing at them.
 
 A discussion file (FORMAT.md) carries what the group wrote, but not who may log in, nor the
 history of every edit, nor which posts were removed. So a backup holds both: the files, readable
@@ -8,8 +15,12 @@ with the same ids, so every link to a paper, question or answer keeps working.
 
 import io
 import json
+import posixpath
+import re
 import tempfile
+import unicodedata
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -18,10 +29,9 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from discussions import limits, writer
+from discussions import attachments, importer, limits, repolayout, writer, writes
 from discussions.exporter import to_discussion
 from discussions.models import Attachment, Paper, Participant, Topic
-from discussions.writes import archive_write
 
 # Users and the admin's log refer to permissions and content types, whose ids differ from one
 # database to another: they are written with natural keys (["add_paper", "discussions", "paper"]).
@@ -60,6 +70,172 @@ def papers_zip(papers) -> bytes:
         for paper in papers:
             archive.writestr(filename_for(paper), discussion_file(paper))
     return buffer.getvalue()
+
+
+# --- One paper with its files ------------------------------------------------------------------
+
+# Where each kind of file goes in a paper's zip, as the group's repository keeps them.
+FOLDERS = {
+    Attachment.Kind.IMAGE: "img",
+    Attachment.Kind.SLIDES: "summary",
+    Attachment.Kind.PAPER: "paper",
+}
+# How the app links an attachment in a body or a reference (Attachment.get_absolute_url).
+_ATTACHMENT_LINK = re.compile(r"^/attachments/(?P<pk>[0-9]{1,18})/$")
+
+
+def zip_name_for(paper: Paper) -> str:
+    return f"{paper.slug}.zip"
+
+
+def paper_zip(paper: Paper) -> bytes:
+    """The paper's discussion file with its files: the figures its posts show, its slides and its
+    PDFs (the shown ones, oldest first), each link to them made relative. ExportError as
+    discussion_file() raises it."""
+    discussion = to_discussion(paper)
+    files = {
+        attachment.pk: attachment for attachment in paper.attachments.shown().order_by("created_at", "pk")
+    }
+    paths, taken = {}, set()
+
+    def path_of(attachment):
+        if attachment.pk not in paths:
+            paths[attachment.pk] = _free_name(FOLDERS[attachment.kind], attachment, taken)
+        return paths[attachment.pk]
+
+    def relative(target):
+        found = _ATTACHMENT_LINK.match(target.strip())
+        attachment = files.get(int(found["pk"])) if found else None
+        return path_of(attachment) if attachment is not None else None
+
+    for post in repolayout.posts_of(discussion):
+        post.body = repolayout.rewrite_links(post.body, relative)
+    for reference in discussion.references:
+        reference.url = relative(reference.url) or reference.url
+    for attachment in files.values():
+        if attachment.is_pdf:
+            path_of(attachment)  # every PDF, linked or not; a figure only when a post shows it
+    try:
+        text = writer.write(discussion)
+    except ValueError as error:
+        raise ExportError(f"{paper.slug}: {error}") from error
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr(filename_for(paper), text)
+        # In the order they were attached: an import attaches them in this order again, so the
+        # newest PDF is again the one the place chips open.
+        for attachment in files.values():
+            if attachment.pk not in paths:
+                continue
+            try:
+                with default_storage.open(attachment.file.name, "rb") as stored:
+                    # PDFs and images are compressed already.
+                    bundle.writestr(paths[attachment.pk], stored.read(), zipfile.ZIP_STORED)
+            except OSError as error:
+                raise ExportError(
+                    f"{paper.slug}: {attachment.original_name} is missing from the file storage"
+                ) from error
+    return buffer.getvalue()
+
+
+def _free_name(folder, attachment, taken):
+    """`folder/name.ext`: the name the file was uploaded with (made safe for any disk), with the
+    extension of what is stored, numbered when two files would share it."""
+    stem = unicodedata.normalize("NFC", posixpath.splitext(attachment.original_name.replace("\\", "/"))[0])
+    stem = re.sub(r"[^\w.-]+", "-", posixpath.basename(stem)).strip(".-")[:80] or "file"
+    extension = posixpath.splitext(attachment.file.name)[1].lower()
+    name, number = f"{folder}/{stem}{extension}", 1
+    while name.casefold() in taken:
+        number += 1
+        name = f"{folder}/{stem}-{number}{extension}"
+    taken.add(name.casefold())
+    return name
+
+
+class ZipRefused(ValueError):
+    """A paper's zip that cannot be imported; nothing was."""
+
+
+@dataclass
+class ZipImport:
+    report: importer.ImportReport
+    attached: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def import_paper_zip(path, *, user=None, **overrides) -> ZipImport:
+    """Import a paper's zip (paper_zip): its discussion file, then its files attached to the
+    paper, in the zip's order, and the file's links into `img/`, `summary/` and `paper/` pointed at
+    them. All or nothing; ZipRefused (or a reader.FormatError for the file) says why not.
+
+    overrides: the importer's `title` and `url`."""
+    try:
+        bundle = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise ZipRefused(f"{path}: not a zip that can be read ({error})") from error
+    with bundle:
+        try:
+            limits.check_backup(bundle)  # a zip bomb, refused from its directory
+        except limits.RestoreRefused as error:
+            raise ZipRefused(f"{path}: {error}") from error
+        members = {info.filename: info for info in bundle.infolist() if not info.is_dir()}
+        texts = [name for name in members if "/" not in name and name.casefold().endswith(".md")]
+        if len(texts) != 1:
+            raise ZipRefused(
+                f"{path}: a paper's zip holds one discussion file (.md) at its top, not {len(texts)}"
+            )
+        where = f"{path}:{texts[0]}"
+        limits.check_file_size(members[texts[0]].file_size, where)
+        discussion = limits.read_discussion(bundle.read(texts[0]), where)
+        done = ZipImport(report=None)
+        checked = {}
+        for name, info in members.items():
+            folder = name.split("/", 1)[0] if "/" in name else ""
+            kind = {folder_name: kind for kind, folder_name in FOLDERS.items()}.get(folder)
+            if kind is None or ".." in name.split("/"):
+                continue
+            try:
+                checked[name] = (kind, _checked_member(bundle, info, kind))
+            except attachments.Refused as error:
+                done.warnings.append(f"{path}:{name}: {error} (not attached)")
+
+        def prepare(paper, discussion):
+            urls = {}
+            for name, (kind, data) in checked.items():
+                attachment, created = writes.attach(paper, data, kind=kind, user=user)
+                urls[name] = attachment.get_absolute_url()
+                if created:
+                    done.attached.append(name)
+
+            def attached(target):
+                found = repolayout.file_in_folder(target, [], urls)
+                return urls[found] if found else None
+
+            for post in repolayout.posts_of(discussion):
+                post.body = repolayout.rewrite_links(post.body, attached)
+            for reference in discussion.references:
+                reference.url = attached(reference.url) or reference.url
+            return discussion
+
+        with transaction.atomic():
+            [done.report] = importer.import_discussions(
+                [(texts[0], discussion)], prepare=prepare, **overrides
+            )
+    return done
+
+
+def _checked_member(bundle, info, kind):
+    """A member's bytes as attachments.check_pdf or check_image take them, its size refused from
+    the zip's directory before it is read."""
+    image = kind == Attachment.Kind.IMAGE
+    limit = attachments.MAX_IMAGE_BYTES if image else attachments.MAX_PDF_BYTES
+    name = posixpath.basename(info.filename)
+    if info.file_size > limit:
+        raise attachments.Refused(
+            f"{name} is {info.file_size:,} bytes, more than the {limit:,} a file may hold"
+        )
+    data = bundle.read(info)
+    return attachments.check_image(data, name) if image else attachments.check_pdf(data, name)
 
 
 def write_backup(path: Path) -> list[str]:
@@ -127,7 +303,7 @@ def restore_backup(path: Path):
     with zipfile.ZipFile(path) as backup, tempfile.TemporaryDirectory() as folder:
         # A zip bomb is refused from its directory, before anything is unpacked.
         limits.check_backup(backup)
-        with archive_write():
+        with writes.archive_write():
             for name in (ACCOUNTS_FILE, ARCHIVE_FILE):
                 # loaddata reads files, and needs the .json ending to know the format.
                 target = Path(folder) / Path(name).name

@@ -26,6 +26,7 @@ urlpatterns = [
     path("papers/<str:slug>/authors/", views.sign_posts, name="sign_posts"),
     path("papers/<str:slug>/ask/", views.ask, name="ask"),
     path("papers/<str:slug>/download/", views.paper_download, name="paper_download"),
+    path("papers/<str:slug>/download/zip/", views.paper_download_zip, name="paper_download_zip"),
     path(
         "papers/<str:slug>/feed/",
         cached_for_visitors(scope=paper_scope)(feeds.PaperFeed()),

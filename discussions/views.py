@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from discussions import access, attachments, blocks, generation, mailing, search, threads, writes
-from discussions.archive import ExportError, discussion_file, filename_for
+from discussions.archive import ExportError, discussion_file, filename_for, paper_zip, zip_name_for
 from discussions.caching import cached_for_visitors, paper_scope, participant_scope, topic_scope
 from discussions.forms import (
     PostForm,
@@ -179,6 +179,20 @@ def paper_download(request, slug):
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     # Slugs may be Korean: the header carries the name as RFC 6266's UTF-8 `filename*`.
     response["Content-Disposition"] = content_disposition_header(True, filename_for(paper))
+    return response
+
+
+def paper_download_zip(request, slug):
+    """The paper as its page shows it, to keep or import elsewhere (archive.paper_zip): the
+    discussion file with its figures, slides and PDF, linked relatively (`img/plot.png`)."""
+    paper = get_object_or_404(Paper, slug=slug)
+    try:
+        data = paper_zip(paper)
+    except ExportError as error:
+        ctx = {"paper": paper, "error": error}
+        return render(request, "discussions/download_refused.html", ctx, status=409)
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(True, zip_name_for(paper))
     return response
 
 

@@ -159,6 +159,7 @@ def ask(paper, *, author, body, user, token=None):
     with archive_write(paper.pk) as lists:
         if made := _made_already(Question, token, author, body, paper=paper):
             return made, False
+        topics = _rules_topics(body)
         made = Question(
             paper=paper,
             label=Question.objects.next_label(paper),
@@ -167,10 +168,26 @@ def ask(paper, *, author, body, user, token=None):
             position=Question.objects.next_position(paper=paper),
             written_in_app=True,
             client_token=token or None,
+            topic_names=", ".join(topics),
         )
         _create(made, user)
+        if topics:
+            made.tags.set(topics)
+            lists.topics.update(made.tags.values_list("pk", flat=True))
         lists.participants.add(made.author_id)
     return made, True
+
+
+def _rules_topics(body):
+    """The topics an import gives a question from its text (the keyword rules, importer.topic_rules),
+    so one asked in the app is found under its topics as an imported one is; not by hand, so a
+    member's own choice later replaces them."""
+    from discussions.importer import ensure_topics, topic_rules
+
+    names = sorted(set(topic_rules().topics_for(body, [])), key=str.casefold)
+    if names:
+        ensure_topics()  # the rules' topics, with their descriptions, before the first is used
+    return names
 
 
 # Topics

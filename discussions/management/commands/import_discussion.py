@@ -2,13 +2,16 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from discussions import links, rules
+from discussions import archive, links, rules
 from discussions.importer import import_discussions, read_file
 from discussions.reader import FormatError
 
 
 class Command(BaseCommand):
-    help = "Import discussion files (FORMAT.md); all or nothing unless --skip-bad."
+    help = (
+        "Import discussion files (FORMAT.md); all or nothing unless --skip-bad. A paper's zip (its "
+        "download with files: the file, img/, summary/, paper/) brings its files back too."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+")
@@ -38,6 +41,13 @@ class Command(BaseCommand):
             problem = links.refusal(url)
         if problem or rules.NOT_XML.search(title + url):
             raise CommandError(f"--title/--url: {problem or 'a control character is not allowed'}")
+        zips = [path for path in files if path.casefold().endswith(".zip")]
+        if zips:
+            if len(zips) != len(files) or dry_run:
+                raise CommandError("a paper's zip is imported on its own, without --dry-run")
+            for path in zips:
+                self._import_zip(path, title=title, url=url)
+            return
         readings, refused = [], []
         for path in files:
             try:
@@ -60,3 +70,13 @@ class Command(BaseCommand):
             # Exit 0: with --skip-bad, skipping the refused files is what was asked for, and the
             # rest was imported. The refusals are printed above, each with its line, and counted here.
             self.stderr.write(f"{len(refused)} file(s) refused and skipped; the others were imported")
+
+    def _import_zip(self, path, **overrides):
+        try:
+            done = archive.import_paper_zip(path, **overrides)
+        except (archive.ZipRefused, FormatError) as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(done.report.summary())
+        for line in [*done.report.warning_lines(), *done.warnings]:
+            self.stdout.write(line)
+        self.stdout.write(f"{path}: {len(done.attached)} file(s) attached")
