@@ -125,3 +125,31 @@ def test_the_child_is_stopped_by_its_cpu_limit_and_the_pdf_still_shows(session, 
     assert f'src="{crafted.get_absolute_url()}"' in client.get(read).content.decode()
     html = as_persona("anonymous").get(session.get_absolute_url()).content.decode()
     assert "Figure 2.1" in html and f'href="{read}?page=' not in html
+
+
+def test_index_pdfs_queues_the_pdfs_left_without_an_index(session, settings):
+    from io import StringIO
+
+    from discussions import attachments
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}  # nothing runs
+    old, _ = writes.attach(
+        session, attachments.check_pdf(paper_with_captions(), "old.pdf"), kind="paper", user=None
+    )
+    failed, _ = writes.attach(
+        session, attachments.check_pdf(crafted_pdf(10), "bad.pdf"), kind="slides", user=None
+    )
+    writes.set_page_index(failed, error="stopped")
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+    out = StringIO()
+    call_command("index_pdfs", stdout=out)
+    assert out.getvalue().strip() == "1 PDF(s) queued for the task worker"
+    assert list(DBTaskResult.objects.values_list("args_kwargs__args__0", flat=True)) == [old.pk]
+    call_command("index_pdfs", "--failed", stdout=out)
+    failed.refresh_from_db()
+    assert failed.index_pending  # the files page says it is being indexed again
+    run_worker()
+    old.refresh_from_db()
+    failed.refresh_from_db()
+    assert old.page_index["pages"] == 3 and failed.page_index == {"pages": 1, "starts": {}}
