@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from discussions.models import Answer
+from discussions.models import Answer, Attachment
 
 pytestmark = pytest.mark.browser
 
@@ -62,6 +62,11 @@ def test_the_main_pages_are_valid_html(client, personas, java, tmp_path, setting
     files["carol files"] = client.get("/papers/language-models-are-few-shot-learners/files/")
     attach_a_pdf(settings, tmp_path)
     files["carol reading"] = client.get("/papers/language-models-are-few-shot-learners/read/?page=2")
+    # With a PDF: its index, which one the chips open, its replace and remove pages (issue 24).
+    pdf = Attachment.objects.get()
+    files["carol files with a pdf"] = client.get("/papers/language-models-are-few-shot-learners/files/")
+    files["carol replace"] = client.get(f"/attachments/{pdf.pk}/replace/")
+    files["carol remove"] = client.get(f"/attachments/{pdf.pk}/remove/")
     client.force_login(personas["alice"])
     files["alice preview"] = client.post(
         f"/answers/{slot.pk}/fill/", {"body": "$x^2$ 와 `code`", "preview": "1"}
