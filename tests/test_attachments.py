@@ -582,3 +582,22 @@ def test_a_figure_is_listed_with_its_post_not_among_the_sessions_pdfs(seeded, as
     assert answer.signature in figures
     # A figure has no remove or replace of its own: its post's edit changes it.
     assert client.get(reverse("discussions:remove_attachment", args=[figure.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("figures", [1, 6])
+def test_the_files_page_costs_the_same_queries_whatever_it_lists(
+    seeded, as_persona, figures, django_assert_num_queries
+):
+    question = Question.objects.shown().filter(paper=seeded).first()
+    alice = as_persona("alice")
+    for number in range(figures):
+        answer_with_image(alice, question, png(size=(10 + number, 10)), name=f"f{number}.png")
+    client = as_persona("carol")
+    for number in range(figures):
+        upload(client, seeded, make_pdf(pages=1, text=f"version {number}"), name=f"v{number}.pdf")
+    url = reverse("discussions:paper_files", args=[seeded.slug])
+    # session, user, the paper, its shown files with their uploaders, the questions and the
+    # answers that link figures, the PDF the chips open, the header's unread notifications, member
+    with django_assert_num_queries(9):
+        response = client.get(url)
+    assert response.status_code == 200 and response.content.decode().count('class="attachment"') == figures
