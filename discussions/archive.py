@@ -80,6 +80,9 @@ FOLDERS = {
     Attachment.Kind.SLIDES: "summary",
     Attachment.Kind.PAPER: "paper",
 }
+# A paper's zip holds its figures, slides and PDFs: a few dozen files. Each is decoded to be
+# checked (attachments.check_image), so a zip of thousands is refused before any is read.
+MAX_ZIP_FILES = 500
 # How the app links an attachment in a body or a reference (Attachment.get_absolute_url).
 _ATTACHMENT_LINK = re.compile(r"^/attachments/(?P<pk>[0-9]{1,18})/$")
 
@@ -179,6 +182,10 @@ def import_paper_zip(path, *, user=None, **overrides) -> ZipImport:
         except limits.RestoreRefused as error:
             raise ZipRefused(f"{path}: {error}") from error
         members = {info.filename: info for info in bundle.infolist() if not info.is_dir()}
+        if len(members) > MAX_ZIP_FILES:
+            raise ZipRefused(
+                f"{path}: {len(members):,} files, more than the {MAX_ZIP_FILES} a paper's zip may hold"
+            )
         texts = [name for name in members if "/" not in name and name.casefold().endswith(".md")]
         if len(texts) != 1:
             raise ZipRefused(

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from discussions import attachments, importer, writes
+from discussions import archive, attachments, importer, writes
 from discussions.models import Answer, Attachment, Participant, Question
 from discussions.reading import paper_pdf
 from tests.test_attachments import answer_with_image, make_pdf, png, upload
@@ -111,6 +111,13 @@ def test_a_zip_that_is_not_a_papers_is_refused_with_what_is_wrong(db, tmp_path):
         bundle.writestr("img/plot.png", png())
     with pytest.raises(CommandError, match="one discussion file"):
         call_command("import_discussion", str(empty), stdout=StringIO())
+    crowded = tmp_path / "crowded.zip"
+    with zipfile.ZipFile(crowded, "w") as bundle:
+        bundle.writestr("paper.md", "# A paper\n")
+        for number in range(archive.MAX_ZIP_FILES):
+            bundle.writestr(f"img/{number}.png", b"")
+    with pytest.raises(CommandError, match="501 files, more than the 500"):
+        call_command("import_discussion", str(crowded), stdout=StringIO())
     broken = tmp_path / "broken.zip"
     broken.write_bytes(b"PK not really a zip")
     with pytest.raises(CommandError, match="not a zip that can be read"):
