@@ -71,7 +71,9 @@ def home_scope(request):
 
 @cached_for_visitors("page", scope=home_scope)
 def home(request):
-    page = Paginator(Paper.objects.newest_first(), PAPERS_PER_PAGE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    held = Paper.objects.held(today).newest_first()
+    page = Paginator(held, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
     # Counted for the page's papers only: counting every paper's questions and answers to show
     # thirty of them cost a third of a second at a thousand papers.
     on_page = Paper.objects.filter(pk__in=page.object_list.values("pk"))
@@ -86,7 +88,6 @@ def home(request):
         topics_by_paper.setdefault(topic.paper_id, []).append(topic)
     for paper in papers:
         paper.topics = topics_by_paper.get(paper.pk, [])
-    today = timezone.localdate()
     # The sessions to come, first, with what they still wait for (on the first page only).
     upcoming = []
     if page.number == 1:
