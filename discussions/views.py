@@ -655,12 +655,10 @@ def edit_references(request, slug):
 @require_POST
 @login_required
 def claim_question(request, pk):
-    question = access.post_for(request.user, "question", pk, "reply")
-    member = access.member_of(request.user)
-    if member is None:  # staff linked to nobody ask someone instead (request_answer)
-        raise PermissionDenied(_("Your account is not linked to a participant of the study group."))
+    # Staff linked to nobody ask someone instead (request_answer); nobody claims their own question.
+    question = access.post_for(request.user, "question", pk, "claim")
     try:
-        answer, created = writes.claim(question, member=member, user=request.user)
+        answer, created = writes.claim(question, member=access.member_of(request.user), user=request.user)
     except writes.Conflict as conflict:
         messages.error(request, str(conflict))
         return redirect(question.paper)
