@@ -7,7 +7,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from discussions import access, attachments, blocks, generation, mailing, search, threads, writes
+from discussions import access, attachments, blocks, generation, mailing, mentions, search, threads, writes
 from discussions.archive import ExportError, discussion_file, filename_for
 from discussions.caching import cached_for_visitors, paper_scope, participant_scope, topic_scope
 from discussions.forms import (
@@ -36,6 +36,7 @@ from discussions.models import (
     Paper,
     PaperVisit,
     Participant,
+    ParticipantAlias,
     Preference,
     Question,
     Reference,
@@ -201,6 +202,20 @@ def participant_detail(request, slug):
         "answers": Paginator(answers, POSTS_PER_PAGE).get_page(request.GET.get("answers")),
     }
     return render(request, "discussions/participant_detail.html", ctx)
+
+
+def mention(request, word):
+    """Where a rendered `@쯔위님` leads: the page of whoever goes by the longest name it starts with
+    (a signature, a full name, or a name they had before a merge), as notify finds whom it tells."""
+    names = {}
+    for participant in Participant.objects.only("pk", "slug", "name", "full_name"):
+        names.update({name: participant for name in (participant.name, participant.full_name) if name})
+    for alias in ParticipantAlias.objects.select_related("participant").only("name", "participant__slug"):
+        names.setdefault(alias.name, alias.participant)
+    person = mentions.who(word, names)
+    if person is None:
+        raise Http404
+    return redirect(person)
 
 
 @cached_for_visitors("page", "mine")
