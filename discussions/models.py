@@ -120,11 +120,22 @@ def filled(path=""):
     return shown(path) & ~Q(**{f"{path}body": ""})
 
 
+def to_come(today):
+    """A session still to come (today's included), or a proposal not dated yet."""
+    return Q(session_date__gte=today) | Q(session_date__isnull=True, proposed_by__isnull=False)
+
+
 class PaperQuerySet(models.QuerySet):
     def upcoming(self, today):
-        """Sessions still to come (today's included), the soonest first; undated proposals last."""
-        dated = Q(session_date__gte=today) | Q(session_date__isnull=True, proposed_by__isnull=False)
-        return self.filter(dated).order_by(F("session_date").asc(nulls_last=True), "created_at", "pk")
+        """Sessions still to come, the soonest first; undated proposals last."""
+        return self.filter(to_come(today)).order_by(
+            F("session_date").asc(nulls_last=True), "created_at", "pk"
+        )
+
+    def held(self, today):
+        """The archive proper: every paper but the sessions still to come (the home page lists
+        those apart, once)."""
+        return self.exclude(to_come(today))
 
     def newest_first(self):
         # Spelled out because Meta.ordering is not applied to GROUP BY queries such as with_counts().

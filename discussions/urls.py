@@ -32,6 +32,7 @@ urlpatterns = [
         name="paper_feed",
     ),
     path("participants/<str:slug>/", views.participant_detail, name="participant"),
+    path("mentions/<str:word>/", views.mention, name="mention"),
     path("questions/<int:pk>/answer/", views.answer_question, name="answer"),
     path("questions/<int:pk>/claim/", views.claim_question, name="claim"),
     path("questions/<int:pk>/request/", views.request_answer, name="request_answer"),
