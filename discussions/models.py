@@ -699,9 +699,15 @@ class OutboxMail(models.Model):
     class Kind(models.TextChoices):
         IMMEDIATE = "immediate", _("one notification")
         DIGEST = "digest", _("a digest")
+        INVITE = "invite", _("an invitation")
+        EMAIL = "email", _("a new email address to confirm")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices)
+    # An account's mail (an invite, a new address to confirm) carries its link, and goes to `address`
+    # when that is not the account's email yet.
+    link = models.CharField(max_length=500, blank=True)
+    address = models.EmailField(blank=True)
     due_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -718,6 +724,10 @@ class OutboxMail(models.Model):
 
     def __str__(self):
         return f"{self.kind} to {self.recipient}"
+
+    @property
+    def to(self):
+        return self.address or self.recipient.email
 
     @property
     def message_id(self):

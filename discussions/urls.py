@@ -18,6 +18,7 @@ urlpatterns = [
     path("notifications/read/", views.mark_notifications_read, name="notifications_read"),
     path("notifications/<int:pk>/", views.open_notification, name="open_notification"),
     path("settings/", views.notification_settings, name="settings"),
+    path("settings/email/<str:token>/", views.confirm_email, name="confirm_email"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("papers/<str:slug>/", views.paper_detail, name="paper"),
     path("papers/<str:slug>/session/", views.edit_session, name="edit_session"),

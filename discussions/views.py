@@ -16,10 +16,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from discussions import access, attachments, blocks, generation, mailing, mentions, search, threads, writes
+from discussions import (
+    access,
+    attachments,
+    blocks,
+    generation,
+    invites,
+    mailing,
+    mentions,
+    search,
+    threads,
+    writes,
+)
 from discussions.archive import ExportError, discussion_file, filename_for
 from discussions.caching import cached_for_visitors, paper_scope, participant_scope, topic_scope
 from discussions.forms import (
+    EmailForm,
     PostForm,
     PreferenceForm,
     ProposeForm,
@@ -857,12 +869,36 @@ def mark_notifications_read(request):
 @login_required
 def notification_settings(request):
     preference, _created = Preference.objects.get_or_create(user=request.user)
-    form = PreferenceForm(request.POST or None, instance=preference)
-    if request.method == "POST" and form.is_valid():
+    changing_email = "email_address" in request.POST
+    form = PreferenceForm(
+        request.POST if request.method == "POST" and not changing_email else None, instance=preference
+    )
+    email_form = EmailForm(request.POST if changing_email else None)
+    if changing_email and email_form.is_valid():
+        try:
+            address = invites.ask_to_confirm(request.user, email_form.cleaned_data["email_address"])
+        except invites.InviteError as error:
+            email_form.add_error("email_address", str(error))
+        else:
+            messages.success(
+                request,
+                _("A link is on its way to %(address)s: your email changes when you open it.")
+                % {"address": address},
+            )
+            return redirect("discussions:settings")
+    elif form.is_bound and form.is_valid():
         form.save()
         messages.success(request, _("Your notification settings are saved."))
         return redirect("discussions:settings")
-    return render(request, "discussions/settings.html", {"form": form})
+    return render(request, "discussions/settings.html", {"form": form, "email_form": email_form})
+
+
+def confirm_email(request, token):
+    try:
+        user = invites.confirm(token)
+    except invites.InviteError as error:
+        return render(request, "discussions/confirm_email.html", {"error": str(error)}, status=400)
+    return render(request, "discussions/confirm_email.html", {"email": user.email})
 
 
 @csrf_exempt  # a mail client's one-click POST (RFC 8058) carries the signed token, not a CSRF cookie
