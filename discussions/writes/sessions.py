@@ -129,7 +129,8 @@ def attach(paper, checked, *, kind, user):
 def replace(attachment, checked, *, user):
     """Put new bytes in place of a file of the paper's PDF or slides: the new one attached as the
     same kind, the old one removed, in one transaction. Returns the new attachment; Conflict when
-    the old one was removed meanwhile, or when the new bytes are the old ones."""
+    the old one was removed meanwhile, or when the new bytes are the old ones. Locks the paper's
+    thread generation, then the old attachment's row."""
     from discussions.attachments import store
 
     name = store(checked)
@@ -145,7 +146,7 @@ def replace(attachment, checked, *, user):
 def detach(attachment, *, user):
     """Remove a file from its session (the presenter's or staff's choice, SessionRights.files):
     hidden from its pages and from visitors, kept with its bytes and one more history version.
-    Conflict when it was removed meanwhile."""
+    Conflict when it was removed meanwhile. Locks the paper's thread generation, then its row."""
     with archive_write(attachment.paper_id):
         return _hide(_locked(attachment), user, reason="removed")
 
