@@ -38,6 +38,12 @@ seed: migrate
 run: seed
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# The task worker (docs/operations-worker.md): indexes uploaded PDFs' pages. Beside `make run`, in
+# a second terminal; until it runs, an upload's place chips wait for their pages.
+.PHONY: worker
+worker: migrate
+	$(PY) manage.py db_worker
+
 # backups/<timestamp>.zip: every paper's discussion file plus the data (users, history) that
 # `make restore FILE=backups/<timestamp>.zip` loads into an empty database (a new DATABASE_URL).
 .PHONY: backup restore
