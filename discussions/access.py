@@ -23,8 +23,8 @@ class PostRights:
     """What one user may do with one post. Whether the user is a participant is asked only when a
     right needs it (answering, replying, topics), so a fill or an edit costs no query for it."""
 
-    def __init__(self, user, post, member=UNKNOWN):
-        self.user, self.post, self._member = user, post, member
+    def __init__(self, user, post, member=UNKNOWN, under=UNKNOWN):
+        self.user, self.post, self._member, self._under = user, post, member, under
 
     @cached_property
     def member(self):
@@ -56,9 +56,28 @@ class PostRights:
     def edit(self):
         return self.write and not self.is_open
 
+    @cached_property
+    def under(self):
+        """The shown posts a removal would take with it (discussions.threads passes them in)."""
+        return posts_under(self.post) if self._under is UNKNOWN else self._under
+
+    @property
+    def others_under(self):
+        """What others wrote under the post (their answers, replies, claims, unsigned posts)."""
+        return others_among(self.post, self.under)
+
     @property
     def remove(self):
-        return self.write
+        """A member's removal never takes away what others wrote: a post they answered or claimed
+        stays for its author to edit, and staff remove it (discussions.writes.remove refuses too)."""
+        if not self.write:
+            return False
+        return self.user.is_staff or not self.others_under
+
+    @property
+    def restore(self):
+        """Bring a removed post back from its history, with what was removed with it: staff only."""
+        return not self.shown and self.user.is_authenticated and self.user.is_staff
 
     @property
     def reply(self):
@@ -109,22 +128,47 @@ def member_of(user):
         return None
 
 
-def rights(user, post, *, member=UNKNOWN) -> PostRights:
-    """What `user` may do with `post`; `member` saves a query when the caller knows it already."""
-    return PostRights(user, post, member)
+def rights(user, post, *, member=UNKNOWN, under=UNKNOWN) -> PostRights:
+    """What `user` may do with `post`; `member` and `under` (the shown posts under it) save queries
+    when the caller knows them already."""
+    return PostRights(user, post, member, under)
+
+
+def removes_others(user):
+    """Whether `user`'s removal may take others' posts with it: staff, or a command (no user)."""
+    return user is None or user.is_staff
+
+
+def others_among(post, under):
+    """The posts of `under` that are not `post`'s author's own: another member's, or unsigned."""
+    return [item for item in under if item.author_id is None or item.author_id != post.author_id]
+
+
+def posts_under(post):
+    """The shown answers under `post`, in reading order of their levels (no recursion: a reply
+    chain may be a thousand deep), with their authors: what a removal takes with it."""
+    rows = Answer.objects.shown().select_related("author").order_by("pk")
+    if isinstance(post, Question):
+        return list(rows.filter(question=post))
+    found, level = [], [post.pk]
+    while level:
+        replies = list(rows.filter(parent__in=level))
+        found += replies
+        level = [reply.pk for reply in replies]
+    return found
 
 
 def post_for(user, kind, pk, action):
     """The post `kind`/`pk` if `user` may do `action` (a field of PostRights) with it.
 
-    A removed post is not found, except for its history."""
+    A removed post is not found, except for its history and its restoring."""
     model = POSTS[kind]
     related = ["author", "paper"] if model is Question else ["author", "question__paper"]
     post = model.objects.select_related(*related).filter(pk=pk).first()
     if post is None:
         raise Http404
     allowed = getattr(rights(user, post), action)
-    if post.hidden_at is not None and not (action == "history" and allowed):
+    if post.hidden_at is not None and not (action in ("history", "restore") and allowed):
         raise Http404
     if not allowed:
         if action == "reply" and member_of(user) is None:

@@ -46,6 +46,7 @@ urlpatterns = [
     path("questions/<int:pk>/edit/", views.edit_post, {"kind": "question"}, name="edit_question"),
     path("questions/<int:pk>/delete/", views.delete_post, {"kind": "question"}, name="delete_question"),
     path("questions/<int:pk>/history/", views.post_history, {"kind": "question"}, name="question_history"),
+    path("questions/<int:pk>/restore/", views.restore_post, {"kind": "question"}, name="restore_question"),
     path("answers/<int:pk>/fill/", views.fill_answer, name="fill"),
     path("answers/<int:pk>/reply/", views.reply, name="reply"),
     path("answers/<int:pk>/unclaim/", views.unclaim, name="unclaim"),
@@ -55,6 +56,7 @@ urlpatterns = [
     path("answers/<int:pk>/edit/", views.edit_post, {"kind": "answer"}, name="edit_answer"),
     path("answers/<int:pk>/delete/", views.delete_post, {"kind": "answer"}, name="delete_answer"),
     path("answers/<int:pk>/history/", views.post_history, {"kind": "answer"}, name="answer_history"),
+    path("answers/<int:pk>/restore/", views.restore_post, {"kind": "answer"}, name="restore_answer"),
     # A session's files (issue 15)
     path("papers/<str:slug>/files/", reading.paper_files, name="paper_files"),
     path("papers/<str:slug>/read/", reading.read_paper, name="read"),

@@ -9,6 +9,7 @@ from django.utils import timezone
 from discussions import writes
 from discussions.forms import BODY_MAX_CHARS
 from discussions.models import Answer, Participant, Question
+from tests.browser.helpers import t
 
 
 def question(label="Q2"):
@@ -137,8 +138,25 @@ def test_an_edit_that_lost_to_a_removal_keeps_the_text(as_persona):
     response = client.post(
         reverse("discussions:edit_answer", args=[answer.pk]), {"body": "내가 고친 글", "version": version}
     )
-    assert response.status_code == 404
+    # Issue 24: as the edit conflict does, a 409 page says what happened and keeps the text.
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "내가 고친 글" in html and t("This post was removed from the thread meanwhile.") in html
     assert Answer.objects.get(pk=answer.pk).body != "내가 고친 글"
+    # Nobody else learns of the removed post's existence from it.
+    stranger = as_persona("alice").post(
+        reverse("discussions:edit_answer", args=[answer.pk]), {"body": "남의 글", "version": version}
+    )
+    assert stranger.status_code == 404
+
+
+def test_a_fill_that_lost_to_a_removal_keeps_the_text(as_persona):
+    slot = Answer.objects.open().filter(author__name="쯔위").first()
+    writes.remove(slot.question, expected_version=slot.question.version, user=None)
+    response = as_persona("alice").post(
+        reverse("discussions:fill", args=[slot.pk]), {"body": "늦게 채운 답", "version": slot.version}
+    )
+    assert response.status_code == 409 and "늦게 채운 답" in response.content.decode()
 
 
 def test_a_removal_of_a_post_changed_since_the_page_was_shown_is_refused(as_persona):
@@ -147,8 +165,22 @@ def test_a_removal_of_a_post_changed_since_the_page_was_shown_is_refused(as_pers
     shown_version = answer.version
     writes.save_text(answer, "그 사이에 고친 글", expected_version=shown_version, user=None)
     response = client.post(reverse("discussions:delete_answer", args=[answer.pk]), {"version": shown_version})
-    assert response.status_code == 302
+    # Issue 24: a 409 page saying what happened, with the post as it is now to confirm again.
+    html = response.content.decode()
+    assert response.status_code == 409 and "그 사이에 고친 글" in html
+    assert f'name="version" value="{shown_version + 1}"' in html
     assert Answer.objects.get(pk=answer.pk).hidden_at is None
+    again = client.post(reverse("discussions:delete_answer", args=[answer.pk]), {"version": shown_version + 1})
+    assert again.status_code == 302 and Answer.objects.get(pk=answer.pk).hidden_at is not None
+
+
+def test_a_removal_of_a_post_removed_meanwhile_says_so(as_persona):
+    client = as_persona("carol")
+    answer = Answer.objects.get(author__name="선민", label="A4")
+    writes.remove(answer, expected_version=answer.version, user=None)
+    response = client.post(reverse("discussions:delete_answer", args=[answer.pk]), {"version": answer.version})
+    assert response.status_code == 409
+    assert t("This post was removed from the thread meanwhile.") in response.content.decode()
 
 
 def test_a_removed_posts_history_is_its_authors_and_staffs_only(as_persona, client):
