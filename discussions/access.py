@@ -167,8 +167,9 @@ def post_for(user, kind, pk, action):
     post = model.objects.select_related(*related).filter(pk=pk).first()
     if post is None:
         raise Http404
-    allowed = getattr(rights(user, post), action)
-    if post.hidden_at is not None and not (action in ("history", "restore") and allowed):
+    rights_here = rights(user, post)
+    allowed = getattr(rights_here, action)
+    if post.hidden_at is not None and not (action in ("history", "restore") and rights_here.history):
         raise Http404
     if not allowed:
         if action == "reply" and member_of(user) is None:
