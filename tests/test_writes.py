@@ -170,7 +170,9 @@ def test_a_removal_of_a_post_changed_since_the_page_was_shown_is_refused(as_pers
     assert response.status_code == 409 and "그 사이에 고친 글" in html
     assert f'name="version" value="{shown_version + 1}"' in html
     assert Answer.objects.get(pk=answer.pk).hidden_at is None
-    again = client.post(reverse("discussions:delete_answer", args=[answer.pk]), {"version": shown_version + 1})
+    again = client.post(
+        reverse("discussions:delete_answer", args=[answer.pk]), {"version": shown_version + 1}
+    )
     assert again.status_code == 302 and Answer.objects.get(pk=answer.pk).hidden_at is not None
 
 
@@ -178,7 +180,9 @@ def test_a_removal_of_a_post_removed_meanwhile_says_so(as_persona):
     client = as_persona("carol")
     answer = Answer.objects.get(author__name="선민", label="A4")
     writes.remove(answer, expected_version=answer.version, user=None)
-    response = client.post(reverse("discussions:delete_answer", args=[answer.pk]), {"version": answer.version})
+    response = client.post(
+        reverse("discussions:delete_answer", args=[answer.pk]), {"version": answer.version}
+    )
     assert response.status_code == 409
     assert t("This post was removed from the thread meanwhile.") in response.content.decode()
 
