@@ -2,9 +2,11 @@ from django.urls import path
 
 from discussions import feeds, reading, views
 from discussions.caching import cached_for_visitors, paper_scope
+from discussions.views import follows_renames
 
 app_name = "discussions"
 
+# Every page addressed by a paper's slug follows the paper's renames (views.follows_renames).
 urlpatterns = [
     path("", views.home, name="home"),
     path("open/", views.open_items, name="open"),
@@ -19,16 +21,16 @@ urlpatterns = [
     path("notifications/<int:pk>/", views.open_notification, name="open_notification"),
     path("settings/", views.notification_settings, name="settings"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
-    path("papers/<str:slug>/", views.paper_detail, name="paper"),
-    path("papers/<str:slug>/session/", views.edit_session, name="edit_session"),
-    path("papers/<str:slug>/references/", views.edit_references, name="edit_references"),
-    path("papers/<str:slug>/agenda/", views.agenda, name="agenda"),
-    path("papers/<str:slug>/authors/", views.sign_posts, name="sign_posts"),
-    path("papers/<str:slug>/ask/", views.ask, name="ask"),
-    path("papers/<str:slug>/download/", views.paper_download, name="paper_download"),
+    path("papers/<str:slug>/", follows_renames(views.paper_detail), name="paper"),
+    path("papers/<str:slug>/session/", follows_renames(views.edit_session), name="edit_session"),
+    path("papers/<str:slug>/references/", follows_renames(views.edit_references), name="edit_references"),
+    path("papers/<str:slug>/agenda/", follows_renames(views.agenda), name="agenda"),
+    path("papers/<str:slug>/authors/", follows_renames(views.sign_posts), name="sign_posts"),
+    path("papers/<str:slug>/ask/", follows_renames(views.ask), name="ask"),
+    path("papers/<str:slug>/download/", follows_renames(views.paper_download), name="paper_download"),
     path(
         "papers/<str:slug>/feed/",
-        cached_for_visitors(scope=paper_scope)(feeds.PaperFeed()),
+        follows_renames(cached_for_visitors(scope=paper_scope)(feeds.PaperFeed())),
         name="paper_feed",
     ),
     path("participants/<str:slug>/", views.participant_detail, name="participant"),
@@ -58,7 +60,7 @@ urlpatterns = [
     path("answers/<int:pk>/history/", views.post_history, {"kind": "answer"}, name="answer_history"),
     path("answers/<int:pk>/restore/", views.restore_post, {"kind": "answer"}, name="restore_answer"),
     # A session's files (issue 15)
-    path("papers/<str:slug>/files/", reading.paper_files, name="paper_files"),
-    path("papers/<str:slug>/read/", reading.read_paper, name="read"),
+    path("papers/<str:slug>/files/", follows_renames(reading.paper_files), name="paper_files"),
+    path("papers/<str:slug>/read/", follows_renames(reading.read_paper), name="read"),
     path("attachments/<int:pk>/", reading.attachment_file, name="attachment"),
 ]

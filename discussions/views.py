@@ -1,3 +1,4 @@
+import functools
 import hashlib
 from itertools import groupby
 
@@ -9,7 +10,7 @@ from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Count, F, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +37,7 @@ from discussions.models import (
     Answer,
     AuthorshipClaim,
     Notification,
+    OldPaperSlug,
     Paper,
     PaperVisit,
     Participant,
@@ -105,6 +107,31 @@ def home(request):
         "may_propose": access.member_of(request.user),
     }
     return render(request, "discussions/home.html", ctx)
+
+
+def follows_renames(view):
+    """A paper's address from before its title changed leads to its address now: 301 (308 for a
+    form sent there, so it is sent again as it was). Asked only when no paper has the address,
+    so a page that is found costs nothing more, and a paper that took an old address keeps it."""
+
+    @functools.wraps(view)
+    def wrapper(request, slug, *args, **kwargs):
+        try:
+            return view(request, *args, slug=slug, **kwargs)
+        except Http404:
+            moved = OldPaperSlug.objects.filter(slug=slug).select_related("paper").first()
+            if moved is None or Paper.objects.filter(slug=slug).exists():
+                raise
+            match = request.resolver_match
+            url = reverse(match.view_name, kwargs={**match.captured_kwargs, "slug": moved.paper.slug})
+            if request.META.get("QUERY_STRING"):
+                url += "?" + request.META["QUERY_STRING"]
+            response = HttpResponsePermanentRedirect(url)
+            if request.method not in ("GET", "HEAD"):
+                response.status_code = 308
+            return response
+
+    return wrapper
 
 
 @cached_for_visitors("place", scope=paper_scope)

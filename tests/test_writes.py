@@ -312,3 +312,61 @@ def test_a_member_cannot_post_for_someone_else(as_persona):
     assert 'name="author"' not in client.get(url).content.decode()
     client.post(url, {"body": "남의 이름으로", "author": soyeon.pk, "token": str(uuid.uuid4())})
     assert Answer.objects.get(body="남의 이름으로").author.name == "선민"
+
+
+# Old addresses (issue 24): a session's new title gives it a new address; the old one leads there.
+
+
+def retitle(paper, title):
+    paper.refresh_from_db()
+    return writes.update_session(paper, expected_version=paper.version, user=None, title=title)
+
+
+def test_a_retitled_session_moves_to_a_new_address_and_the_old_one_redirects_there(session, client):
+    old = session.get_absolute_url()
+    paper = retitle(session, "Transformers Revisited")
+    assert paper.slug == "transformers-revisited"
+    response = client.get(old)
+    assert response.status_code == 301 and response["Location"] == paper.get_absolute_url()
+    assert client.get(paper.get_absolute_url()).status_code == 200
+    # Every page addressed by the slug follows, with its query string.
+    old_slug = old.strip("/").split("/")[-1]
+    response = client.get(reverse("discussions:agenda", args=[old_slug]))
+    assert response.status_code == 301
+    assert response["Location"] == reverse("discussions:agenda", args=[paper.slug])
+    response = client.get(f"{old}?place=figure:2.1")
+    assert response["Location"] == f"{paper.get_absolute_url()}?place=figure:2.1"
+    assert paper.history.first().slug == "transformers-revisited"
+
+
+def test_an_address_from_two_renames_ago_leads_to_the_address_now(session, client):
+    first = session.get_absolute_url()
+    second = retitle(session, "Second Title").get_absolute_url()
+    now = retitle(session, "Third Title").get_absolute_url()
+    for old in (first, second):
+        response = client.get(old)
+        assert response.status_code == 301 and response["Location"] == now
+
+
+def test_an_old_address_taken_by_a_new_paper_leads_to_the_new_paper(session, client, personas):
+    old = session.get_absolute_url()
+    retitle(session, "Renamed Away")
+    newcomer, _ = writes.propose(
+        proposer=Participant.objects.get(name="쯔위"), title="Attention Is All You Need", user=None
+    )
+    assert newcomer.get_absolute_url() == old
+    response = client.get(old)
+    assert response.status_code == 200 and "Renamed Away" not in response.content.decode()
+    assert response.context["paper"] == newcomer
+
+
+def test_a_form_sent_to_an_old_address_is_sent_on_as_it_was(session, as_persona):
+    old_slug = session.slug
+    retitle(session, "Renamed Session")
+    response = as_persona("bob").post(reverse("discussions:ask", args=[old_slug]), {"body": "질문"})
+    assert response.status_code == 308
+    assert response["Location"] == reverse("discussions:ask", args=["renamed-session"])
+
+
+def test_an_address_no_paper_ever_had_is_still_not_found(seeded, client):
+    assert client.get(reverse("discussions:paper", args=["never-was"])).status_code == 404
