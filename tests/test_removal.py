@@ -4,7 +4,11 @@ posts go with theirs before they confirm, and can restore a removed post from it
 In the seed, Bob (선민) asked Q8, which 정훈 answered, and Q9, which 쯔위 (Alice) claimed; he
 answered the first Q4 (소연's). Carol (정훈) is staff."""
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -234,3 +238,43 @@ def test_a_restore_from_a_stale_history_page_is_refused(as_persona):
     response = staff.post(restore_url(lone), {"version": before_removal})
     assert response.status_code == 302 and response["Location"] == history_url(lone)
     assert Question.objects.get(pk=lone.pk).hidden_at is not None
+
+
+# The race on real connections: an answer and its question's removal by its author, at once
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's row locks")
+def test_an_answer_and_a_members_removal_at_the_same_moment_never_lose_the_answer(transactional_db):
+    from django.contrib.auth import get_user_model
+
+    from tests.test_concurrency import in_threads
+
+    call_command("seed", stdout=StringIO())
+    bob = get_user_model().objects.create_user("bob", password="pw")
+    Participant.objects.filter(name="선민").update(user=bob)
+    for round_ in range(8):
+        question = lone_question(body=f"라운드 {round_}의 질문")
+
+        def answer(pk=question.pk, round_=round_):
+            try:
+                return writes.answer(
+                    Question.objects.get(pk=pk),
+                    author=Participant.objects.get(name="쯔위"),
+                    body=f"라운드 {round_}의 답",
+                    user=None,
+                )[0].pk
+            except writes.Conflict:
+                return None
+
+        def remove(pk=question.pk):
+            try:
+                writes.remove(Question.objects.get(pk=pk), expected_version=1, user=bob)
+            except writes.OthersWrote:
+                return False
+            return True
+
+        made, removed = in_threads(answer, remove)
+        assert (made is None) == removed  # one of the two, never both, never neither
+        if made is not None:
+            assert Answer.objects.get(pk=made).hidden_at is None
+            assert Question.objects.get(pk=question.pk).hidden_at is None
