@@ -707,7 +707,7 @@ def edit_session(request, slug):
             name: form.cleaned_data[name] for name in writes.SESSION_FIELDS if name in form.changed_data
         }
         try:
-            writes.update_session(
+            saved = writes.update_session(
                 paper,
                 expected_version=form.cleaned_data["version"],
                 user=request.user,
@@ -724,7 +724,7 @@ def edit_session(request, slug):
                 form.data["version"] = conflict.current.version
         else:
             messages.success(request, _("The session is saved."))
-            return redirect(paper)
+            return redirect(saved)  # a new title is a new address
     return render(request, "discussions/session_form.html", {"form": form, "paper": paper})
 
 

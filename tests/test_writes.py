@@ -339,6 +339,12 @@ def test_a_retitled_session_moves_to_a_new_address_and_the_old_one_redirects_the
     assert paper.history.first().slug == "transformers-revisited"
 
 
+def test_the_session_form_leads_to_the_new_address_after_a_new_title(session, as_persona):
+    data = {"title": "A New Title", "presenter": session.presenter_id, "version": session.version}
+    response = as_persona("bob").post(reverse("discussions:edit_session", args=[session.slug]), data)
+    assert response.status_code == 302 and response["Location"] == "/papers/a-new-title/"
+
+
 def test_an_address_from_two_renames_ago_leads_to_the_address_now(session, client):
     first = session.get_absolute_url()
     second = retitle(session, "Second Title").get_absolute_url()
