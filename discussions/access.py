@@ -145,16 +145,21 @@ def others_among(post, under):
 
 
 def posts_under(post):
-    """The shown answers under `post`, in reading order of their levels (no recursion: a reply
-    chain may be a thousand deep), with their authors: what a removal takes with it."""
-    rows = Answer.objects.shown().select_related("author").order_by("pk")
+    """The shown answers under `post`, parents before their replies, with their authors and papers
+    (for links): what a removal takes with it. One query, whatever the depth: an answer's replies
+    are all in its question, walked here without recursion (a reply chain may be a thousand deep)."""
+    rows = Answer.objects.shown().select_related("author", "question__paper").order_by("pk")
+    in_question = list(rows.filter(question_id=post.pk if isinstance(post, Question) else post.question_id))
     if isinstance(post, Question):
-        return list(rows.filter(question=post))
+        return in_question
+    replies = {}
+    for answer in in_question:
+        replies.setdefault(answer.parent_id, []).append(answer)
     found, level = [], [post.pk]
     while level:
-        replies = list(rows.filter(parent__in=level))
-        found += replies
-        level = [reply.pk for reply in replies]
+        below = [reply for parent in level for reply in replies.get(parent, [])]
+        found += below
+        level = [reply.pk for reply in below]
     return found
 
 

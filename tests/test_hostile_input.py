@@ -629,15 +629,28 @@ def test_two_references_trading_addresses_is_a_message_not_a_500(session, as_per
     ]
 
 
-def test_marking_a_notification_that_is_not_a_number_read_is_a_bad_request(as_persona):
-    response = as_persona("alice").post(reverse("discussions:notifications_read"), {"notification": "abc"})
+@pytest.mark.parametrize("value", ["abc", "²", "-1", "1.5"])
+def test_marking_a_notification_that_is_not_a_number_read_is_a_bad_request(as_persona, value):
+    response = as_persona("alice").post(reverse("discussions:notifications_read"), {"notification": value})
     assert response.status_code == 400
 
 
-def test_deciding_a_claim_that_is_not_a_number_is_a_bad_request(seeded, as_persona, personas):
+def test_marking_a_notification_past_the_databases_numbers_read_marks_nothing(as_persona):
+    response = as_persona("alice").post(reverse("discussions:notifications_read"), {"notification": "9" * 30})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("value", ["abc", "²", "-1"])
+def test_deciding_a_claim_that_is_not_a_number_is_a_bad_request(seeded, as_persona, personas, value):
     url = reverse("discussions:sign_posts", args=[seeded.slug])
-    response = as_persona("carol").post(url, {"claim": "abc", "decide": "accept"})
+    response = as_persona("carol").post(url, {"claim": value, "decide": "accept"})
     assert response.status_code == 400
+
+
+def test_deciding_a_claim_past_the_databases_numbers_is_not_found(seeded, as_persona, personas):
+    url = reverse("discussions:sign_posts", args=[seeded.slug])
+    response = as_persona("carol").post(url, {"claim": "9" * 30, "decide": "accept"})
+    assert response.status_code == 404
 
 
 def test_the_unsubscribe_link_of_a_deleted_member_says_so(personas):

@@ -144,6 +144,22 @@ def test_an_answer_that_arrives_between_the_views_check_and_the_write_is_refused
     assert Answer.objects.get(body="막 도착한 답").hidden_at is None
 
 
+def test_what_a_removal_takes_is_read_in_one_query_however_deep_the_replies(
+    personas, django_assert_num_queries
+):
+    a4 = Answer.objects.get(author__name="선민", label="A4")
+    bob, parent = a4.author, a4
+    for depth in range(30):
+        parent, _ = writes.answer(a4.question, author=bob, body=f"깊이 {depth}", user=None, parent=parent)
+    writes.answer(
+        a4.question, author=Participant.objects.get(name="쯔위"), body="맨 밑", user=None, parent=parent
+    )
+    rights = access.rights(personas["bob"], a4, member=bob)
+    with django_assert_num_queries(1):
+        assert [post.body for post in rights.others_under] == ["맨 밑"]
+    assert not rights.remove
+
+
 # Staff
 
 
