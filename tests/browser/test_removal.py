@@ -51,3 +51,44 @@ def test_a_member_cannot_remove_a_question_others_answered_and_sees_why(site, ne
     expect(page.locator(f"#{q8.anchor}")).to_be_visible()
     expect(page.locator(f"#{a8.anchor}")).to_be_visible()
     screenshot(page, "removal-4-restored")
+
+
+def test_the_removal_pages_are_valid_html(client, personas, java, tmp_path):
+    import json
+    import subprocess
+
+    from discussions import writes
+    from tests.browser.test_html_valid import vnu_jar
+
+    q8 = Question.objects.get(author__name="선민", label="Q8")
+    q1 = Question.objects.get(label="Q1")
+    files = {}
+    client.force_login(personas["bob"])
+    files["refused"] = client.get(f"/questions/{q8.pk}/delete/")
+    files["edit, kept"] = client.get(f"/questions/{q8.pk}/edit/")
+    files["refused post"] = client.post(f"/questions/{q8.pk}/delete/", {"version": q8.version})
+    client.force_login(personas["carol"])
+    files["staff confirmation"] = client.get(f"/questions/{q1.pk}/delete/")
+    writes.remove(q1, expected_version=q1.version, user=None)
+    files["history with restore"] = client.get(f"/questions/{q1.pk}/history/")
+    files["removed meanwhile"] = client.post(f"/questions/{q1.pk}/edit/", {"body": "늦은 글", "version": 1})
+    paths = []
+    for i, (name, response) in enumerate(files.items()):
+        assert response.status_code in (200, 403, 409), name
+        path = tmp_path / f"page{i}.html"
+        path.write_bytes(response.content)
+        paths.append((name, path))
+    result = subprocess.run(
+        ["java", "-jar", str(vnu_jar()), "--errors-only", "--format", "json", *(str(p) for _, p in paths)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+    by_file = {str(p): name for name, p in paths}
+    errors = [
+        f"{by_file.get(m.get('url', '').removeprefix('file:'))}:{m.get('lastLine')}: {m['message']}"
+        for m in messages
+        if m.get("type") in ("error", "non-document-error")
+    ]
+    assert not errors, "\n".join(errors)
