@@ -385,7 +385,10 @@ def fill_answer(request, pk):
 @login_required
 @allow_body(attachments.POST_BODY_BYTES)
 def answer_question(request, pk):
-    question = access.post_for(request.user, "question", pk, "reply")
+    try:
+        question = access.post_for(request.user, "question", pk, "reply")
+    except Http404:
+        return written_under_removed(request, "question", pk)
     title = _("Answer %(label)s") % {"label": question.label}
     return _new_post(
         request,
@@ -401,7 +404,10 @@ def answer_question(request, pk):
 @login_required
 @allow_body(attachments.POST_BODY_BYTES)
 def reply(request, pk):
-    parent = access.post_for(request.user, "answer", pk, "reply")
+    try:
+        parent = access.post_for(request.user, "answer", pk, "reply")
+    except Http404:
+        return written_under_removed(request, "answer", pk)
     title = _("Reply to %(label)s") % {"label": parent.signature}
     return _new_post(
         request,
@@ -579,6 +585,19 @@ def restore_post(request, kind, pk):
         restored = _("%(label)s is back in the thread.")
     messages.success(request, restored % {"label": post.signature, "count": len(brought)})
     return redirect(post)
+
+
+def written_under_removed(request, kind, pk):
+    """An answer or a reply sent under a post removed since its form was shown: a 409 page with
+    the writer's text, as when the removal comes while it is being saved (writes.answer)."""
+    removed = access.POSTS[kind].objects.filter(pk=pk, hidden_at__isnull=False).first()
+    if request.method != "POST" or removed is None or not access.may_post(request.user):
+        raise Http404
+    if kind == "question":
+        refusal = writes.Conflict(_("This question was removed from the thread meanwhile."))
+    else:
+        refusal = writes.Conflict(_("The answer you reply to was removed from the thread meanwhile."))
+    return refused_page(request, refusal, request.POST.get("body", ""), removed, None)
 
 
 def removed_meanwhile(request, kind, pk):

@@ -126,8 +126,24 @@ def test_replying_under_a_removed_question_shows_a_refusal_that_keeps_the_text(a
     response = client.post(
         reverse("discussions:reply", args=[answer.pk]), {"body": "늦은 답글", "token": token}
     )
-    assert response.status_code == 404  # the thread is gone: no form leads here any more
+    # Issue 24: as when the removal comes while the reply is saved, a 409 page keeps the text.
+    assert response.status_code == 409 and "늦은 답글" in response.content.decode()
     assert not Answer.objects.filter(body="늦은 답글").exists()
+    assert client.get(reverse("discussions:reply", args=[answer.pk])).status_code == 404  # no new form
+
+
+def test_answering_a_question_removed_meanwhile_keeps_the_text(as_persona):
+    client = as_persona("bob")
+    q = question("Q2")
+    writes.remove(q, expected_version=q.version, user=None)
+    response = client.post(reverse("discussions:answer", args=[q.pk]), {"body": "늦은 답", "token": "x"})
+    html = response.content.decode()
+    assert response.status_code == 409 and "늦은 답" in html
+    assert t("This question was removed from the thread meanwhile.") in html
+    assert (
+        as_persona("anonymous").post(reverse("discussions:answer", args=[q.pk]), {"body": "x"}).status_code
+        == 302
+    )
 
 
 def test_an_edit_that_lost_to_a_removal_keeps_the_text(as_persona):
