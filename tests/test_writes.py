@@ -361,6 +361,29 @@ def test_the_session_form_leads_to_the_new_address_after_a_new_title(session, as
     assert response.status_code == 302 and response["Location"] == "/papers/a-new-title/"
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "paper",
+        "edit_session",
+        "edit_references",
+        "agenda",
+        "sign_posts",
+        "ask",
+        "paper_download",
+        "paper_feed",
+        "paper_files",
+        "read",
+    ],
+)
+def test_every_page_addressed_by_a_papers_slug_follows_its_new_title(session, as_persona, name):
+    old_slug = session.slug
+    paper = retitle(session, "Every Page Follows")
+    response = as_persona("carol").get(reverse(f"discussions:{name}", args=[old_slug]))
+    assert response.status_code == 301
+    assert response["Location"] == reverse(f"discussions:{name}", args=[paper.slug])
+
+
 def test_an_address_from_two_renames_ago_leads_to_the_address_now(session, client):
     first = session.get_absolute_url()
     second = retitle(session, "Second Title").get_absolute_url()
