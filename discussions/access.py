@@ -76,8 +76,10 @@ class PostRights:
 
     @property
     def restore(self):
-        """Bring a removed post back from its history, with what was removed with it: staff only."""
-        return not self.shown and self.user.is_authenticated and self.user.is_staff
+        """Bring a removed post back from its history, with what was removed with it: staff only.
+        Not an empty answer on its own: a claim taken back holds nothing to bring back (and its
+        member may have claimed again since); one removed with its question comes back with it."""
+        return not self.shown and not self.is_open and self.user.is_authenticated and self.user.is_staff
 
     @property
     def reply(self):

@@ -246,6 +246,15 @@ def test_only_staff_see_and_use_the_restore_button(as_persona):
     assert Question.objects.get(pk=lone.pk).hidden_at is not None
 
 
+def test_a_claim_taken_back_is_not_offered_for_restoring(as_persona):
+    q2 = Question.objects.get(label="Q2")
+    slot, _ = writes.claim(q2, member=Participant.objects.get(name="선민"), user=None)
+    writes.unclaim(slot, user=None)
+    staff = as_persona("carol")
+    assert restore_url(slot) not in staff.get(history_url(slot)).content.decode()
+    assert staff.post(restore_url(slot), {"version": slot.version}).status_code == 403
+
+
 def test_a_restore_from_a_stale_history_page_is_refused(as_persona):
     lone = lone_question()
     before_removal = lone.version
