@@ -265,6 +265,23 @@ class Paper(models.Model):
         return links.safe_href(self.url)
 
 
+class OldPaperSlug(models.Model):
+    """An address a paper had before its title changed (discussions.writes.update_session): links
+    to it in mails, chats and bookmarks lead to the paper's address now (views.follows_renames).
+    A paper that takes the address later has it: the old one only answers when no paper does."""
+
+    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="old_slugs")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("old address")
+        verbose_name_plural = _("old addresses")
+
+    def __str__(self):
+        return self.slug
+
+
 class ReferenceQuerySet(models.QuerySet):
     def listed(self):
         return self.filter(origin=Reference.Origin.LISTED)

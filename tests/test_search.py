@@ -150,7 +150,7 @@ def test_the_filter_lists_show_a_session_renamed_and_a_topic_made_by_a_member(cl
     # they show here, and the next page shows it.
     paper = Paper.objects.get()
     assert f'<option value="{paper.slug}">{paper.title[:59]}' in search(client, q="효율")
-    writes.update_session(paper, expected_version=paper.version, user=None, title="새 제목의 회차")
+    paper = writes.update_session(paper, expected_version=paper.version, user=None, title="새 제목의 회차")
     question = paper.questions.shown().first()
     writes.set_topics(question, ["처음 보는 주제"], user=None, by_hand=True)
     html = search(client, q="효율")
