@@ -774,3 +774,40 @@ class Attachment(models.Model):
 
     def get_absolute_url(self):
         return reverse("discussions:attachment", args=[self.pk])
+
+
+class SourceFile(models.Model):
+    """A file of the group's repository as the archive last read or wrote it: its text to the
+    byte, where it lives in its season folder, and each post's lines in it (discussions.roundtrip).
+
+    export_repository writes a session nobody changed in the app back from `text` as it is, and a
+    changed one with only its changed posts rewritten. Written only by writes.keep_source (an
+    import) and writes.exported (an export). A README is a source file with no paper."""
+
+    paper = models.OneToOneField(
+        Paper, null=True, blank=True, on_delete=models.CASCADE, related_name="source", editable=False
+    )
+    # The season folder's path in its repository (`season2`); "" for a file imported on its own.
+    season = models.CharField(max_length=rules.SOURCE_FILE_LENGTH, blank=True)
+    # The file's path inside the season folder (`3. Some Paper.md`, `README.md`).
+    path = models.CharField(max_length=rules.SOURCE_FILE_LENGTH)
+    # The bytes, decoded as UTF-8 and nothing else: no NFC, no line endings changed, the BOM kept.
+    text = models.TextField()
+    # discussions.roundtrip.Span as JSON, one per post in file order.
+    spans = models.JSONField(default=list, blank=True)
+    # When this version of the file was written: its commit's date, or the import's or export's.
+    dated = models.DateTimeField(default=timezone.now)
+    stored_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("source file")
+        verbose_name_plural = _("source files")
+        constraints = [
+            # A season's README (export_repository finds it by its path).
+            models.UniqueConstraint(
+                fields=["season", "path"], condition=Q(paper__isnull=True), name="season_file_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.season}/{self.path}" if self.season else self.path
