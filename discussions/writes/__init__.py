@@ -29,6 +29,7 @@ from discussions.writes.posts import (
     unclaim,
 )
 from discussions.writes.sessions import SESSION_FIELDS, attach, propose, save_references, update_session
+from discussions.writes.sources import exported, keep_readme, keep_source
 
 __all__ = [
     "RESUBMIT_WINDOW",
@@ -46,7 +47,10 @@ __all__ = [
     "claim",
     "claim_authorship",
     "decide_authorship",
+    "exported",
     "fill",
+    "keep_readme",
+    "keep_source",
     "mark_discussed",
     "new_token",
     "paper_of",
