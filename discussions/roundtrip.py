@@ -22,6 +22,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from urllib.parse import quote
 
 from discussions import reader
 
@@ -441,3 +442,43 @@ def new_file(style: Style, header: str, posts: list[tuple[str, str, str, Post]])
     text += nl.join(lines) + nl
     _check(text, expected)
     return text, order
+
+
+# --- The season's README -----------------------------------------------------------------------------
+
+_README_HEADING = re.compile(r"^##[ \t]+(.+?)[ \t]*$")
+_README_ENTRY = re.compile(r"^(?P<indent>[ \t]*)(?P<number>\d+)(?P<stop>[.)][ \t]+)(?P<title>.+?)[ \t]*$")
+_MARKDOWN_LINK = re.compile(r"^\[(.+?)\]\((.*)\)$")
+ORDER_HEADING = "논문 목록"
+
+
+def readme_with(text: str, entries: list[tuple[int, str, str]]) -> str:
+    """The README with a line for each new session, (number, title, file name), after the last
+    line of its paper list and written as that line is (`3. Title`, or a link when it links);
+    a README without a list gets one at its end. No entries: the text as it was."""
+    if not entries:
+        return text
+    lines, endings = lines_of(text)
+    newline = _vote(Counter(ending for ending in endings if ending), "\n")
+    section, last = "", None
+    for number, line in enumerate(lines):
+        if heading := _README_HEADING.match(line):
+            section = heading[1].casefold()
+        elif section in ("논문 목록", "papers") and _README_ENTRY.match(line):
+            last = number
+    if last is None:
+        body = text.rstrip("\r\n")
+        added = [f"{n}. {title}" for n, title, _name in entries]
+        return (body + newline * 2 if body else "") + newline.join([f"## {ORDER_HEADING}", *added]) + newline
+    shape = _README_ENTRY.match(lines[last])
+    linked = _MARKDOWN_LINK.match(shape["title"])
+    added = []
+    for n, title, name in entries:
+        shown = f"[{title}]({quote(name)})" if linked else title
+        added.append(f"{shape['indent']}{n}{shape['stop']}{shown}")
+    ending = endings[last] or newline
+    before = "".join(line + end for line, end in zip(lines[: last + 1], endings[: last + 1], strict=True))
+    if not endings[last]:  # the list's last line ended the file
+        return before + "".join(ending + line for line in added)
+    after = "".join(line + end for line, end in zip(lines[last + 1 :], endings[last + 1 :], strict=True))
+    return before + "".join(line + ending for line in added) + after
