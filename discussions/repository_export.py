@@ -27,6 +27,7 @@ from discussions import attachments, exporter, reader, repolayout, roundtrip, so
 from discussions.models import Answer, Attachment, Paper, Question, SourceFile
 
 README = "README.md"
+NAME_TITLE_LENGTH = 80
 # The later house style's header (`## 논문`, `- 제목 :`); a file without one is in the older style.
 _TITLE_OR_URL = re.compile(r"^- (?:제목|원본) : ")
 _LATER_HEADER = re.compile(r"^[ \t]*(?:##[ \t]*논문[ \t]*$|[-*+][ \t]*제목[ \t]*:)", re.MULTILINE)
@@ -112,6 +113,10 @@ def _season(folder, season):
 def _in_the_way(folder, item) -> str:
     """Why the file in the folder may not be written over, or ""."""
     target = folder / item.path
+    # Never out of the folder: a path from the archive with `..`, or a symbolic link in the
+    # folder (`img` → elsewhere on the host) that a write would follow.
+    if not _inside(item.path) or not target.resolve().is_relative_to(folder.resolve()):
+        return "not inside the folder (a symbolic link, or `..` in its path): nothing is written there"
     if not target.exists():
         return ""
     if not target.is_file():
@@ -163,7 +168,7 @@ class _Plan:
         self.taken = {a.original_name for a in season_attachments if "/" in a.original_name}
         for attachment in season_attachments:
             # The folder's own figures and slides go back where they were.
-            if attachment.original_name.startswith(("img/", "summary/")):
+            if _from_the_folder(attachment):
                 self.paths[attachment.pk] = attachment.original_name
                 self.wanted[attachment.pk] = attachment
         numbers = {source.paper.session_number for source in held} - {None}
@@ -190,6 +195,7 @@ class _Plan:
         paper = source.paper
         spans = [roundtrip.Span.from_json(data) for data in source.spans]
         style = roundtrip.detect_style(source.text, spans)
+        lines, _endings = roundtrip.lines_of(source.text)
         rows = _Rows(paper)
         changes, counts = roundtrip.Changes(), {"edited": 0, "added": 0, "removed": 0}
         span_of_row = {}
@@ -202,8 +208,7 @@ class _Plan:
                 continue
             span_of_row[row] = span.key
             author = row.author.name if row.author_id else None
-            signed = style.signed or span.author is not None
-            if roundtrip.digest(row.body) != span.body or (signed and author != span.author):
+            if roundtrip.changed(style, span, lines[span.start - 1], row.body, author):
                 changes.edited[span.key] = self._post(row, rows, author)
                 counts["edited"] += 1
         ids = dict(span_of_row)
@@ -241,7 +246,8 @@ class _Plan:
         if not any(isinstance(row, Question) for row in ordered):
             self.report.warnings.append(f"{paper.title}: no question yet, no file written")
             return None
-        title = _NOT_IN_NAMES.sub(" ", paper.title).strip()
+        # The group's names: `4. Title.md`; a long title is cut (a name holds 255 bytes).
+        title = _NOT_IN_NAMES.sub(" ", paper.title).strip()[:NAME_TITLE_LENGTH].strip()
         name = f"{number}. {title}.md"
         slides = self._slides(paper, title, season_attachments, number=number)
         style = _style_of(newest)
@@ -320,7 +326,7 @@ class _Plan:
         slides = [
             a for a in season_attachments if a.paper_id == paper.pk and a.kind == Attachment.Kind.SLIDES
         ]
-        from_folder = [a for a in slides if a.original_name.startswith("summary/")]
+        from_folder = [a for a in slides if _from_the_folder(a)]
         for attachment in from_folder:
             self.wanted[attachment.pk] = attachment
         if from_folder or not slides:
@@ -392,6 +398,17 @@ class _Plan:
             session_number=number,
             user=user,
         )
+
+
+def _inside(path) -> bool:
+    parts = path.split("/")
+    return bool(path) and not path.startswith("/") and all(part not in ("", ".", "..") for part in parts)
+
+
+def _from_the_folder(attachment) -> bool:
+    """A figure or slides import_repository attached from the folder (its name is its path there)."""
+    name = attachment.original_name
+    return attachment.uploaded_by_id is None and name.startswith(("img/", "summary/")) and _inside(name)
 
 
 def _style_of(source):

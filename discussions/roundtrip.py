@@ -136,7 +136,8 @@ def detect_style(text: str, spans: list[Span]) -> Style:
             stops[tail["stop"] or ""] += 1
             if tail["signature"]:
                 spaced[bool(tail["space"])] += 1
-        signed[span.author is not None] += 1
+        if tail is not None:  # what the line shows, not whom the archive knows it by
+            signed[bool(tail["signature"])] += 1
         parsed = reader.parse_label(line)
         if parsed is not None and span.body != digest(""):
             on_line[bool(parsed.rest)] += 1
@@ -233,6 +234,19 @@ def block(style: Style, kind: str, post: Post) -> tuple[list[str], str | None]:
 _NOTE = re.compile(r"^[ \t]*<!--.*-->[ \t]*$")
 
 
+def changed(style: Style, span: Span, label_line: str, body: str, author: str | None) -> bool:
+    """Whether the app changed what the file shows of a post: its text, or its author where the
+    file signs its posts (an unsigned file keeps a post unsigned, whoever the app says wrote it)."""
+    if digest(body) != span.body:
+        return True
+    parsed = reader.parse_label(label_line)
+    return _signs(style, parsed) and author != span.author
+
+
+def _signs(style: Style, parsed) -> bool:
+    return style.signed or (parsed is not None and parsed.author is not None)
+
+
 def rewrite(style: Style, span: Span, old: list[str], post: Post) -> tuple[list[str], str | None]:
     """An edited post's new lines: its own label line kept as it was (dress, signature, stop)
     unless its author changed, its notes kept, its body written as the post wrote its own."""
@@ -240,17 +254,18 @@ def rewrite(style: Style, span: Span, old: list[str], post: Post) -> tuple[list[
     parsed = reader.parse_label(line)
     if parsed is None:
         raise ValueError(f"line {span.start}: the post's label line is not where it was")
-    author_changed = (post.author if style.signed or span.author else None) != span.author
+    signs = _signs(style, parsed)
     kept = line.rstrip()
     if parsed.rest and kept.endswith(parsed.rest):
         kept = kept[: len(kept) - len(parsed.rest)].rstrip()
-    if author_changed or reader.parse_label(kept) != reader.LabelLine(
-        parsed.label, parsed.depth, parsed.author, ""
-    ):
+    label, author = parsed.label, parsed.author
+    same = reader.LabelLine(parsed.label, parsed.depth, parsed.author, "")
+    if (signs and post.author != span.author) or reader.parse_label(kept) != same:
+        # A new label line, in the dress this one wore: signed where the file signs.
         worn = _PLAIN_DRESS.match(line)[0]
-        kept, author = _head(style if span.author is None else _signing(style), span.kind, post, worn)
-    else:
-        author = parsed.author
+        relabelled = Post(post.label, post.author, post.body, parsed.depth)
+        kept, author = _head(Style(**{**asdict(style), "signed": signs}), span.kind, relabelled, worn)
+        label = post.label
     notes = []
     for inner in old[1:]:
         if not _NOTE.match(inner):
@@ -264,12 +279,8 @@ def rewrite(style: Style, span: Span, old: list[str], post: Post) -> tuple[list[
     default = style.question_continuation if span.kind == "Q" else style.answer_continuation
     continuation = _vote(own, default)
     on_line = bool(parsed.rest) if (parsed.rest or len(old) > 1) else style.body_on_label_line
-    relabelled = Post(parsed.label if not author_changed else post.label, author, post.body, parsed.depth)
-    return _lay_out(kept, relabelled, author, on_line, continuation, notes), author
-
-
-def _signing(style: Style) -> Style:
-    return Style(**{**asdict(style), "signed": True})
+    written = Post(label, author, post.body, parsed.depth)
+    return _lay_out(kept, written, author, on_line, continuation, notes), author
 
 
 # --- Splicing ---------------------------------------------------------------------------------------

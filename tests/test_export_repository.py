@@ -289,3 +289,17 @@ def test_an_unknown_season_is_a_clear_error(db, repo, tmp_path):
     run("import_repository", repo)
     with pytest.raises(CommandError, match="no season 'season9' was imported"):
         run("export_repository", tmp_path / "out", "--season", "season9")
+
+
+def test_nothing_is_written_through_a_symbolic_link_out_of_the_folder(db, repo, tmp_path):
+    run("import_repository", repo)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    target = tmp_path / "out" / "season2"
+    target.mkdir(parents=True)
+    (target / "img").symlink_to(outside, target_is_directory=True)
+
+    with pytest.raises(CommandError, match="in the way; nothing was written"):
+        run("export_repository", target)
+    assert not any(outside.iterdir())
+    assert not (target / "1. Towards Some Paper.md").exists()

@@ -175,3 +175,29 @@ def test_a_new_file_is_written_in_the_style():
     )
     assert text == "## 논문\n- 제목 : New One\n\n## 토론\n- Q1. 질문\n>- A1. 답\n"
     assert order == ["q", "a"]
+
+
+def test_an_author_the_app_gives_changes_a_signed_file_only():
+    older, later = spans_of(OLDER), spans_of(LATER)
+    older_style, later_style = roundtrip.detect_style(OLDER, older), roundtrip.detect_style(LATER, later)
+    q2 = next(span for span in older if span.key == "q2")
+    assert roundtrip.changed(older_style, q2, "Q2 (소연). 두 번째 질문", "두 번째 질문", "지은")
+    assert not roundtrip.changed(older_style, q2, "Q2 (소연). 두 번째 질문", "두 번째 질문", "소연")
+    a2 = next(span for span in later if span.key == "q2.a1")
+    assert not roundtrip.changed(later_style, a2, ">- A2. 답변", "답변", "소연")  # the file signs nobody
+
+    text, _order = roundtrip.splice(OLDER, older, Changes(edited={"q2": Post("Q2", "지은", "두 번째 질문")}))
+    assert changed_lines(OLDER, text) == (["Q2 (소연). 두 번째 질문"], ["Q2 (지은). 두 번째 질문"])
+
+
+def test_a_readme_gets_a_line_for_each_new_session_in_its_own_shape():
+    readme = "# 시즌 2\r\n\r\n## 논문 목록\r\n"
+    readme += "1) [First](1.%20First.md)\r\n2) [Second](2.%20Second.md)\r\n\r\n끝\r\n"
+    assert roundtrip.readme_with(readme, []) == readme
+    assert roundtrip.readme_with(readme, [(3, "Third One", "3. Third One.md")]) == readme.replace(
+        "\r\n\r\n끝", "\r\n3) [Third One](3.%20Third%20One.md)\r\n\r\n끝"
+    )
+    assert (
+        roundtrip.readme_with("# 시즌 3\n", [(1, "First", "1. First.md")])
+        == "# 시즌 3\n\n## 논문 목록\n1. First\n"
+    )
