@@ -164,6 +164,11 @@ class _Plan:
             )
         )
         papers = [source.paper for source in held] + made_in_app
+        if unknown := Paper.objects.filter(source__isnull=True, proposed_by__isnull=True).count():
+            self.report.warnings.append(
+                f"{unknown} session(s) imported before the archive kept their files are left out "
+                "(docs/repository.md)"
+            )
         season_attachments = list(Attachment.objects.filter(paper__in=papers).order_by("pk"))
         self.taken = {a.original_name for a in season_attachments if "/" in a.original_name}
         for attachment in season_attachments:

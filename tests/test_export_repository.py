@@ -303,3 +303,12 @@ def test_nothing_is_written_through_a_symbolic_link_out_of_the_folder(db, repo, 
         run("export_repository", target)
     assert not any(outside.iterdir())
     assert not (target / "1. Towards Some Paper.md").exists()
+
+
+def test_a_session_without_a_kept_file_is_left_out_and_said_so(db, repo, tmp_path):
+    run("import_repository", repo)
+    SourceFile.objects.filter(paper__arxiv_id="2103.00003").delete()  # as before the archive kept files
+    out, _err = run("export_repository", tmp_path / "season2")
+    assert "1 session(s) imported before the archive kept their files are left out" in out
+    assert not (tmp_path / "season2" / "3. Third One.md").exists()
+    assert (tmp_path / "season2" / "1. Towards Some Paper.md").read_bytes() == OLDER.encode()

@@ -201,3 +201,33 @@ def test_a_readme_gets_a_line_for_each_new_session_in_its_own_shape():
         roundtrip.readme_with("# 시즌 3\n", [(1, "First", "1. First.md")])
         == "# 시즌 3\n\n## 논문 목록\n1. First\n"
     )
+
+
+def test_the_first_thread_removed_takes_the_separator_after_it():
+    text, order = roundtrip.splice(LATER, spans_of(LATER), Changes(dropped={"q1", "q1.a1", "q1.a2"}))
+    assert text == "## 논문\n- 제목 : Another Paper\n\n## 토론\n- Q2. 두 번째 질문\n>- A2. 답변\n"
+    assert order == ["q2", "q2.a1"]
+
+
+def test_an_answer_after_a_last_line_without_a_line_break():
+    text = OLDER.rstrip("\r\n")
+    out, _order = roundtrip.splice(
+        text, spans_of(text), Changes(added=[Added("n", "A", "q2", Post("A2", "정훈", "답"))])
+    )
+    assert out == text + "\r\n\r\nA2 (정훈). 답"
+
+
+def test_an_edit_of_a_post_with_separators_inside_its_body_replaces_all_of_it():
+    text = "## 토론\nQ1 (정훈). 첫 문단\n\n<br>\n\n둘째 문단\n\nA1 (민상). 답\n"
+    spans = spans_of(text)
+    assert (spans[0].start, spans[0].end) == (2, 6)
+    out, _order = roundtrip.splice(text, spans, Changes(edited={"q1": Post("Q1", "정훈", "한 문단")}))
+    assert out == "## 토론\nQ1 (정훈). 한 문단\n\nA1 (민상). 답\n"
+
+
+def test_a_question_with_its_notes_keeps_them_when_edited():
+    text = "## 토론\nQ1 (정훈).\n<!-- tags: bias -->\n본문\n"
+    out, _order = roundtrip.splice(
+        text, spans_of(text), Changes(edited={"q1": Post("Q1", "정훈", "새 본문")})
+    )
+    assert out == "## 토론\nQ1 (정훈).\n<!-- tags: bias -->\n새 본문\n"
