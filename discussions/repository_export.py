@@ -176,18 +176,22 @@ class _Plan:
             if _from_the_folder(attachment):
                 self.paths[attachment.pk] = attachment.original_name
                 self.wanted[attachment.pk] = attachment
-        numbers = {source.paper.session_number for source in held} - {None}
         for source in sorted(held, key=lambda s: (s.paper.session_number or 0, s.path)):
             self._held(source, season_attachments)
         newest = max(held, key=lambda s: (s.dated, s.paper.session_number or 0, s.pk), default=None)
+        readme = self._readme_base()
+        listed = repolayout.read_readme(readme[0]).order if readme else {}
+        numbers = ({source.paper.session_number for source in held} | set(listed.values())) - {None}
         entries = []
         for paper in made_in_app:
+            # Its own number, else the one the README lists its title under, else the next.
             number = paper.session_number if paper.session_number not in numbers else None
-            number = number or max(numbers, default=0) + 1
+            number = number or listed.get(repolayout.title_key(paper.title)) or max(numbers, default=0) + 1
             numbers.add(number)
             if entry := self._new(paper, number, newest, season_attachments):
                 entries.append(entry)
-        self._readme(entries)
+        if readme:
+            self._readme(*readme, entries)
         written = set()
         for _pk, attachment in sorted(self.wanted.items()):
             if self.paths[attachment.pk] not in written:  # one figure two papers link is one file
@@ -352,23 +356,29 @@ class _Plan:
 
     # --- The README ---
 
-    def _readme(self, entries):
+    def _readme_base(self):
+        """(text, name, kept row) of the README to add to: the folder's own, else the one last
+        imported, else a new one; None when the folder's own is not UTF-8 (left as it is)."""
         own = None
         if self.folder.is_dir():
             own = next((p for p in self.folder.iterdir() if p.name.casefold() == "readme.md"), None)
         kept = SourceFile.objects.filter(season=self.season, paper__isnull=True, path__iexact=README).first()
         if own is not None and own.is_file():
-            base, name = own.read_bytes().decode("utf-8", "surrogateescape"), own.name
-        elif kept is not None:
-            base, name = kept.text, kept.path
-        elif entries:
-            base, name = "", README
-        else:
-            return
+            try:
+                return own.read_bytes().decode("utf-8"), own.name, kept
+            except UnicodeDecodeError:
+                self.report.warnings.append(f"{own.name}: not UTF-8 text, left as it is")
+                return None
+        if kept is not None:
+            return kept.text, kept.path, kept
+        return "", README, None
+
+    def _readme(self, base, name, kept, entries):
         listed = repolayout.read_readme(base).order
         text = roundtrip.readme_with(base, [e for e in entries if repolayout.title_key(e[1]) not in listed])
-        data = text.encode("utf-8", "surrogateescape")
-        self.files.append(_File(name, data, base.encode("utf-8", "surrogateescape"), note="the paper list"))
+        if not text:
+            return  # no README, and no session to list in one
+        self.files.append(_File(name, text.encode(), base.encode(), note="the paper list"))
         if kept is None or kept.text != text:
             self.afterwards.append(lambda user: writes.keep_readme(season=self.season, path=name, text=text))
 

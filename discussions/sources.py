@@ -46,6 +46,9 @@ def keep_readme(folder, season):
     found = next((p for p in folder.iterdir() if p.name.casefold() == "readme.md" and p.is_file()), None)
     if found is None:
         return
-    text = found.read_bytes().decode("utf-8", "surrogateescape")
+    try:
+        text = found.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return  # not text the archive can hold as it is: the export leaves the folder's own
     if not SourceFile.objects.filter(season=season, path=found.name, paper=None, text=text).exists():
         writes.keep_readme(season=season, path=found.name, text=text)

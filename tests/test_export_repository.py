@@ -312,3 +312,24 @@ def test_a_session_without_a_kept_file_is_left_out_and_said_so(db, repo, tmp_pat
     assert "1 session(s) imported before the archive kept their files are left out" in out
     assert not (tmp_path / "season2" / "3. Third One.md").exists()
     assert (tmp_path / "season2" / "1. Towards Some Paper.md").read_bytes() == OLDER.encode()
+
+
+def test_a_session_the_readme_lists_already_takes_its_number_and_line(db, repo):
+    (repo / "README.md").write_text(README + "4. Planned Later\n5. A New Session\n")
+    commit(repo.parent, THIRD, "README: the sessions planned")
+    run("import_repository", repo)
+    jiseong = Participant.objects.create(name="지성")
+    paper, _ = writes.propose(proposer=jiseong, title="A New Session", user=None)
+    writes.ask(paper, author=jiseong, body="질문입니다.", user=None)
+
+    run("export_repository", repo)
+
+    assert (repo / "5. A New Session.md").exists()
+    assert status(repo) == '?? "season2/5. A New Session.md"\n'  # the README lists it already
+
+
+def test_a_file_imported_on_its_own_stays_its_seasons(db, repo):
+    run("import_repository", repo)
+    call_command("import_discussion", str(repo / "3. Third One.md"), stdout=StringIO())
+    source = SourceFile.objects.get(paper__arxiv_id="2103.00003")
+    assert (source.season, source.path) == ("season2", "3. Third One.md")

@@ -11,9 +11,18 @@ from discussions.writes.sessions import update_session
 
 
 def keep_source(paper, *, season, path, text, spans, dated=None):
-    """The file version a paper was last imported from (or exported to): one row per paper."""
-    values = {"season": season, "path": path, "text": text, "spans": spans, "dated": dated or timezone.now()}
+    """The file version a paper was last imported from (or exported to): one row per paper.
+
+    A file imported on its own (season "") into a session a season holds stays that season's
+    file, under its name there: import_discussion of one file does not take it out of its season.
+    dated None keeps the date the row has (an export does not make a file the season's newest)."""
+    values = {"text": text, "spans": spans}
     with transaction.atomic():
+        held = SourceFile.objects.select_for_update().filter(paper=paper).first()
+        if held is None or season or not held.season:
+            values |= {"season": season, "path": path}
+        if dated is not None or held is None:
+            values["dated"] = dated or timezone.now()
         SourceFile.objects.update_or_create(paper=paper, defaults=values)
 
 
