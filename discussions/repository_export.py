@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from django.db import transaction
+
 from discussions import attachments, exporter, reader, repolayout, roundtrip, sources, writer, writes
 from discussions.models import Answer, Attachment, Paper, Question, SourceFile
 
@@ -67,7 +69,9 @@ class _File:
     note: str = ""
 
 
-def export_repository(path, *, season=None, user=None) -> Report:
+def export_repository(path, *, season=None, user=None, dry_run=False) -> Report:
+    """Write the season folder at `path`; Refused, with nothing written, when a file is in the way.
+    dry_run: say what would be written, write nothing (no file, no row)."""
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise Refused(f"{path}: not a folder")
@@ -85,12 +89,15 @@ def export_repository(path, *, season=None, user=None) -> Report:
         if _same(target, item):
             report.unchanged += 1
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(item.data)
+        if not dry_run:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(item.data)
         report.written += 1
         report.lines.append(f"{item.path}: {item.note or 'written'}")
-    for bookkeeping in plan.afterwards:
-        bookkeeping(user)
+    if not dry_run:
+        with transaction.atomic():  # the files written are the versions the archive holds, all at once
+            for bookkeeping in plan.afterwards:
+                bookkeeping(user)
     return report
 
 
@@ -299,6 +306,8 @@ class _Plan:
                 head += [line for line in blocks[1].split("\n") if not _TITLE_OR_URL.match(line)]
                 blocks = blocks[2:]
             text = "\n\n".join(["\n".join(head), *blocks])
+        if newest is not None and _headings_run_on(newest.text):
+            text = _HEADING_AND_BLANK.sub(r"\1\n", text)  # `## 참여자` with its names right under it
         return text
 
     # --- Posts, their links, the files they link ---
@@ -413,6 +422,18 @@ class _Plan:
             session_number=number,
             user=user,
         )
+
+
+# A heading and the blank line the canonical writer puts under it (it escapes a description's
+# own `## ` lines, so every such line it writes is a heading).
+_HEADING_AND_BLANK = re.compile(r"^(##[ \t][^\n]*)\n\n", re.MULTILINE)
+
+
+def _headings_run_on(text) -> bool:
+    """Whether a file puts a section's first line right under its heading, as most do."""
+    lines, _endings = roundtrip.lines_of(text)
+    under = [lines[n + 1].strip() != "" for n, line in enumerate(lines[:-1]) if line.startswith("## ")]
+    return sum(under) * 2 > len(under)
 
 
 def _inside(path) -> bool:

@@ -3,6 +3,7 @@ session nobody changed comes back byte for byte, a changed one differs only wher
 its own house style), a session made in the app gets its file, README line and slides, and
 import_repository over what was written changes nothing."""
 
+import datetime
 import difflib
 import subprocess
 from io import StringIO
@@ -333,3 +334,37 @@ def test_a_file_imported_on_its_own_stays_its_seasons(db, repo):
     call_command("import_discussion", str(repo / "3. Third One.md"), stdout=StringIO())
     source = SourceFile.objects.get(paper__arxiv_id="2103.00003")
     assert (source.season, source.path) == ("season2", "3. Third One.md")
+
+
+def test_a_dry_run_says_what_it_would_write_and_writes_nothing(db, repo):
+    run("import_repository", repo)
+    second = Paper.objects.get(arxiv_id="2102.00002")
+    writes.answer(post(second, "Q2", Question), author=None, body="앱에서 쓴 답", user=None)
+    source = SourceFile.objects.get(paper=second)
+
+    out, _err = run("export_repository", repo, "--dry-run")
+
+    assert "(dry run) 2. Another Paper: changed (1 added)" in out
+    assert status(repo) == ""
+    assert SourceFile.objects.get(paper=second).text == source.text
+
+
+def test_a_new_session_after_a_later_style_file_is_written_in_that_style(db, repo):
+    (repo / "3. Third One.md").write_text(
+        LATER.replace("Another Paper", "Third One").replace("2102.00002", "2103.00003")
+    )
+    commit(repo.parent, THIRD + datetime.timedelta(days=7), "Third One, restyled")
+    run("import_repository", repo)
+    jiseong = Participant.objects.create(name="지성", full_name="김지성")
+    paper, _ = writes.propose(
+        proposer=jiseong, title="Fourth", url="https://arxiv.org/abs/2104.00004", user=None
+    )
+    question, _ = writes.ask(paper, author=jiseong, body="질문입니다.\n둘째 줄", user=None)
+    writes.answer(question, author=jiseong, body="답입니다.", user=None)
+
+    run("export_repository", repo)
+
+    assert (repo / "4. Fourth.md").read_text() == (
+        "## 논문\n- 제목 : Fourth\n- 원본 : [https://arxiv.org/abs/2104.00004](https://arxiv.org/abs/2104.00004)\n"
+        "- 발표 : 지성\n\n## 참여자\n김지성\n\n## 토론\n- Q1. 질문입니다.\n둘째 줄\n>- A1. 답입니다.\n"
+    )

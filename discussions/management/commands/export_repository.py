@@ -16,16 +16,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--season", help="the season's path in its repository (default: the folder's name)"
         )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="show what would be written, write nothing"
+        )
 
-    def handle(self, *args, path, season, **options):
+    def handle(self, *args, path, season, dry_run, **options):
         try:
-            report = export_repository(path, season=season)
+            report = export_repository(path, season=season, dry_run=dry_run)
         except Refused as error:
             for message in error.messages:
                 self.stderr.write(message)
             raise CommandError(str(error)) from error
+        prefix = "(dry run) " if dry_run else ""
         for line in report.lines:
-            self.stdout.write(line)
+            self.stdout.write(prefix + line)
         for line in report.warnings:
             self.stdout.write(line)
-        self.stdout.write(report.summary())
+        self.stdout.write(prefix + report.summary())
