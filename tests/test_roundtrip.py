@@ -21,7 +21,7 @@ LATER = """## 논문
 <br>
 
 - Q2. 두 번째 질문
->- A2. 답변
+>- A2. 두 번째 답
 """
 
 # The older one: signed, no dress, a blank line between posts, CRLF line endings.
@@ -184,7 +184,8 @@ def test_an_author_the_app_gives_changes_a_signed_file_only():
     assert roundtrip.changed(older_style, q2, "Q2 (소연). 두 번째 질문", "두 번째 질문", "지은")
     assert not roundtrip.changed(older_style, q2, "Q2 (소연). 두 번째 질문", "두 번째 질문", "소연")
     a2 = next(span for span in later if span.key == "q2.a1")
-    assert not roundtrip.changed(later_style, a2, ">- A2. 답변", "답변", "소연")  # the file signs nobody
+    # The later file signs nobody: an author the app gives leaves its lines as they are.
+    assert not roundtrip.changed(later_style, a2, ">- A2. 두 번째 답", "두 번째 답", "소연")
 
     text, _order = roundtrip.splice(OLDER, older, Changes(edited={"q2": Post("Q2", "지은", "두 번째 질문")}))
     assert changed_lines(OLDER, text) == (["Q2 (소연). 두 번째 질문"], ["Q2 (지은). 두 번째 질문"])
@@ -205,7 +206,7 @@ def test_a_readme_gets_a_line_for_each_new_session_in_its_own_shape():
 
 def test_the_first_thread_removed_takes_the_separator_after_it():
     text, order = roundtrip.splice(LATER, spans_of(LATER), Changes(dropped={"q1", "q1.a1", "q1.a2"}))
-    assert text == "## 논문\n- 제목 : Another Paper\n\n## 토론\n- Q2. 두 번째 질문\n>- A2. 답변\n"
+    assert text == "## 논문\n- 제목 : Another Paper\n\n## 토론\n- Q2. 두 번째 질문\n>- A2. 두 번째 답\n"
     assert order == ["q2", "q2.a1"]
 
 
