@@ -368,3 +368,20 @@ def test_a_new_session_after_a_later_style_file_is_written_in_that_style(db, rep
         "## 논문\n- 제목 : Fourth\n- 원본 : [https://arxiv.org/abs/2104.00004](https://arxiv.org/abs/2104.00004)\n"
         "- 발표 : 지성\n\n## 참여자\n김지성\n\n## 토론\n- Q1. 질문입니다.\n둘째 줄\n>- A1. 답입니다.\n"
     )
+
+
+def test_a_plain_folder_exported_and_imported_again_changes_nothing(db, repo, tmp_path):
+    run("import_repository", repo)
+    second = Paper.objects.get(arxiv_id="2102.00002")
+    writes.answer(post(second, "Q2", Question), author=None, body="앱에서 쓴 답", user=None)
+    jiseong = Participant.objects.create(name="지성")
+    paper, _ = writes.propose(proposer=jiseong, title="A New Session", user=None)
+    writes.ask(paper, author=jiseong, body="질문입니다.", user=None)
+    out_folder = tmp_path / "out" / "season2"  # not in git: imported as the folder it is
+    run("export_repository", out_folder)
+
+    before_counts, generation_before = counts(), generation.current()
+    out, _err = run("import_repository", out_folder)
+    assert counts() == before_counts
+    assert generation.current() == generation_before
+    assert "4 session(s) in the folder" in out
