@@ -134,10 +134,10 @@ def detect_style(text: str, spans: list[Span]) -> Style:
         if tail is not None:
             dress[span.kind][worn] += 1
             stops[tail["stop"] or ""] += 1
+            # What the line shows, not whom the archive knows the post by.
+            signed[bool(tail["signature"])] += 1
             if tail["signature"]:
                 spaced[bool(tail["space"])] += 1
-        if tail is not None:  # what the line shows, not whom the archive knows it by
-            signed[bool(tail["signature"])] += 1
         parsed = reader.parse_label(line)
         if parsed is not None and span.body != digest(""):
             on_line[bool(parsed.rest)] += 1
