@@ -15,6 +15,7 @@ from discussions.writes.core import (
     record,
 )
 from discussions.writes.posts import (
+    OthersWrote,
     answer,
     ask,
     claim,
@@ -23,6 +24,7 @@ from discussions.writes.posts import (
     fill,
     mark_discussed,
     remove,
+    restore,
     save_text,
     set_authors,
     set_topics,
@@ -36,6 +38,7 @@ __all__ = [
     "SESSION_FIELDS",
     "Conflict",
     "Lists",
+    "OthersWrote",
     "Refused",
     "admin_delete",
     "admin_save",
@@ -58,6 +61,7 @@ __all__ = [
     "question_of",
     "record",
     "remove",
+    "restore",
     "save_references",
     "save_text",
     "set_authors",

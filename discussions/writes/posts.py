@@ -4,7 +4,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from discussions import notify
+from discussions import access, notify
 from discussions.models import (
     Answer,
     AuthorshipClaim,
@@ -14,6 +14,7 @@ from discussions.models import (
 from discussions.rendering import render_markdown
 from discussions.writes.core import (
     Conflict,
+    Refused,
     _conflict,
     _create,
     _made_already,
@@ -68,11 +69,23 @@ def fill(answer, body, *, expected_version, user):
     return save_text(answer, body, expected_version=expected_version, user=user, only_if_open=True)
 
 
+class OthersWrote(Refused):
+    """A member's removal that would take others' posts with it. `others`: those posts."""
+
+    def __init__(self, message, others):
+        super().__init__(message)
+        self.others = others
+
+
 def remove(post, *, expected_version, user):
     """Hide a post and everything under it from the thread; every version stays in the history.
 
     What is under it goes too (a question's answers, an answer's replies at any depth), so that
     "shown" stays one column (models.shown) and nothing can be written under a removed post.
+    A member's removal never takes what others wrote (access.PostRights.remove): it is refused
+    with OthersWrote if someone answered, replied or claimed under the post, even a moment ago.
+    The post's row is locked by the UPDATE, the posts under it level by level; a new answer or
+    reply locks its question and parent first (answer()), so it is either seen here or refused.
     """
     model, now = type(post), timezone.now()
     with archive_write(paper_of(post), question_of(post)) as lists:
@@ -83,16 +96,72 @@ def remove(post, *, expected_version, user):
         )
         if not changed:
             raise _conflict(model, post.pk)
+        under = _shown_under(post)
+        if not access.removes_others(user) and (others := access.others_among(post, under)):
+            # Raised inside the transaction: the post's UPDATE above is rolled back with it.
+            raise OthersWrote(_("Others answered this post: it stays in the thread."), others)
         post.hidden_at, post.version = now, expected_version + 1
         record(post, user)
         lists.participants.add(post.author_id)
         reason = f"removed with {post.signature}"
-        for under in _shown_under(post):
-            lists.participants.add(under.author_id)
-            Answer.objects.filter(pk=under.pk).update(hidden_at=now, version=F("version") + 1)
-            under.hidden_at, under.version = now, under.version + 1
-            record(under, user, reason=reason)
+        for item in under:
+            lists.participants.add(item.author_id)
+            Answer.objects.filter(pk=item.pk).update(hidden_at=now, version=F("version") + 1)
+            item.hidden_at, item.version = now, item.version + 1
+            record(item, user, reason=reason)
     return post
+
+
+def restore(post, *, expected_version, user):
+    """Bring a removed post back into the thread with what its removal took: the posts under it
+    hidden at the same moment (remove() dates them all alike). What was removed before, on its
+    own, stays removed. Refused while the post it is under is removed: that one comes back first.
+
+    Locks, in the order every writer takes them: the question, the parent answer, the post, then
+    the posts under it level by level. Returns the posts brought back with it."""
+    model = type(post)
+    with archive_write(paper_of(post), question_of(post)) as lists:
+        if isinstance(post, Answer):
+            question = Question.objects.shown().select_for_update(no_key=True).filter(pk=post.question_id)
+            parent = Answer.objects.shown().select_for_update(no_key=True).filter(pk=post.parent_id)
+            if question.first() is None or (post.parent_id and parent.first() is None):
+                raise Conflict(_("The post this one is under is removed: restore that one first."))
+        current = (
+            model.objects.select_for_update(no_key=True)
+            .filter(pk=post.pk, version=expected_version, hidden_at__isnull=False)
+            .first()
+        )
+        if current is None:
+            raise Conflict(
+                _("This post was restored or changed meanwhile."), model.objects.filter(pk=post.pk).first()
+            )
+        removed_at = current.hidden_at
+        with_it = _removed_with(current, removed_at)
+        model.objects.filter(pk=current.pk).update(hidden_at=None, version=F("version") + 1)
+        current.hidden_at, current.version = None, current.version + 1
+        record(current, user, reason="restored")
+        post.hidden_at, post.version = None, current.version
+        lists.participants.add(current.author_id)
+        reason = f"restored with {current.signature}"
+        for item in with_it:
+            lists.participants.add(item.author_id)
+            Answer.objects.filter(pk=item.pk).update(hidden_at=None, version=F("version") + 1)
+            item.hidden_at, item.version = None, item.version + 1
+            record(item, user, reason=reason)
+    return with_it
+
+
+def _removed_with(post, removed_at):
+    """The posts under `post` hidden by the same removal (at `removed_at`), level by level, locked."""
+    removed = Answer.objects.filter(hidden_at=removed_at).select_for_update(no_key=True).order_by("pk")
+    if isinstance(post, Question):
+        return list(removed.filter(question=post))
+    found, level = [], [post.pk]
+    while level:
+        replies = list(removed.filter(parent__in=level))
+        found += replies
+        level = [reply.pk for reply in replies]
+    return found
 
 
 def _shown_under(post):

@@ -7,8 +7,10 @@ from django.utils.translation import gettext as _
 from discussions import notify, pdfindex
 from discussions.models import (
     Attachment,
+    OldPaperSlug,
     Paper,
     Reference,
+    unique_slug,
 )
 from discussions.writes.core import RESUBMIT_WINDOW, Conflict, _user, archive_write
 
@@ -54,6 +56,8 @@ def update_session(paper, *, expected_version, user, participants=None, **fields
         if current.version != expected_version:
             raise Conflict(_("Someone changed this session while you were editing it."), current)
         lists.whole_paper = fields.get("title", current.title) != current.title
+        if lists.whole_paper:
+            _follow_title(current, fields["title"])
         for name, value in fields.items():
             setattr(current, name, value)
         # Set here by hand: a later import of the session's file keeps them.
@@ -67,6 +71,17 @@ def update_session(paper, *, expected_version, user, participants=None, **fields
         if {"session_date", "presenter", "title"} & set(fields):
             notify.after_session_change(current, user=user)
     return current
+
+
+def _follow_title(paper, title):
+    """The session's address says its title: a new title gives a new slug, and the old one is
+    kept so that links to it still lead here (views.follows_renames)."""
+    slug = unique_slug(Paper, title, exclude_pk=paper.pk)
+    if slug == paper.slug:
+        return
+    OldPaperSlug.objects.update_or_create(slug=paper.slug, defaults={"paper": paper})
+    OldPaperSlug.objects.filter(slug=slug).delete()  # the paper's own address now, not an old one
+    paper.slug = slug
 
 
 def save_references(paper, *, expected_version, user, rows):

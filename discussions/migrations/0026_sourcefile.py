@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('discussions', '0023_paper_newest_first'),
+        ('discussions', '0025_old_paper_slug'),
     ]
 
     operations = [
