@@ -19,6 +19,7 @@ it since, and it was not imported) is never overwritten: the export refuses, and
 """
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -81,6 +82,10 @@ def export_repository(path, *, season=None, user=None, dry_run=False) -> Report:
     plan.make()
     refused = [
         f"{folder / item.path}: {problem}" for item in plan.files if (problem := _in_the_way(folder, item))
+    ]
+    paths = Counter(item.path for item in plan.files if item.guarded)
+    refused += [
+        f"{folder / path}: {count} sessions are this file" for path, count in paths.items() if count > 1
     ]
     if refused:
         raise Refused(f"{len(refused)} file(s) in the way; nothing was written", refused)

@@ -385,3 +385,18 @@ def test_a_plain_folder_exported_and_imported_again_changes_nothing(db, repo, tm
     assert counts() == before_counts
     assert generation.current() == generation_before
     assert "4 session(s) in the folder" in out
+
+
+def test_import_discussion_keeps_the_file_it_read(db, tmp_path):
+    path = tmp_path / "Some Paper.md"
+    path.write_bytes(OLDER.encode())
+    call_command("import_discussion", str(path), stdout=StringIO())
+    source = SourceFile.objects.get()
+    assert (source.season, source.path, source.text) == ("", "Some Paper.md", OLDER)
+    assert [(span["label"], span["start"], span["end"]) for span in source.spans] == [
+        ("Q1", 5, 7),
+        ("A1", 10, 10),
+        ("A9", 13, 13),
+        ("Q7", 16, 16),
+        ("A7", 17, 17),
+    ]
