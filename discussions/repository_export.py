@@ -221,9 +221,10 @@ class _Plan:
         changes, counts = roundtrip.Changes(), {"edited": 0, "added": 0, "removed": 0}
         span_of_row = {}
         by_key = {span.key: span for span in spans}
+        shown = set(rows.in_order())  # not removed, nor under a removed post
         for span in spans:
             row = rows.find(span, by_key)
-            if row is None or row.hidden_at is not None:
+            if row not in shown:
                 changes.dropped.add(span.key)
                 counts["removed"] += 1
                 continue
