@@ -400,3 +400,19 @@ def test_import_discussion_keeps_the_file_it_read(db, tmp_path):
         ("Q7", 16, 16),
         ("A7", 17, 17),
     ]
+
+
+def test_an_edited_post_links_its_figure_as_the_group_does(db, repo):
+    run("import_repository", repo)
+    question = post(Paper.objects.get(arxiv_id="2101.00001"), "Q1", Question)
+    assert "/attachments/" in question.body
+    body = question.body.replace("왜 이렇게", "어째서 이렇게")
+    writes.save_text(question, body, expected_version=question.version, user=None)
+
+    run("export_repository", repo)
+
+    after = (repo / "1. Towards Some Paper.md").read_bytes()
+    assert changed_lines(OLDER.encode(), after) == (
+        ["Q1 (정훈). Figure 3을 보면 왜 이렇게 되나요?"],
+        ["Q1 (정훈). Figure 3을 보면 어째서 이렇게 되나요?"],
+    )
