@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 
 from discussions import writes
-from discussions.merging import merge_participants
 from discussions.models import Answer, Paper, Participant, Question
+from discussions.writes.people import merge_participants
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs PostgreSQL's row locks and concurrent connections"

@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from discussions import reader, writes
 from discussions.importer import import_discussion
-from discussions.merging import MergeError, merge_participants
 from discussions.models import Answer, Paper, Participant, Question
+from discussions.writes.people import MergeError, merge_participants
 
 ROBERTA = """\
 ## 논문
@@ -185,8 +185,8 @@ def test_a_reimport_after_a_merge_finds_the_merged_participant_by_its_old_name(d
 
     from django.core.management import call_command
 
-    from discussions.merging import merge_participants
     from discussions.models import Participant, ParticipantAlias
+    from discussions.writes.people import merge_participants
 
     first = tmp_path / "a.md"
     first.write_text("## 토론\nQ1 (Tzuyu). 질문\nA1 (소연). 답\n", encoding="utf-8")

@@ -2,12 +2,12 @@
 check's `Conflict`, history, the cache generations); the other modules hold one kind of write each.
 Callers use the names below: `writes.answer(...)`, `writes.Conflict`."""
 
-from discussions.writes.admin import admin_delete, admin_save, check_version
+from discussions.writes.admin import admin_delete, admin_save
 from discussions.writes.core import (
     RESUBMIT_WINDOW,
     Conflict,
-    Lists,
     Refused,
+    Write,
     archive_write,
     new_token,
     paper_of,
@@ -34,7 +34,6 @@ __all__ = [
     "RESUBMIT_WINDOW",
     "SESSION_FIELDS",
     "Conflict",
-    "Lists",
     "Refused",
     "admin_delete",
     "admin_save",
@@ -42,7 +41,6 @@ __all__ = [
     "archive_write",
     "ask",
     "attach",
-    "check_version",
     "claim",
     "claim_authorship",
     "decide_authorship",
@@ -60,4 +58,5 @@ __all__ = [
     "set_topics",
     "unclaim",
     "update_session",
+    "Write",
 ]
