@@ -148,14 +148,21 @@ class ArchiveAdminMixin:
             formset.save_m2m()
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._refusal_shown(super().changeform_view, request, object_id, form_url, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history's page of one version saves it back through save_model too.
+        return self._refusal_shown(super().history_form_view, request, object_id, version_id, extra_context)
+
+    def _refusal_shown(self, view, request, *args):
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            return view(request, *args)
         except _FormConflict as refused:
             # Nothing was saved: the admin's transaction rolled back. The same POST again, with the
             # form that was refused marked, shows the conflict as that form's error.
             request.POST = refused.marked(request.POST)
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            return view(request, *args)
         except _FormConflict as again:  # a row without a version form, deleted meanwhile
             self.message_user(request, str(again.conflict), messages.ERROR)
             return redirect(request.path)

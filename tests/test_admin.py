@@ -503,10 +503,37 @@ def test_an_answer_row_saved_over_a_newer_edit_is_refused_in_its_row_and_keeps_w
     response = staff_client.post(url, data)
     html = response.content.decode()
     assert response.status_code == 200
-    assert "회원이 방금 고친 답" in html and "관리자가 표에서 고친 답" in html and "(관리자가 함께 고침)" in html
+    assert (
+        "회원이 방금 고친 답" in html and "관리자가 표에서 고친 답" in html and "(관리자가 함께 고침)" in html
+    )
     assert Answer.objects.get(pk=answer.pk).body == "회원이 방금 고친 답"
     assert Question.objects.get(pk=question.pk).body == question.body  # nothing of the page was saved
     # Saving again, having seen it, is a deliberate overwrite.
     data["answers-0-expected_version"] = loaded + 1
     assert staff_client.post(url, data).status_code == 302
     assert Answer.objects.get(pk=answer.pk).body == "관리자가 표에서 고친 답"
+
+
+def test_a_revert_to_an_older_version_over_a_newer_edit_is_refused_with_the_text_kept(seeded, staff_client):
+    """simple-history's page of one version saves it back through the same write, which refuses a
+    version older than the row's as a form error, not a server error."""
+    from discussions import writes
+
+    answer = Answer.objects.filter(question__paper=seeded).exclude(body="").first()
+    first = answer.history.get()
+    writes.save_text(answer, "회원이 나중에 고친 답", expected_version=answer.version, user=None)
+    url = reverse("admin:discussions_answer_simple_history", args=[answer.pk, first.history_id])
+    data = {
+        "question": answer.question_id,
+        "parent": "",
+        "label": answer.label,
+        "author": answer.author_id,
+        "body": first.body + " (되돌리며 고침)",
+        "position": answer.position,
+        "expected_version": first.version,
+    }
+    response = staff_client.post(url, data)
+    assert response.status_code == 200
+    assert "회원이 나중에 고친 답" in response.content.decode()
+    assert "(되돌리며 고침)" in response.content.decode()
+    assert Answer.objects.get(pk=answer.pk).body == "회원이 나중에 고친 답"
