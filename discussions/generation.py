@@ -34,6 +34,9 @@ it changes (an answer's, a fill's, an edit's, a claim's, everyone's under a remo
 question's new text, those waiting to answer it too: their lists quote it). A session's new title
 moves those of all its questions' topics and writers. The home page is keyed by the structure
 generation and the thread generations of the papers it shows (of_home).
+
+Which of these a write moves is worked out in one place, discussions.writes.core.Write, from the
+rows the write changed: no write lists them.
 """
 
 from django.db import connection, transaction

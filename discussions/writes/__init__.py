@@ -1,6 +1,11 @@
-"""Every write to the archive, in one package: `core` holds what every write does (the version
-check's `Conflict`, history, the cache generations); the other modules hold one kind of write each.
-Callers use the names below: `writes.answer(...)`, `writes.Conflict`."""
+"""Every write to the archive, in one package (docs/writes.md).
+
+`core` holds what every write does: the version check's `Conflict`, the one helper that writes
+history (`record`), and the cache generations, moved for the pages worked out from the rows a write
+changed (`Write`). The other modules hold one kind of write each: `posts`, `sessions`, `people`
+(merging participants), `imports` (a file version's changes to a paper's rows), `restore` (a backup
+into an empty archive) and `admin`. Callers use the names below: `writes.answer(...)`,
+`writes.Conflict`."""
 
 from discussions.writes.admin import admin_delete, admin_save
 from discussions.writes.core import (
@@ -14,6 +19,7 @@ from discussions.writes.core import (
     question_of,
     record,
 )
+from discussions.writes.people import MergeError, merge_participants
 from discussions.writes.posts import (
     answer,
     ask,
@@ -34,7 +40,9 @@ __all__ = [
     "RESUBMIT_WINDOW",
     "SESSION_FIELDS",
     "Conflict",
+    "MergeError",
     "Refused",
+    "Write",
     "admin_delete",
     "admin_save",
     "answer",
@@ -46,6 +54,7 @@ __all__ = [
     "decide_authorship",
     "fill",
     "mark_discussed",
+    "merge_participants",
     "new_token",
     "paper_of",
     "propose",
@@ -58,5 +67,4 @@ __all__ = [
     "set_topics",
     "unclaim",
     "update_session",
-    "Write",
 ]

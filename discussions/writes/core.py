@@ -78,7 +78,8 @@ class Write:
     def update(
         self, row, *, user, reason="", when=None, expected_version=None, bump=True, where=None, **fields
     ):
-        """Write `fields` on `row` in one UPDATE, conditional on the version the writer started from
+        """Write `fields` on `row` (a post or a paper: a row with a version) in one UPDATE,
+        conditional on the version the writer started from
         (expected_version; None: the row is locked already and its version read under the lock) and
         on `where` (more filter arguments); `bump` moves the version on, so a form opened before
         this write is refused. On PostgreSQL a second writer's UPDATE waits for the first to
@@ -107,6 +108,8 @@ class Write:
     def delete(self, rows, *, user, reason="", when=None):
         """Delete `rows` (a queryset, or a list of rows of one model) and what they take with them,
         each recorded in the history as deleted ("-") first."""
+        if not isinstance(rows, QuerySet) and not rows:
+            return
         model = rows.model if isinstance(rows, QuerySet) else type(rows[0])
         collector = Collector(using=router.db_for_write(model))
         collector.collect(rows)
