@@ -67,8 +67,8 @@ class PostRights:
 
     @property
     def claim(self):
-        """Say "I'll answer this": an open answer of one's own under a question."""
-        return self.shown and isinstance(self.post, Question) and self.member is not None
+        """Say "I'll answer this": an open answer of one's own under someone else's question."""
+        return self.shown and isinstance(self.post, Question) and self.member is not None and not self.own
 
     @property
     def take_back(self):
@@ -127,7 +127,7 @@ def post_for(user, kind, pk, action):
     if post.hidden_at is not None and not (action == "history" and allowed):
         raise Http404
     if not allowed:
-        if action == "reply" and member_of(user) is None:
+        if action in ("reply", "claim") and member_of(user) is None:
             raise PermissionDenied(_("Your account is not linked to a participant of the study group."))
         raise PermissionDenied
     return post

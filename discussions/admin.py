@@ -10,10 +10,11 @@ import base64
 import secrets
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
@@ -32,7 +33,7 @@ from discussions import limits, reader, writer, writes
 from discussions.archive import ExportError, papers_zip
 from discussions.forms import clean_body_text, validate_link, validate_topic
 from discussions.importer import import_discussions
-from discussions.invites import invite
+from discussions.invites import InviteError, invite
 from discussions.models import (
     Answer,
     Attachment,
@@ -361,16 +362,50 @@ class ParticipantAdmin(HistoryAdmin):
     def paper_count(self, participant):
         return participant.paper_count
 
-    @admin.action(description=_("Invite: create an account and show a one-time link to set its password"))
+    @admin.action(
+        description=_("Invite: create an account and mail (or show) a one-time link to set its password")
+    )
     def send_invites(self, request, queryset):
-        for participant in queryset:
-            user, link = invite(participant)
-            self.message_user(
-                request,
-                _("%(name)s logs in as %(username)s and can set a password once at: %(link)s")
-                % {"name": participant.name, "username": user.username, "link": link},
-                messages.SUCCESS,
-            )
+        """First post: a page with each one's email. Second post (with `invite`): invite them all,
+        or nobody when an email is refused (the page shows why, with what was typed)."""
+        people = list(queryset.select_related("user"))
+        emails = {
+            p.pk: request.POST.get(f"email-{p.pk}", p.user.email if p.user else "").strip() for p in people
+        }
+        errors = {}
+        if "invite" in request.POST:
+            invited = []
+            with transaction.atomic():
+                for participant in people:
+                    try:
+                        invited.append((participant, *invite(participant, email=emails[participant.pk])))
+                    except InviteError as error:
+                        errors[participant.pk] = str(error)
+                if errors:  # nobody is invited: the page shows why, and what was typed
+                    transaction.set_rollback(True)
+                    invited = []
+            for participant, user, link in invited:
+                if user.email:
+                    text = _(
+                        "%(name)s: the link is mailed to %(email)s at the next sending (it works once, for "
+                        "%(days)s days); they log in as %(username)s."
+                    )
+                else:
+                    text = _("%(name)s logs in as %(username)s and can set a password once at: %(link)s")
+                days = settings.PASSWORD_RESET_TIMEOUT // 86400
+                values = {"name": participant.name, "username": user.username, "link": link, "days": days}
+                self.message_user(request, text % {**values, "email": user.email}, messages.SUCCESS)
+            if invited:
+                return None
+        rows = [(p, emails[p.pk], errors.get(p.pk, "")) for p in people]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Invite participants"),
+            "opts": self.model._meta,
+            "rows": rows,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/discussions/participant/invite.html", context)
 
     @admin.action(description=_("Merge into…"), permissions=["change", "delete"])
     def merge_into(self, request, queryset):

@@ -261,6 +261,10 @@ class SignForm(forms.Form):
         return cleaned
 
 
+class EmailForm(forms.Form):
+    email_address = forms.EmailField(label=_("New email address"), max_length=254)
+
+
 class PreferenceForm(forms.ModelForm):
     class Meta:
         model = Preference

@@ -125,11 +125,13 @@ def of_home(number: int, per_page: int, today, upcoming: int) -> str | None:
     thread = connection.ops.quote_name(ThreadGeneration._meta.db_table)
     # Read in the order of an index (migration 0023) on PostgreSQL, and joined to the thread
     # generations by the few ids alone: asked as "id IN (…) OR id IN (…)", every paper was read.
+    # The papers held (PaperQuerySet.held): the sessions to come are listed apart, on page 1.
     listed = (
-        f"SELECT id FROM (SELECT id FROM {paper} ORDER BY session_date DESC NULLS LAST, "
+        f"SELECT id FROM (SELECT id FROM {paper} WHERE NOT (COALESCE(session_date >= %s, FALSE) OR "
+        "(session_date IS NULL AND proposed_by_id IS NOT NULL)) ORDER BY session_date DESC NULLS LAST, "
         "session_number DESC NULLS LAST, created_at DESC, id DESC LIMIT %s OFFSET %s) AS newest"
     )
-    params = [per_page, (number - 1) * per_page]
+    params = [today, per_page, (number - 1) * per_page]
     if number == 1:
         listed += (
             f" UNION SELECT id FROM (SELECT id FROM {paper} WHERE session_date >= %s OR "

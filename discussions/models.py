@@ -120,11 +120,22 @@ def filled(path=""):
     return shown(path) & ~Q(**{f"{path}body": ""})
 
 
+def to_come(today):
+    """A session still to come (today's included), or a proposal not dated yet."""
+    return Q(session_date__gte=today) | Q(session_date__isnull=True, proposed_by__isnull=False)
+
+
 class PaperQuerySet(models.QuerySet):
     def upcoming(self, today):
-        """Sessions still to come (today's included), the soonest first; undated proposals last."""
-        dated = Q(session_date__gte=today) | Q(session_date__isnull=True, proposed_by__isnull=False)
-        return self.filter(dated).order_by(F("session_date").asc(nulls_last=True), "created_at", "pk")
+        """Sessions still to come, the soonest first; undated proposals last."""
+        return self.filter(to_come(today)).order_by(
+            F("session_date").asc(nulls_last=True), "created_at", "pk"
+        )
+
+    def held(self, today):
+        """The archive proper: every paper but the sessions still to come (the home page lists
+        those apart, once)."""
+        return self.exclude(to_come(today))
 
     def newest_first(self):
         # Spelled out because Meta.ordering is not applied to GROUP BY queries such as with_counts().
@@ -688,9 +699,15 @@ class OutboxMail(models.Model):
     class Kind(models.TextChoices):
         IMMEDIATE = "immediate", _("one notification")
         DIGEST = "digest", _("a digest")
+        INVITE = "invite", _("an invitation")
+        EMAIL = "email", _("a new email address to confirm")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices)
+    # An account's mail (an invite, a new address to confirm) carries its link, and goes to `address`
+    # when that is not the account's email yet.
+    link = models.CharField(max_length=500, blank=True)
+    address = models.EmailField(blank=True)
     due_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -707,6 +724,10 @@ class OutboxMail(models.Model):
 
     def __str__(self):
         return f"{self.kind} to {self.recipient}"
+
+    @property
+    def to(self):
+        return self.address or self.recipient.email
 
     @property
     def message_id(self):

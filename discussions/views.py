@@ -7,7 +7,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,10 +16,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from discussions import access, attachments, blocks, generation, mailing, search, threads, writes
+from discussions import (
+    access,
+    attachments,
+    blocks,
+    generation,
+    invites,
+    mailing,
+    mentions,
+    search,
+    threads,
+    writes,
+)
 from discussions.archive import ExportError, discussion_file, filename_for
 from discussions.caching import cached_for_visitors, paper_scope, participant_scope, topic_scope
 from discussions.forms import (
+    EmailForm,
     PostForm,
     PreferenceForm,
     ProposeForm,
@@ -36,6 +48,7 @@ from discussions.models import (
     Paper,
     PaperVisit,
     Participant,
+    ParticipantAlias,
     Preference,
     Question,
     Reference,
@@ -71,7 +84,9 @@ def home_scope(request):
 
 @cached_for_visitors("page", scope=home_scope)
 def home(request):
-    page = Paginator(Paper.objects.newest_first(), PAPERS_PER_PAGE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    held = Paper.objects.held(today).newest_first()
+    page = Paginator(held, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
     # Counted for the page's papers only: counting every paper's questions and answers to show
     # thirty of them cost a third of a second at a thousand papers.
     on_page = Paper.objects.filter(pk__in=page.object_list.values("pk"))
@@ -86,7 +101,6 @@ def home(request):
         topics_by_paper.setdefault(topic.paper_id, []).append(topic)
     for paper in papers:
         paper.topics = topics_by_paper.get(paper.pk, [])
-    today = timezone.localdate()
     # The sessions to come, first, with what they still wait for (on the first page only).
     upcoming = []
     if page.number == 1:
@@ -200,6 +214,20 @@ def participant_detail(request, slug):
         "answers": Paginator(answers, POSTS_PER_PAGE).get_page(request.GET.get("answers")),
     }
     return render(request, "discussions/participant_detail.html", ctx)
+
+
+def mention(request, word):
+    """Where a rendered `@쯔위님` leads: the page of whoever goes by the longest name it starts with
+    (a signature, a full name, or a name they had before a merge), as notify finds whom it tells."""
+    names = {}
+    for participant in Participant.objects.only("pk", "slug", "name", "full_name"):
+        names.update({name: participant for name in (participant.name, participant.full_name) if name})
+    for alias in ParticipantAlias.objects.select_related("participant").only("name", "participant__slug"):
+        names.setdefault(alias.name, alias.participant)
+    person = mentions.who(word, names)
+    if person is None:
+        raise Http404
+    return redirect(person)
 
 
 @cached_for_visitors("page", "mine")
@@ -654,12 +682,10 @@ def edit_references(request, slug):
 @require_POST
 @login_required
 def claim_question(request, pk):
-    question = access.post_for(request.user, "question", pk, "reply")
-    member = access.member_of(request.user)
-    if member is None:  # staff linked to nobody ask someone instead (request_answer)
-        raise PermissionDenied(_("Your account is not linked to a participant of the study group."))
+    # Staff linked to nobody ask someone instead (request_answer); nobody claims their own question.
+    question = access.post_for(request.user, "question", pk, "claim")
     try:
-        answer, created = writes.claim(question, member=member, user=request.user)
+        answer, created = writes.claim(question, member=access.member_of(request.user), user=request.user)
     except writes.Conflict as conflict:
         messages.error(request, str(conflict))
         return redirect(question.paper)
@@ -843,12 +869,36 @@ def mark_notifications_read(request):
 @login_required
 def notification_settings(request):
     preference, _created = Preference.objects.get_or_create(user=request.user)
-    form = PreferenceForm(request.POST or None, instance=preference)
-    if request.method == "POST" and form.is_valid():
+    changing_email = "email_address" in request.POST
+    form = PreferenceForm(
+        request.POST if request.method == "POST" and not changing_email else None, instance=preference
+    )
+    email_form = EmailForm(request.POST if changing_email else None)
+    if changing_email and email_form.is_valid():
+        try:
+            address = invites.ask_to_confirm(request.user, email_form.cleaned_data["email_address"])
+        except invites.InviteError as error:
+            email_form.add_error("email_address", str(error))
+        else:
+            messages.success(
+                request,
+                _("A link is on its way to %(address)s: your email changes when you open it.")
+                % {"address": address},
+            )
+            return redirect("discussions:settings")
+    elif form.is_bound and form.is_valid():
         form.save()
         messages.success(request, _("Your notification settings are saved."))
         return redirect("discussions:settings")
-    return render(request, "discussions/settings.html", {"form": form})
+    return render(request, "discussions/settings.html", {"form": form, "email_form": email_form})
+
+
+def confirm_email(request, token):
+    try:
+        user = invites.confirm(token)
+    except invites.InviteError as error:
+        return render(request, "discussions/confirm_email.html", {"error": str(error)}, status=400)
+    return render(request, "discussions/confirm_email.html", {"email": user.email})
 
 
 @csrf_exempt  # a mail client's one-click POST (RFC 8058) carries the signed token, not a CSRF cookie

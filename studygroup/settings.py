@@ -218,7 +218,7 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "0")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "studygroup@localhost")
 
-# Behind a TLS-terminating proxy (README, "In production"), Django sees plain HTTP from the proxy:
+# Behind a TLS-terminating proxy (docs/operations.md), Django sees plain HTTP from the proxy:
 # PROXY_COUNT says how many proxies stand in front of gunicorn. They must overwrite
 # X-Forwarded-Proto and append the client's address to X-Forwarded-For; both are trusted only then.
 PROXY_COUNT = envint("PROXY_COUNT", "0")

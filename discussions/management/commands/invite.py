@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -62,6 +63,11 @@ class Command(BaseCommand):
                 raise CommandError(str(error)) from None  # rolls the new participant back too
         if created:
             self.stdout.write(f"added {participant.name} ({participant.full_name}) as a new participant")
+        if user.email:
+            days = settings.PASSWORD_RESET_TIMEOUT // 86400
+            self.stdout.write(
+                f"the link is mailed to {user.email} by the next send_notifications (valid {days} days)"
+            )
         self.stdout.write(
             f"{participant.name} logs in as {user.username}"
             + (f" (or {user.email})" if user.email else "")
