@@ -612,3 +612,18 @@ def test_a_write_moves_the_pages_of_the_rows_it_changes_without_listing_them(
     assert generation.of_list(ListGeneration.Kind.TOPIC, "reasoning") != topic_key
     with django_assert_num_queries(1):  # its own generation and the structure's: no render
         assert page(client, kept) == pages[kept]
+
+
+def test_a_row_outside_the_thread_a_write_started_in_moves_its_own_pages_too(client, seeded, make_paper):
+    """The thread a write names at its start is its first lock; a row it changes in another paper
+    still renders that paper's page and that question's block afresh."""
+    other = make_paper(questions=2, answers=1, title="Another paper")
+    url = other.get_absolute_url()
+    assert "다른 논문에서 고친 답" not in page(client, url)
+    answer = Answer.objects.filter(question__paper=other).exclude(body="").first()
+    question = seeded.questions.get(label="Q2")
+    with writes.archive_write(seeded.pk, question.pk) as write:
+        assert write.update(
+            answer, user=None, body="다른 논문에서 고친 답", body_html="<p>다른 논문에서 고친 답</p>"
+        )
+    assert "다른 논문에서 고친 답" in page(client, url)
