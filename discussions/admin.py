@@ -450,7 +450,20 @@ class PaperAdmin(HistoryAdmin):
     filter_horizontal = ["participants"]
     readonly_fields = ["source_file", "question_list", "download"]
     fieldsets = [
-        (None, {"fields": ["title", "url", "arxiv_id", "slug", "session_date", "presenter", "participants"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "url",
+                    "arxiv_id",
+                    "slug",
+                    ("session_date", "date_from_history"),
+                    "presenter",
+                    "participants",
+                ]
+            },
+        ),
         (None, {"fields": ["description"]}),
         (
             _("Discussion file"),
@@ -484,6 +497,8 @@ class PaperAdmin(HistoryAdmin):
             obj.title_locked = True
         if "url" in form.changed_data:
             obj.url_locked = True
+        if "session_date" in form.changed_data:
+            obj.date_from_history = False  # a date staff gave, no longer the history's guess
         super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None):

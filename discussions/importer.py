@@ -158,13 +158,15 @@ def _import_one(
     url="",
 ):
     known = paper_for(filename) if paper_for is not None else None
-    if known is not None:
+    if known is not None and known.pk is None:
+        paper = known  # import_repository: a paper not saved yet, the one this file's lineage makes
+    elif known is not None:
         paper = Paper.objects.select_for_update(no_key=True).filter(pk=known.pk).first()
     else:
         paper = _find_paper(discussion, title=title, url=url)
-    created = paper is None
+    created = paper is None or paper.pk is None
     if created:
-        paper = Paper(title=discussion.title or Path(filename).stem)
+        paper = paper or Paper(title=discussion.title or Path(filename).stem)
         if when is not None:
             paper.created_at = when
     people = _participants(discussion)
@@ -274,6 +276,10 @@ def _set_paper_fields(paper, discussion, filename, *, title, url):
         paper.session_date = datetime.date.fromisoformat(discussion.session_date)
     if discussion.session_number is not None:
         paper.session_number = discussion.session_number
+    # import_repository's (lineage): the file's path, and a session date taken from its history.
+    if discussion.session_date:
+        paper.date_from_history = discussion.date_from_history
+    paper.source_path = discussion.source_path or paper.source_path
 
 
 def _presenter(name, people):
@@ -294,6 +300,8 @@ def _paper_fields(paper):
         paper.description,
         paper.source_file,
         paper.session_number,
+        paper.date_from_history,
+        paper.source_path,
     )
 
 
@@ -392,6 +400,11 @@ def _keys(posts):
     """A stable key per post: label, signature and how many identical ones came before it."""
     seen = Counter()
     for post in posts:
+        # import_repository gives each post the key of its lineage (discussions.lineage): the key
+        # it had where it began, so a post relabelled or unsigned since finds its row again.
+        if lineage_key := getattr(post, "lineage_key", ""):
+            yield lineage_key, post
+            continue
         base = f"{post.label}|{nfc(post.author or '')}"
         seen[base] += 1
         yield f"{base}|{seen[base]}", post
@@ -461,7 +474,7 @@ def _sync_questions(paper, file_questions, people, report, topics, rendered, whe
     matched, new_answers = _sync_answers(level, answers, people, report, rendered, groups, when)
 
     vanished_answers = [a for a in answers if a.import_key and a.pk not in matched]
-    gone = _remove_vanished(list(keyed.values()), vanished_answers, questions, answers, report)
+    gone = _remove_vanished(list(keyed.values()), vanished_answers, questions, answers, report, when)
     _renumber(groups, gone)
     posts = [*questions, *new_questions, *answers, *new_answers]
     return {post.author_id for post in posts if post.author_id and post.pk not in gone[type(post)]}
@@ -656,9 +669,10 @@ def _apply(post, parsed, people, report, rendered, when=None, *, topic_names=Non
     report.counts["changed"] += 1
 
 
-def _remove_vanished(questions_gone, answers_gone, questions, answers, report):
+def _remove_vanished(questions_gone, answers_gone, questions, answers, report, when=None):
     """Delete the posts the file no longer has, unless a member wrote them or under them.
-    Returns the ids deleted, by model."""
+    Returns the ids deleted, by model. The history's removal records are dated `when` (a
+    commit's date: the version that removed them), None: now."""
     kept_questions, kept_answers = _has_app_writing(questions, answers)
     gone = {
         Answer: {a.pk for a in answers_gone if a.pk not in kept_answers},
@@ -666,9 +680,18 @@ def _remove_vanished(questions_gone, answers_gone, questions, answers, report):
     }
     for model, pks in gone.items():
         if pks:
+            # A queryset's delete records each removal dated now (the library's signal): those
+            # records, cascaded answers' included, are the ones after the newest before it.
+            last = {m: _last_history_id(m) for m in (Question, Answer)} if when is not None else {}
             model.objects.filter(pk__in=pks).delete()
+            for dated, after in last.items():
+                dated.history.filter(history_id__gt=after, history_type="-").update(history_date=when)
     report.counts["removed"] += len(gone[Question]) + len(gone[Answer])
     return gone
+
+
+def _last_history_id(model):
+    return model.history.order_by("-history_id").values_list("history_id", flat=True).first() or 0
 
 
 def _has_app_writing(questions, answers):

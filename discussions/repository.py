@@ -5,6 +5,26 @@ made of a session's file, oldest first, then the working tree's when it differs.
 versions are imported together through the importer, dated by the commit; figures the files link
 and the `summary/` slides are attached through writes.attach, and the bodies pointed at them.
 
+A paper is the lineage of one file: its path, followed across renames as git follows them
+(repolayout's renamed map), and its session number. It remembers that path (Paper.source_path) and
+is found by it, never by a URL another file shares (a file that began as a copy of another has the
+other's URL in its first versions). A paper imported some other way (no path yet) is found as the
+importer finds it, by URL then title, once, and takes the path.
+
+A post is the lineage of its text across the file's versions (discussions.lineage): each post
+carries the import key its lineage began with, so a version that only drops a signature or
+renumbers keeps the post, its creation date, its history and its author.
+
+A historical version that cannot be read (a file created empty and filled later, a link the rules
+refuse) is skipped with a warning `commit:path:line: message`: it witnesses how the file grew, it is
+not an input to hold to every rule. The newest version of each file is held to the rules
+(`--skip-bad` governs it, as for a folder outside git).
+
+An imported session with no date of its own is dated from its history: the commit of the first
+version of its file that could be read, which is the first one with a question in it (the reader
+refuses a file without one), so a file created empty and filled later is dated by the filling.
+The paper says so (Paper.date_from_history) until staff set a date.
+
 A paper remembers the digest of the file version it was last imported from (Paper.source_digest),
 so a second run replays only what came after it: nothing, when nothing changed (no row, no
 history version, no generation moved).
@@ -17,8 +37,8 @@ from pathlib import Path
 
 from django.db import transaction
 
-from discussions import attachments, importer, limits, repolayout, writes
-from discussions.models import Attachment, nfc
+from discussions import attachments, importer, limits, lineage, repolayout, writes
+from discussions.models import Attachment, Paper, nfc, unique_slug
 from discussions.reader import FormatError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
@@ -130,8 +150,9 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
             numbers[key] = number if number is not None else readme.order.get(key)
             titles[key] = title
 
-    readings, refused = _read(versions, shown_as, prefix, numbers)
+    readings, refused, skipped = _read(versions, shown_as, prefix, numbers)
     report.refused = refused
+    report.warnings += skipped
     if refused and not skip_bad:
         raise Refused(f"{len(refused)} file version(s) refused; nothing was imported", refused)
 
@@ -154,9 +175,13 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
     }
     report.full_names = len(importer.give_full_names(readme.full_names, signers, only_signed=True))
 
+    paths = {
+        key: ["/".join([*prefix, version.name]) for version, _ in pairs] for key, pairs in readings.items()
+    }
+    papers = _papers(readings, paths)
     todo = defaultdict(list)  # (commit order, commit) → [(key, version, reading)]
     for key, pairs in readings.items():
-        paper = importer.find_paper(pairs[-1][1])
+        paper = papers[key]
         reports[key].paper = paper
         digests = [reading.digest for _, reading in pairs]
         if paper is None:
@@ -168,6 +193,18 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
         else:
             start = len(pairs) - 1  # imported some other way: the newest version is what it becomes
         reports[key].created = paper is None
+        if start == len(pairs):
+            continue
+        if paper is None:
+            # Made when its first version is imported: with the path, and the slug of the title it
+            # has now (its first version may be a copy of another file, with the other's title).
+            reports[key].paper = _new_paper(pairs[-1][1], titles[key])
+        _follow_posts(pairs)
+        dated = _history_date(pairs, paper)
+        for _version, reading in pairs:
+            reading.source_path = paths[key][-1]
+            if dated and not reading.session_date:
+                reading.session_date, reading.date_from_history = dated.isoformat(), True
         for version, reading in pairs[start:]:
             todo[version.order, version.commit].append((key, version, reading))
 
@@ -220,6 +257,49 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
     report.full_names += len(importer.give_full_names(readme.full_names))
 
 
+def _papers(readings, paths):
+    """Each session's paper, or None: by the paths its file had (one query for every session),
+    else, for a paper imported some other way (no path yet), as the importer finds it."""
+    every = {path for key_paths in paths.values() for path in key_paths}
+    by_path = {paper.source_path: paper for paper in Paper.objects.filter(source_path__in=every)}
+    found, taken = {}, set()
+    for key in readings:
+        paper = next((by_path[path] for path in reversed(paths[key]) if path in by_path), None)
+        found[key] = paper
+        if paper is not None:
+            taken.add(paper.pk)
+    for key, pairs in readings.items():
+        if found[key] is None:
+            paper = importer.find_paper(pairs[-1][1])
+            # Another file's paper is not this one, whatever URL or title they share.
+            if paper is not None and not paper.source_path and paper.pk not in taken:
+                found[key] = paper
+                taken.add(paper.pk)
+    return found
+
+
+def _new_paper(newest, title):
+    title = newest.title or title
+    return Paper(title=title, slug=unique_slug(Paper, title))
+
+
+def _follow_posts(pairs):
+    """Every post of every version carries its lineage's import key (discussions.lineage)."""
+    followed = lineage.follow([reading.questions for _version, reading in pairs])
+    for (_version, reading), keys in zip(pairs, followed.keys, strict=True):
+        for post, key in zip(lineage.walk(reading.questions), keys, strict=True):
+            post.lineage_key = key
+
+
+def _history_date(pairs, paper):
+    """The session's date from its history (the module's text says which commit), or None: when
+    the paper has a date someone gave, or its first readable version is not committed yet."""
+    if paper is not None and paper.session_date is not None and not paper.date_from_history:
+        return None
+    first = pairs[0][0]
+    return first.when.date() if first.when is not None else None
+
+
 def _order(numbers):
     return lambda key: (numbers[key] is None, numbers[key] or 0, key)
 
@@ -242,8 +322,9 @@ def _files(folder):
 
 
 def _read(versions, shown_as, prefix, numbers):
-    """Each session's readable versions as (version, reading), and the refusals as messages."""
-    readings, refused = {}, []
+    """Each session's readable versions as (version, reading), the newest versions' refusals as
+    messages, and warnings for the historical versions skipped."""
+    readings, refused, skipped = {}, [], []
     for key, history in versions.items():
         for version in history:
             if not repolayout.is_text(version.data):
@@ -254,11 +335,14 @@ def _read(versions, shown_as, prefix, numbers):
             try:
                 reading = limits.read_discussion(version.data, where)
             except FormatError as error:
-                refused.append(str(error))
+                if version is history[-1]:
+                    refused.append(str(error))
+                else:
+                    skipped.append(f"{error} (an older version, skipped)")
                 continue
             reading.session_number = numbers.get(key)
             readings.setdefault(key, []).append((version, reading))
-    return readings, refused
+    return readings, refused, skipped
 
 
 def _attached(paper, checked, kind):
