@@ -48,13 +48,24 @@ class Lineage:
 
     ids: the lineage the post belongs to (the same number in two versions: the same post);
     keys: its import key, local to its siblings;
-    authors: its signature, or the last one an earlier version of it gave (None: never signed).
+    authors: its signature, or the last one an earlier version of it gave (None: never signed);
+    threads: (the lineage of its question, the lineage of the answer it replies to): (its own,
+    None) for a question, (its question's, None) for an answer.
     born: for each lineage, the index of the version where it began."""
 
     ids: list[list[int]] = field(default_factory=list)
     keys: list[list[str]] = field(default_factory=list)
     authors: list[list[str | None]] = field(default_factory=list)
+    threads: list[list[tuple[int, int | None]]] = field(default_factory=list)
     born: dict[int, int] = field(default_factory=dict)
+
+    def states(self) -> dict[int, list[tuple[int, int]]]:
+        """Each lineage's appearances, oldest first: (version index, walk index in that version)."""
+        found = defaultdict(list)
+        for version, ids in enumerate(self.ids):
+            for index, lineage in enumerate(ids):
+                found[lineage].append((version, index))
+        return dict(found)
 
 
 @dataclass
@@ -92,7 +103,7 @@ def follow(versions) -> Lineage:
                 node.lineage = next_id
                 result.born[next_id] = number
                 next_id += 1
-        ids, keys, signed = [], [], []
+        ids, keys, signed, threads = [], [], [], []
         bases = Counter()
         for node in nodes:
             scope = _scope(node)
@@ -112,9 +123,12 @@ def follow(versions) -> Lineage:
             ids.append(node.lineage)
             keys.append(key)
             signed.append(authors.get(node.lineage))
+            question = node.question_node or node
+            threads.append((question.lineage, node.parent.lineage if node.parent is not None else None))
         result.ids.append(ids)
         result.keys.append(keys)
         result.authors.append(signed)
+        result.threads.append(threads)
         previous = nodes
     return result
 

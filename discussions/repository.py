@@ -36,10 +36,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from discussions import attachments, importer, limits, lineage, repolayout, writes
 from discussions.models import Attachment, Paper, nfc, unique_slug
 from discussions.reader import FormatError
+from discussions.writes.replay import write_past
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
 
@@ -180,6 +182,7 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
     }
     papers = _papers(readings, paths)
     todo = defaultdict(list)  # (commit order, commit) → [(key, version, reading)]
+    pasts = []  # (key, lineage) of the new papers whose past is written after their newest version
     for key, pairs in readings.items():
         paper = papers[key]
         reports[key].paper = paper
@@ -199,12 +202,18 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
             # Made when its first version is imported: with the path, and the slug of the title it
             # has now (its first version may be a copy of another file, with the other's title).
             reports[key].paper = _new_paper(pairs[-1][1], titles[key])
-        _follow_posts(pairs)
+        followed = _follow_posts(pairs)
         dated = _history_date(pairs, paper)
         for _version, reading in pairs:
             reading.source_path = paths[key][-1]
             if dated and not reading.session_date:
                 reading.session_date, reading.date_from_history = dated.isoformat(), True
+        if paper is None and len(pairs) > 1:
+            # A new paper: its newest version through the importer, its past written at once
+            # after it (writes.replay), not version after version.
+            pasts.append((key, followed))
+            _signed_as_before(pairs[-1][1], followed)
+            start = len(pairs) - 1
         for version, reading in pairs[start:]:
             todo[version.order, version.commit].append((key, version, reading))
 
@@ -217,22 +226,23 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
         session = reports[session_of[id(discussion)]]
         return _point_at_files(paper, discussion, prefix, images, pdfs, checked, session)
 
-    # One import per commit, in the commits' order, dated by it: one transaction each, so a run
-    # stopped halfway goes on from there the next time.
-    for _position, batch in sorted(todo.items()):
-        named = []
-        for key, version, reading in batch:
-            filename = f"{shown_as}/{version.name}"
-            session_of[filename] = session_of[id(reading)] = key
-            named.append((filename, reading))
-        done = importer.import_discussions(
-            named, when=batch[0][1].when, paper_for=paper_for, prepare=None if dry_run else prepare
+    # One import per commit, in the commits' order, dated by it; all in one transaction: a commit
+    # of the database per version was a quarter of a season's replay on SQLite (its fsync), and a
+    # run stopped halfway leaves nothing half done, so the next run replays it all again.
+    with transaction.atomic() if todo else contextlib.nullcontext():
+        _replay(
+            todo, shown_as, readings, reports, report, paper_for, None if dry_run else prepare, session_of
         )
-        for (key, _version, reading), imported in zip(batch, done, strict=True):
-            reports[key].paper = imported.paper
-            reports[key].versions += 1
-            if readings[key][-1][1] is reading:  # the newest version's warnings, not every one's
-                report.warnings += imported.warning_lines()
+        for key, followed in pasts:
+            paper = reports[key].paper
+            versions = []
+            for version, reading in readings[key]:
+                if not dry_run and reading is not readings[key][-1][1]:
+                    session_of[id(reading)] = key
+                    reading = prepare(paper, reading)  # its figures' links, as the newest's
+                versions.append((version.when or timezone.now(), reading.questions))
+            write_past(paper, versions, followed)
+            reports[key].versions = len(versions)
 
     for name in sorted(pdfs):
         if not name.startswith("summary/"):
@@ -255,6 +265,21 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
 
     # After the files: their signers are known then, so `이정훈` finds `정훈`.
     report.full_names += len(importer.give_full_names(readme.full_names))
+
+
+def _replay(todo, shown_as, readings, reports, report, paper_for, prepare, session_of):
+    for _position, batch in sorted(todo.items()):
+        named = []
+        for key, version, reading in batch:
+            filename = f"{shown_as}/{version.name}"
+            session_of[filename] = session_of[id(reading)] = key
+            named.append((filename, reading))
+        done = importer.import_discussions(named, when=batch[0][1].when, paper_for=paper_for, prepare=prepare)
+        for (key, _version, reading), imported in zip(batch, done, strict=True):
+            reports[key].paper = imported.paper
+            reports[key].versions += 1
+            if readings[key][-1][1] is reading:  # the newest version's warnings, not every one's
+                report.warnings += imported.warning_lines()
 
 
 def _papers(readings, paths):
@@ -289,6 +314,15 @@ def _follow_posts(pairs):
     for (_version, reading), keys in zip(pairs, followed.keys, strict=True):
         for post, key in zip(lineage.walk(reading.questions), keys, strict=True):
             post.lineage_key = key
+    return followed
+
+
+def _signed_as_before(newest, followed):
+    """An unsigned post of the newest version is signed by whoever an earlier version said wrote it
+    (the importer keeps a row's author the same way when it replays version after version)."""
+    for post, author in zip(lineage.walk(newest.questions), followed.authors[-1], strict=True):
+        if not post.author and author:
+            post.author = author
 
 
 def _history_date(pairs, paper):

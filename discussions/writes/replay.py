@@ -1,0 +1,162 @@
+"""A new paper's past, written at once: the versions of its file before the newest, as history.
+
+import_repository imports a file's newest version through the importer (the paper, its references,
+its thread in bulk), then gives this module every version with the lineage of its posts
+(discussions.lineage). What the importer would have written replaying the versions one by one is
+written here in a few bulk statements instead (a season's 120 versions took fifteen times the
+import of its newest files, about 38 queries a version):
+- each post's history: a version where it began, one for each version that changed its label,
+  text, signer or meeting mark, dated by the commits; its creation date, its last change's date
+  and its version number (one more per change of text, as the importer counts) to match;
+- each post a later version took out: its row made and deleted, so its history holds what it
+  said, and the removal dated by the commit that took it out;
+- the paper's creation, dated by the first version.
+
+Only for a paper this import makes: nobody wrote in it in the app yet, so every row is the
+file's. A paper that exists already gets its new versions through the importer, one by one.
+"""
+
+import copy
+from collections import defaultdict
+
+from discussions import importer, lineage
+from discussions.models import Answer, Paper, Participant, Question
+from discussions.rendering import render_markdown
+from discussions.writes.core import archive_write
+
+
+def write_past(paper, versions, followed):
+    """versions: (when, questions) for every version of the paper's file, oldest first, the newest
+    the one the paper was just imported from; followed: discussions.lineage.follow() of them."""
+    with archive_write():
+        _write_past(paper, versions, followed)
+
+
+def _write_past(paper, versions, followed):
+    newest = len(versions) - 1
+    posts = [list(lineage.walk(questions)) for _when, questions in versions]
+    states = followed.states()
+    people = _people({name for names in followed.authors for name in names if name})
+
+    # The rows the importer made from the newest version, by lineage.
+    rows = {}
+    questions = {q.import_key: q for q in Question.objects.filter(paper=paper)}
+    for index, post_id in enumerate(followed.ids[newest]):
+        question, _parent = followed.threads[newest][index]
+        if question == post_id:
+            rows[post_id] = questions[followed.keys[newest][index]]
+    answers = Answer.objects.filter(question__paper=paper)
+    by_place = {(a.question_id, a.import_key): a for a in answers}
+    for index, post_id in enumerate(followed.ids[newest]):
+        question, parent = followed.threads[newest][index]
+        if question != post_id:
+            key = _answer_key(rows.get(parent), followed.keys[newest][index])
+            rows[post_id] = by_place[(rows[question].pk, key)]
+    alive = set(rows)
+
+    # The posts the newest version no longer has: made (questions first, then answers whose
+    # question and parent exist) and deleted at the end, so their history has a row to belong to.
+    gone = sorted((post_id for post_id in states if post_id not in alive), key=lambda n: states[n][-1])
+    waiting = list(gone)
+    while waiting:
+        made, later = [], []
+        for post_id in waiting:
+            version, index = states[post_id][-1]
+            question, parent = followed.threads[version][index]
+            if question != post_id and (question not in rows or (parent is not None and parent not in rows)):
+                later.append(post_id)
+                continue
+            post = posts[version][index]
+            if question == post_id:
+                row = Question(paper=paper, position=0, discussed=post.discussed)
+                row.import_key = followed.keys[version][index]
+            else:
+                row = Answer(question=rows[question], parent=rows.get(parent), position=0)
+                row.import_key = _answer_key(rows.get(parent), followed.keys[version][index])
+            row.label, row.body = post.label, post.body
+            row.author = people.get(followed.authors[version][index])
+            row.body_html = render_markdown(post.body)
+            made.append((post_id, row))
+        if not made:
+            break  # cannot happen: a post's question and parent are in every version it is in
+        for model in (Question, Answer):
+            model.objects.bulk_create([row for _lineage, row in made if isinstance(row, model)])
+        rows.update(made)
+        waiting = later
+
+    # Every post's history, as the importer would have recorded it version after version.
+    firsts, changes = [], []
+    created, updated, numbered = defaultdict(list), defaultdict(list), defaultdict(list)
+    rendered = {}
+    for post_id, seen in states.items():
+        row = rows.get(post_id)
+        if row is None:
+            continue
+        previous, number, last_change = None, 1, None
+        for version, index in seen:
+            post = posts[version][index]
+            author = people.get(followed.authors[version][index])
+            state = (post.label, post.body, author.pk if author else None, getattr(post, "discussed", False))
+            if state == previous:
+                continue
+            if previous is not None and post.body != previous[1]:
+                number += 1
+            when = versions[version][0]
+            snapshot = copy.copy(row)
+            snapshot.label, snapshot.body, snapshot.author_id = state[0], state[1], state[2]
+            if isinstance(row, Question):
+                snapshot.discussed = state[3]
+            if post.body not in rendered:
+                rendered[post.body] = render_markdown(post.body)
+            snapshot.body_html = rendered[post.body]
+            snapshot.version = number
+            snapshot.created_at = versions[seen[0][0]][0]
+            snapshot._history_date = when
+            (firsts if previous is None else changes).append(snapshot)
+            previous, last_change = state, when
+        model = type(row)
+        created[(model, versions[seen[0][0]][0])].append(row.pk)
+        updated[(model, last_change)].append(row.pk)
+        numbered[(model, number)].append(row.pk)
+
+    for model in (Question, Answer):
+        # The importer's versions of the newest rows, dated by the newest commit: replaced by these.
+        model.history.filter(id__in=[rows[n].pk for n in alive if isinstance(rows[n], model)]).delete()
+        model.history.bulk_history_create([s for s in firsts if isinstance(s, model)])
+        model.history.bulk_history_create([s for s in changes if isinstance(s, model)], update=True)
+    for (model, when), pks in created.items():
+        model.objects.filter(pk__in=pks).update(created_at=when)
+    for (model, when), pks in updated.items():
+        model.objects.filter(pk__in=pks).update(updated_at=when)
+    for (model, number), pks in numbered.items():
+        if number != 1:
+            model.objects.filter(pk__in=pks).update(version=number)
+
+    # The removals, dated by the version that no longer had them.
+    removed = defaultdict(lambda: defaultdict(list))  # when → model → pks
+    for post_id in gone:
+        if post_id in rows:
+            removed[versions[states[post_id][-1][0] + 1][0]][type(rows[post_id])].append(rows[post_id].pk)
+    for when, by_model in removed.items():
+        marks = {model: importer._last_history_id(model) for model in (Question, Answer)}
+        for model in (Answer, Question):
+            if by_model[model]:
+                model.objects.filter(pk__in=by_model[model]).delete()
+        for model, mark in marks.items():
+            model.history.filter(history_id__gt=mark, history_type="-").update(history_date=when)
+
+    first = versions[0][0]
+    Paper.objects.filter(pk=paper.pk).update(created_at=first)
+    Paper.history.filter(id=paper.pk).update(history_date=first)
+    paper.created_at = first
+
+
+def _answer_key(parent, key):
+    # As the importer keys a reply: its parent's key, `>`, its own (importer.answer_key).
+    return importer.answer_key(f"{parent.import_key}>" if parent is not None else "", key)
+
+
+def _people(names):
+    """Everyone who signed a post in any version: those the archive knows, the rest made now."""
+    known = importer._known(names)
+    return {name: known.get(name) or Participant.objects.create(name=name) for name in sorted(names)}
