@@ -84,9 +84,10 @@ def format_rows(results: list[dict]) -> list[str]:
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in results:
+        rows = row["rows"]
         lines.append(
-            f"| {row['files']} files, {row['commits']} commits ({row['rows']['questions']} questions, "
-            f"{row['rows']['answers']} answers) | {row['newest_seconds']:.2f} | {row['history_seconds']:.2f} | "
+            f"| {row['files']} files, {row['commits']} commits ({rows['questions']} questions, "
+            f"{rows['answers']} answers) | {row['newest_seconds']:.2f} | {row['history_seconds']:.2f} | "
             f"{row['history_ratio']:.1f}×{'' if row['history_ratio'] <= HISTORY_TARGET else ' **no**'} | "
             f"{row['again_seconds']:.2f} | "
             f"{row['again_ratio']:.1f}×{'' if row['again_ratio'] <= AGAIN_TARGET else ' **no**'} |"
