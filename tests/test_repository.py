@@ -518,3 +518,82 @@ def test_staff_setting_the_date_clears_the_history_flag_and_a_new_version_keeps_
     run(messy)
     gpt3.refresh_from_db()
     assert (gpt3.session_date, gpt3.date_from_history) == (corrected, False)
+
+
+def test_a_restyle_committed_after_an_import_keeps_the_rows_and_dates_the_change(db, tmp_path):
+    root = tmp_path / "papers"
+    season = root / "season2"
+    season.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    path = season / "2. Language Models are Few-Shot Learners.md"
+    path.write_text(GPT3_SIGNED)
+    commit(root, FIRST, "GPT-3")
+    run(season)
+    rows = {
+        (type(p).__name__, p.body): (p.pk, p.author_id)
+        for p in [*Question.objects.all(), *Answer.objects.all()]
+    }
+
+    path.write_text(GPT3_UNSIGNED)
+    commit(root, THIRD, "The new house style")
+    out, _err = run(season)
+
+    assert "updated with 1 version(s)" in out
+    after = {
+        (type(p).__name__, p.body): (p.pk, p.author_id)
+        for p in [*Question.objects.all(), *Answer.objects.all()]
+    }
+    assert after == {key: value for key, value in rows.items() if not key[1].startswith("저는 데이터")}
+    answer = Answer.objects.get(label="A1-1")
+    assert [(v.history_date, v.label) for v in answer.history.order_by("history_date")] == [
+        (FIRST, "A1"),
+        (THIRD, "A1-1"),
+    ]
+    assert list(Answer.history.filter(history_type="-").values_list("history_date", flat=True)) == [THIRD]
+
+
+REPLIES = """## 토론
+Q1 (정훈). 답글이 달린 질문입니다, 길게 이어집니다.
+
+A1 (소연). 첫 번째 답입니다, 여기에 답글이 달립니다.
+
+↳ A1 (지성). 공감합니다, 저도 그렇게 생각했어요.
+
+↳↳ A1 (소연). 감사합니다, 다음에 더 이야기해요!
+
+Q2 (민상). 나중에 지워질 질문입니다, 답도 함께요.
+
+A1 (정훈). 지워질 질문의 답입니다.
+"""
+
+
+def test_replies_and_a_removed_question_with_its_answer_keep_their_history(db, tmp_path):
+    root = tmp_path / "papers"
+    season = root / "season2"
+    season.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    path = season / "1. Replies.md"
+    path.write_text(REPLIES)
+    commit(root, FIRST, "replies")
+    restyled = REPLIES.split("Q2 (민상)")[0].replace("↳ A1 (지성). 공감합니다", "↳ A1-1. 공감합니다")
+    path.write_text(restyled.replace("감사합니다, 다음에", "고맙습니다, 다음에"))
+    commit(root, SECOND, "the second question out, a reply edited")
+
+    run(season)
+
+    first = Answer.objects.get(parent=None)
+    reply = first.replies.get()
+    assert (reply.label, reply.author.name, reply.created_at) == ("A1-1", "지성", FIRST)
+    deeper = reply.replies.get()
+    assert [v.body for v in deeper.history.order_by("history_date")] == [
+        "감사합니다, 다음에 더 이야기해요!",
+        "고맙습니다, 다음에 더 이야기해요!",
+    ]
+    assert deeper.version == 2
+    gone = Question.history.filter(history_type="-").values_list("body", "history_date")
+    assert list(gone) == [("나중에 지워질 질문입니다, 답도 함께요.", SECOND)]
+    assert Answer.history.filter(history_type="-").values_list("history_date", flat=True).get() == SECOND
+    assert Question.objects.count() == 1 and Answer.objects.count() == 3
+    before = counts()
+    run(season)
+    assert counts() == before
