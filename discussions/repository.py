@@ -201,7 +201,7 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
         if paper is None:
             # Made when its first version is imported: with the path, and the slug of the title it
             # has now (its first version may be a copy of another file, with the other's title).
-            reports[key].paper = _new_paper(pairs[-1][1], titles[key])
+            reports[key].paper = _new_paper(pairs[-1][1], titles[key], reports.values())
         followed = _follow_posts(pairs)
         dated = _history_date(pairs, paper)
         for _version, reading in pairs:
@@ -303,9 +303,12 @@ def _papers(readings, paths):
     return found
 
 
-def _new_paper(newest, title):
+def _new_paper(newest, title, sessions):
     title = newest.title or title
-    return Paper(title=title, slug=unique_slug(Paper, title))
+    slug = unique_slug(Paper, title)
+    if any(session.paper is not None and session.paper.slug == slug for session in sessions):
+        slug = ""  # another new paper of this run has it: Paper.save() makes one once that one is in
+    return Paper(title=title, slug=slug)
 
 
 def _follow_posts(pairs):

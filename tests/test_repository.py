@@ -306,9 +306,10 @@ def test_a_refused_figure_stays_as_written(db, repo):
 
 def test_importing_again_only_looks(db, repo, django_assert_max_num_queries):
     run(repo)
-    # Per session the paper looked up (arXiv id); per summary PDF whether it is attached; the
-    # README's names (aliases, participants), before the files and after. No write, no transaction.
-    with django_assert_max_num_queries(3 + 1 + 2 + 2) as captured:
+    # The sessions' papers, by their files' paths (one query for all); per summary PDF whether it
+    # is attached; the README's names (aliases, participants), before the files and after. No
+    # write, no transaction.
+    with django_assert_max_num_queries(1 + 1 + 2 + 2) as captured:
         run(repo)
     assert not [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SELECT")]
 
@@ -594,6 +595,28 @@ def test_replies_and_a_removed_question_with_its_answer_keep_their_history(db, t
     assert list(gone) == [("나중에 지워질 질문입니다, 답도 함께요.", SECOND)]
     assert Answer.history.filter(history_type="-").values_list("history_date", flat=True).get() == SECOND
     assert Question.objects.count() == 1 and Answer.objects.count() == 3
+    before = counts()
+    run(season)
+    assert counts() == before
+
+
+def test_two_new_files_of_one_title_make_two_papers_with_two_slugs(db, tmp_path):
+    root = tmp_path / "papers"
+    season = root / "season2"
+    season.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    for number in (1, 2):
+        text = OLD_STYLE.replace("2101.00001", f"2101.0000{number}").format(answer="처음 답입니다.")
+        (season / f"{number}. Same Title.md").write_text(text)
+    commit(root, FIRST, "two sessions of one title")
+    for number in (1, 2):
+        path = season / f"{number}. Same Title.md"
+        path.write_text(path.read_text().replace("처음 답입니다.", "고친 답입니다."))
+    commit(root, SECOND, "both answers edited")
+
+    run(season)
+    slugs = sorted(Paper.objects.values_list("slug", flat=True))
+    assert len(set(slugs)) == 2 and all(slug.startswith("same-title") for slug in slugs)
     before = counts()
     run(season)
     assert counts() == before
