@@ -620,3 +620,20 @@ def test_two_new_files_of_one_title_make_two_papers_with_two_slugs(db, tmp_path)
     before = counts()
     run(season)
     assert counts() == before
+
+
+def test_staff_setting_the_date_in_the_admin_clears_the_history_flag(db, admin_user, rf):
+    from types import SimpleNamespace
+
+    from django.contrib import admin as django_admin
+
+    from discussions.admin import PaperAdmin
+
+    paper = Paper.objects.create(title="Dated", session_date=FIRST.date(), date_from_history=True)
+    request = rf.post("/")
+    request.user = admin_user
+    paper.session_date = SECOND.date()
+    form = SimpleNamespace(changed_data=["session_date"])
+    PaperAdmin(Paper, django_admin.site).save_model(request, paper, form, True)
+    paper.refresh_from_db()
+    assert (paper.session_date, paper.date_from_history) == (SECOND.date(), False)
