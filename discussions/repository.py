@@ -41,7 +41,7 @@ from django.utils import timezone
 from discussions import attachments, importer, limits, lineage, repolayout, writes
 from discussions.models import Attachment, Paper, nfc, unique_slug
 from discussions.reader import FormatError
-from discussions.writes.replay import write_past
+from discussions.writes.replay import adopt, write_past
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
 
@@ -183,6 +183,7 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
     papers = _papers(readings, paths)
     todo = defaultdict(list)  # (commit order, commit) → [(key, version, reading)]
     pasts = []  # (key, lineage) of the new papers whose past is written after their newest version
+    adoptions = []  # (paper, questions, lineage keys) of the papers imported some other way
     for key, pairs in readings.items():
         paper = papers[key]
         reports[key].paper = paper
@@ -195,6 +196,9 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
                 start -= 1  # the README's order changed: the newest version again, with the number
         else:
             start = len(pairs) - 1  # imported some other way: the newest version is what it becomes
+        adopting = paper is not None and not paper.source_path
+        if adopting:
+            start = min(start, len(pairs) - 1)  # once: the paper takes its file's path and date
         reports[key].created = paper is None
         if start == len(pairs):
             continue
@@ -203,6 +207,11 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
             # has now (its first version may be a copy of another file, with the other's title).
             reports[key].paper = _new_paper(pairs[-1][1], titles[key], reports.values())
         followed = _follow_posts(pairs)
+        if adopting:
+            # Its rows are keyed by the labels of the version it was imported from (the newest,
+            # when that is not one of these): they take their posts' lineage keys first.
+            anchor = digests.index(paper.source_digest) if paper.source_digest in digests else len(pairs) - 1
+            adoptions.append((paper, pairs[anchor][1].questions, followed.keys[anchor]))
         dated = _history_date(pairs, paper)
         for _version, reading in pairs:
             reading.source_path = paths[key][-1]
@@ -230,6 +239,8 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
     # of the database per version was a quarter of a season's replay on SQLite (its fsync), and a
     # run stopped halfway leaves nothing half done, so the next run replays it all again.
     with transaction.atomic() if todo else contextlib.nullcontext():
+        for paper, questions, keys in adoptions:
+            adopt(paper, questions, keys)
         _replay(
             todo, shown_as, readings, reports, report, paper_for, None if dry_run else prepare, session_of
         )

@@ -637,3 +637,25 @@ def test_staff_setting_the_date_in_the_admin_clears_the_history_flag(db, admin_u
     PaperAdmin(Paper, django_admin.site).save_model(request, paper, form, True)
     paper.refresh_from_db()
     assert (paper.session_date, paper.date_from_history) == (SECOND.date(), False)
+
+
+def test_a_paper_imported_from_its_newest_file_first_is_adopted_with_its_rows(db, messy, tmp_path):
+    newest = tmp_path / "gpt3.md"
+    newest.write_bytes((messy / "2. Language Models are Few-Shot Learners.md").read_bytes())
+    call_command("import_discussion", str(newest), stdout=StringIO())
+    gpt3 = Paper.objects.get(arxiv_id="2005.14165")
+    posts = {(type(p).__name__, p.body): p.pk for p in [*Question.objects.all(), *Answer.objects.all()]}
+
+    run(messy)
+
+    gpt3.refresh_from_db()
+    assert gpt3.source_path == "season2/2. Language Models are Few-Shot Learners.md"
+    assert (gpt3.session_date, gpt3.date_from_history) == (FIRST.date(), True)
+    # The same rows, now keyed by their lineage: nothing removed, nothing added.
+    mine = [*Question.objects.filter(paper=gpt3), *Answer.objects.filter(question__paper=gpt3)]
+    assert {(type(p).__name__, p.body): p.pk for p in mine} == posts
+    assert Answer.objects.get(question__paper=gpt3, label="A1-1").import_key == "A1|소연|1"
+    assert Paper.objects.count() == 3
+    before = counts()
+    run(messy)
+    assert counts() == before

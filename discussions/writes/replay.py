@@ -17,10 +17,10 @@ file's. A paper that exists already gets its new versions through the importer, 
 """
 
 import copy
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from discussions import importer, lineage
-from discussions.models import Answer, Paper, Participant, Question
+from discussions.models import Answer, Paper, Participant, Question, nfc
 from discussions.rendering import render_markdown
 from discussions.writes.core import archive_write
 
@@ -160,3 +160,59 @@ def _people(names):
     """Everyone who signed a post in any version: those the archive knows, the rest made now."""
     known = importer._known(names)
     return {name: known.get(name) or Participant.objects.create(name=name) for name in sorted(names)}
+
+
+def adopt(paper, questions, keys):
+    """A paper imported before import_repository followed its file (import_discussion, the admin's
+    upload): its rows are keyed as the importer keys labels (`label|signature|n`). Each row of a
+    post of `questions` (the version the rows were last imported from) takes its lineage's key
+    (`keys`, in walk order, discussions.lineage), so the replay finds it by lineage from now on.
+    Returns how many rows were re-keyed."""
+    with archive_write(paper.pk):
+        questions_by_key = {q.import_key: q for q in Question.objects.filter(paper=paper)}
+        answers = Answer.objects.filter(question__paper=paper)
+        answers_by_key = {(a.question_id, a.import_key): a for a in answers}
+        full = {}  # id(post) → (its key by label, its key by lineage), the parents' prefixes in
+        moved = []
+        for (post, parent, question, plain), key in zip(_by_label(questions), keys, strict=True):
+            if question is None:
+                full[id(post)] = (plain, key)
+                row = questions_by_key.get(plain)
+            else:
+                plain_prefix, lineage_prefix = (f"{k}>" for k in full[id(parent)]) if parent else ("", "")
+                full[id(post)] = (
+                    importer.answer_key(plain_prefix, plain),
+                    importer.answer_key(lineage_prefix, key),
+                )
+                row_of_question = questions_by_key.get(full[id(question)][0])
+                row = row_of_question and answers_by_key.get((row_of_question.pk, full[id(post)][0]))
+            if row is not None and row.import_key != full[id(post)][1]:
+                moved.append((row, full[id(post)][1]))
+        # Through a key of its own first: two rows may swap keys (`A1` and `A2` renumbered).
+        for model in (Question, Answer):
+            rows = [(row, key) for row, key in moved if isinstance(row, model)]
+            for row, _key in rows:
+                row.import_key = f"#adopting {row.pk}"
+            model.objects.bulk_update([row for row, _key in rows], ["import_key"])
+            for row, key in rows:
+                row.import_key = key
+            model.objects.bulk_update([row for row, _key in rows], ["import_key"])
+    return len(moved)
+
+
+def _by_label(questions):
+    """(post, the answer it replies to or None, its question or None, the key the importer gives
+    it by its label: `label|signature|n`, local to its siblings) in walk order."""
+    seen = Counter()
+    for question in questions:
+        base = f"{question.label}|{nfc(question.author or '')}"
+        seen[("questions", base)] += 1
+        yield question, None, None, f"{base}|{seen[('questions', base)]}"
+        stack = [(answer, None) for answer in reversed(question.answers)]
+        while stack:
+            answer, parent = stack.pop()
+            base = f"{answer.label}|{nfc(answer.author or '')}"
+            scope = (id(question), id(parent), base)
+            seen[scope] += 1
+            yield answer, parent, question, f"{base}|{seen[scope]}"
+            stack.extend((reply, answer) for reply in reversed(answer.replies))
