@@ -659,3 +659,32 @@ def test_a_paper_imported_from_its_newest_file_first_is_adopted_with_its_rows(db
     before = counts()
     run(messy)
     assert counts() == before
+
+
+def test_a_new_papers_past_costs_a_few_queries_a_version_not_an_import_each(db, tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def history_of(name, number, versions):
+        root = tmp_path / name
+        season = root / "season2"
+        season.mkdir(parents=True)
+        git(root, "init", "-q", "-b", "main")
+        text = OLD_STYLE.replace("2101.00001", f"2101.0000{number}").format(answer="첫 답입니다.")
+        for version in range(versions):
+            text += f"\nA{version + 2} (소연). {version}번째 커밋에서 덧붙인 답입니다, 조금 길게 씁니다.\n"
+            (season / f"{number}. Paper {name}.md").write_text(text)
+            commit(root, FIRST + datetime.timedelta(days=version), f"version {version}")
+        return season
+
+    short, long = history_of("short", 1, 2), history_of("long", 2, 12)
+    run(short)  # the archive's first import (its indexes, its participants) out of the way
+    Paper.objects.all().delete()
+    with CaptureQueriesContext(connection) as two:
+        run(short)
+    with CaptureQueriesContext(connection) as twelve:
+        run(long)
+    # Ten more versions: per version its posts' creation and change dates (one UPDATE per
+    # commit date and table), not an import of 38 queries.
+    assert len(twelve) - len(two) <= 3 * 10
+    assert Answer.objects.filter(question__paper__arxiv_id="2101.00002").count() == 13
