@@ -678,20 +678,33 @@ def _remove_vanished(questions_gone, answers_gone, questions, answers, report, w
         Answer: {a.pk for a in answers_gone if a.pk not in kept_answers},
         Question: {q.pk for q in questions_gone if q.pk not in kept_questions},
     }
+    marks = removal_marks() if when is not None and (gone[Question] or gone[Answer]) else None
     for model, pks in gone.items():
         if pks:
-            # A queryset's delete records each removal dated now (the library's signal): those
-            # records, cascaded answers' included, are the ones after the newest before it.
-            last = {m: _last_history_id(m) for m in (Question, Answer)} if when is not None else {}
             model.objects.filter(pk__in=pks).delete()
-            for dated, after in last.items():
-                dated.history.filter(history_id__gt=after, history_type="-").update(history_date=when)
+    if marks is not None:
+        date_removals(marks, gone[Question], gone[Answer], when)
     report.counts["removed"] += len(gone[Question]) + len(gone[Answer])
     return gone
 
 
-def _last_history_id(model):
-    return model.history.order_by("-history_id").values_list("history_id", flat=True).first() or 0
+def removal_marks():
+    """The newest history rows before a delete, so date_removals finds the removal records after."""
+    return {
+        m: m.history.order_by("-history_id").values_list("history_id", flat=True).first() or 0
+        for m in (Question, Answer)
+    }
+
+
+def date_removals(marks, question_ids, answer_ids, when):
+    """A queryset's delete records each removal dated now (the library's signal): those of these
+    posts, and of the answers deleted with their questions, are dated `when` instead."""
+    Question.history.filter(history_id__gt=marks[Question], history_type="-", id__in=question_ids).update(
+        history_date=when
+    )
+    Answer.history.filter(
+        Q(id__in=answer_ids) | Q(question_id__in=question_ids), history_id__gt=marks[Answer], history_type="-"
+    ).update(history_date=when)
 
 
 def _has_app_writing(questions, answers):

@@ -138,12 +138,11 @@ def _write_past(paper, versions, followed):
         if post_id in rows:
             removed[versions[states[post_id][-1][0] + 1][0]][type(rows[post_id])].append(rows[post_id].pk)
     for when, by_model in removed.items():
-        marks = {model: importer._last_history_id(model) for model in (Question, Answer)}
+        marks = importer.removal_marks()
         for model in (Answer, Question):
             if by_model[model]:
                 model.objects.filter(pk__in=by_model[model]).delete()
-        for model, mark in marks.items():
-            model.history.filter(history_id__gt=mark, history_type="-").update(history_date=when)
+        importer.date_removals(marks, by_model[Question], by_model[Answer], when)
 
     first = versions[0][0]
     Paper.objects.filter(pk=paper.pk).update(created_at=first)
