@@ -31,6 +31,7 @@ history version, no generation moved).
 """
 
 import contextlib
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,6 +182,7 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
         key: ["/".join([*prefix, version.name]) for version, _ in pairs] for key, pairs in readings.items()
     }
     papers = _papers(readings, paths)
+    history_dates = _history_dates(readings, papers, numbers)
     todo = defaultdict(list)  # (commit order, commit) → [(key, version, reading)]
     pasts = []  # (key, lineage) of the new papers whose past is written after their newest version
     adoptions = []  # (paper, questions, lineage keys) of the papers imported some other way
@@ -212,7 +214,7 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
             # when that is not one of these): they take their posts' lineage keys first.
             anchor = digests.index(paper.source_digest) if paper.source_digest in digests else len(pairs) - 1
             adoptions.append((paper, pairs[anchor][1].questions, followed.keys[anchor]))
-        dated = _history_date(pairs, paper)
+        dated = history_dates[key]
         for _version, reading in pairs:
             reading.source_path = paths[key][-1]
             if dated and not reading.session_date:
@@ -339,13 +341,29 @@ def _signed_as_before(newest, followed):
             post.author = author
 
 
-def _history_date(pairs, paper):
-    """The session's date from its history (the module's text says which commit), or None: when
-    the paper has a date someone gave, or its first readable version is not committed yet."""
-    if paper is not None and paper.session_date is not None and not paper.date_from_history:
-        return None
-    first = pairs[0][0]
-    return first.when.date() if first.when is not None else None
+def _history_dates(readings, papers, numbers):
+    """Each session's date from its history (the module's text says which commit), or None: when
+    its file or someone gave it one, or its first readable version is not committed yet.
+
+    A session is held after the one numbered before it: a file filled ahead of its predecessor's
+    takes that one's date, so sessions dated from history read in the order of their numbers."""
+    dates, own = {}, {}
+    for key, pairs in readings.items():
+        paper, newest, first = papers[key], pairs[-1][1], pairs[0][0]
+        if newest.session_date:
+            own[key] = datetime.date.fromisoformat(newest.session_date)
+        elif paper is not None and paper.session_date is not None and not paper.date_from_history:
+            own[key] = paper.session_date
+        elif first.when is not None:
+            dates[key] = first.when.date()
+    latest = None
+    for key in sorted(
+        (key for key in readings if numbers.get(key) is not None), key=lambda key: numbers[key]
+    ):
+        if key in dates and latest is not None and dates[key] < latest:
+            dates[key] = latest
+        latest = max(filter(None, [latest, own.get(key), dates.get(key)]), default=None)
+    return {key: dates.get(key) for key in readings}
 
 
 def _order(numbers):

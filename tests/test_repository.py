@@ -688,3 +688,23 @@ def test_a_new_papers_past_costs_a_few_queries_a_version_not_an_import_each(db, 
     # commit date and table), not an import of 38 queries.
     assert len(twelve) - len(two) <= 3 * 10
     assert Answer.objects.filter(question__paper__arxiv_id="2101.00002").count() == 13
+
+
+def test_a_session_filled_before_the_one_numbered_before_it_is_dated_after_it(db, tmp_path):
+    root = tmp_path / "papers"
+    season = root / "season2"
+    season.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    (season / "2. Later Number.md").write_text(
+        OLD_STYLE.replace("2101.00001", "2101.00002").format(answer="답")
+    )
+    commit(root, FIRST, "session 2 prepared ahead")
+    (season / "1. Earlier Number.md").write_text(OLD_STYLE.format(answer="답"))
+    commit(root, SECOND, "session 1")
+
+    run(season)
+
+    assert [(p.session_number, p.session_date) for p in Paper.objects.newest_first()] == [
+        (2, SECOND.date()),
+        (1, SECOND.date()),
+    ]
