@@ -708,3 +708,9 @@ def test_a_session_filled_before_the_one_numbered_before_it_is_dated_after_it(db
         (2, SECOND.date()),
         (1, SECOND.date()),
     ]
+
+
+def test_a_dry_run_over_the_messy_history_writes_nothing(db, messy, media):
+    out, _err = run(messy, "--dry-run")
+    assert "(dry run) 2. Language Models are Few-Shot Learners: created from 3 version(s)" in out
+    assert counts() == dict.fromkeys(counts(), 0)
