@@ -14,7 +14,8 @@ question's answers and replies within it, in three rounds, each one-to-one:
    longer one keeps, for a post that grew), at SIMILAR or above; ties go to the same label, then
    to the nearer place;
 3. the same label and no other signer where one side is empty: an open answer filled in (or
-   emptied), whose text says nothing yet.
+   emptied), whose text says nothing yet; then open answers on both sides, in their order (a
+   restyle renumbered them).
 What is left is new in the later version (its lineage begins there) or gone from it.
 
 Each lineage gets an import key when it begins, the key the importer would give it then
@@ -227,17 +228,23 @@ def _pairs(old: list[_Node], new: list[_Node]):
     left_old = [o for o in left_old if id(o) not in used_old]
     left_new = [n for n in left_new if id(n) not in used_new]
 
-    # 3. An open answer filled in, or a text emptied: the label and signer say it.
-    for n in left_new:
-        for o in left_old:
-            if (
-                o.post.label == n.post.label
-                and (not o.text or not n.text)
-                and (not o.post.author or not n.post.author or _nfc(o.post.author) == _nfc(n.post.author))
-            ):
-                left_old.remove(o)
-                pairs.append((o, n))
-                break
+    # 3. An open answer filled in, or a text emptied: the label and signer say it. Then open
+    # answers still open, renumbered by a restyle (`A9 (쯔위).` → `>- A1-9.`): in their order.
+    for same_label in (True, False):
+        unmatched = []
+        for n in left_new:
+            for o in left_old:
+                if (
+                    (o.post.label == n.post.label if same_label else not o.text and not n.text)
+                    and (not o.text or not n.text)
+                    and (not o.post.author or not n.post.author or _nfc(o.post.author) == _nfc(n.post.author))
+                ):
+                    left_old.remove(o)
+                    pairs.append((o, n))
+                    break
+            else:
+                unmatched.append(n)
+        left_new = unmatched
     return pairs
 
 

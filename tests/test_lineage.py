@@ -155,3 +155,11 @@ A1 (소연). 같은 답입니다.
     found = lineage.follow(versions(two, two))
     assert found.ids[1] == found.ids[0]
     assert len(set(found.ids[0])) == 4
+
+
+def test_an_open_answer_renumbered_by_the_restyle_keeps_its_owner():
+    signed = SIGNED + "\nA2 (지성).\n"
+    unsigned = UNSIGNED + ">- A2-2.\n"
+    found = lineage.follow(versions(signed, unsigned))
+    assert found.ids[1] == found.ids[0]
+    assert found.authors[1][-1] == "지성"
