@@ -1,15 +1,19 @@
 """A season of the group's repository in one import (`manage.py import_repository PATH`).
 
 The folder's sessions and their versions come from discussions.repolayout: every version a commit
-made of a session's file, oldest first, then the working tree's when it differs. Each commit's
-versions are imported together through the importer, dated by the commit; figures the files link
-and the `summary/` slides are attached through writes.attach, and the bodies pointed at them.
+made of a session's file, oldest first, then the working tree's when it differs. A paper this run
+makes gets its newest version through the importer and its past written at once after it
+(writes.replay: each post's history, dates and removals, from the lineage); a paper that exists
+gets its new versions through the importer, each commit's together, dated by the commit. All in
+one transaction. Figures the files link and the `summary/` slides are attached through
+writes.attach, and the bodies pointed at them. docs/repository-history.md tells the whole story.
 
 A paper is the lineage of one file: its path, followed across renames as git follows them
 (repolayout's renamed map), and its session number. It remembers that path (Paper.source_path) and
 is found by it, never by a URL another file shares (a file that began as a copy of another has the
 other's URL in its first versions). A paper imported some other way (no path yet) is found as the
-importer finds it, by URL then title, once, and takes the path.
+importer finds it, by URL then title, once, and takes the path; its rows take their posts'
+lineage keys (writes.replay.adopt).
 
 A post is the lineage of its text across the file's versions (discussions.lineage): each post
 carries the import key its lineage began with, so a version that only drops a signature or
@@ -23,7 +27,8 @@ not an input to hold to every rule. The newest version of each file is held to t
 An imported session with no date of its own is dated from its history: the commit of the first
 version of its file that could be read, which is the first one with a question in it (the reader
 refuses a file without one), so a file created empty and filled later is dated by the filling.
-The paper says so (Paper.date_from_history) until staff set a date.
+A session is held after the one numbered before it, so a file filled ahead of its predecessor's
+takes that one's date. The paper says so (Paper.date_from_history) until staff set a date.
 
 A paper remembers the digest of the file version it was last imported from (Paper.source_digest),
 so a second run replays only what came after it: nothing, when nothing changed (no row, no
