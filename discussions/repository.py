@@ -44,7 +44,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from discussions import attachments, importer, limits, lineage, repolayout, writes
+from discussions import attachments, importer, limits, lineage, repolayout, rules, writes
 from discussions.models import Attachment, Paper, nfc, unique_slug
 from discussions.reader import FormatError
 from discussions.writes.replay import adopt, write_past
@@ -183,8 +183,10 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
     }
     report.full_names = len(importer.give_full_names(readme.full_names, signers, only_signed=True))
 
+    # As Paper.source_path holds them: the end of a path too long for the column names the file.
     paths = {
-        key: ["/".join([*prefix, version.name]) for version, _ in pairs] for key, pairs in readings.items()
+        key: ["/".join([*prefix, version.name])[-rules.SOURCE_FILE_LENGTH :] for version, _ in pairs]
+        for key, pairs in readings.items()
     }
     papers = _papers(readings, paths)
     history_dates = _history_dates(readings, papers, numbers)
