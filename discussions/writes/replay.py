@@ -39,24 +39,29 @@ def _write_past(paper, versions, followed):
     people = _people({name for names in followed.authors for name in names if name})
 
     # The rows the importer made from the newest version, by lineage.
+    # (A post the importer made no row for has no history here either.)
     rows = {}
     questions = {q.import_key: q for q in Question.objects.filter(paper=paper)}
     for index, post_id in enumerate(followed.ids[newest]):
         question, _parent = followed.threads[newest][index]
-        if question == post_id:
-            rows[post_id] = questions[followed.keys[newest][index]]
+        if question == post_id and (row := questions.get(followed.keys[newest][index])) is not None:
+            rows[post_id] = row
     answers = Answer.objects.filter(question__paper=paper)
     by_place = {(a.question_id, a.import_key): a for a in answers}
     for index, post_id in enumerate(followed.ids[newest]):
         question, parent = followed.threads[newest][index]
-        if question != post_id:
+        if question != post_id and question in rows and (parent is None or parent in rows):
             key = _answer_key(rows.get(parent), followed.keys[newest][index])
-            rows[post_id] = by_place[(rows[question].pk, key)]
-    alive = set(rows)
+            if (row := by_place.get((rows[question].pk, key))) is not None:
+                rows[post_id] = row
+
+    newest_rows = dict(rows)
 
     # The posts the newest version no longer has: made (questions first, then answers whose
     # question and parent exist) and deleted at the end, so their history has a row to belong to.
-    gone = sorted((post_id for post_id in states if post_id not in alive), key=lambda n: states[n][-1])
+    gone = sorted(
+        (post_id for post_id in states if states[post_id][-1][0] < newest), key=lambda n: states[n][-1]
+    )
     waiting = list(gone)
     while waiting:
         made, later = [], []
@@ -121,7 +126,9 @@ def _write_past(paper, versions, followed):
 
     for model in (Question, Answer):
         # The importer's versions of the newest rows, dated by the newest commit: replaced by these.
-        model.history.filter(id__in=[rows[n].pk for n in alive if isinstance(rows[n], model)]).delete()
+        model.history.filter(
+            id__in=[row.pk for n, row in newest_rows.items() if isinstance(row, model)]
+        ).delete()
         model.history.bulk_history_create([s for s in firsts if isinstance(s, model)])
         model.history.bulk_history_create([s for s in changes if isinstance(s, model)], update=True)
     for (model, when), pks in created.items():
