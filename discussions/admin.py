@@ -549,7 +549,20 @@ class PaperAdmin(HistoryAdmin):
     filter_horizontal = ["participants"]
     readonly_fields = ["source_file", "question_list", "download"]
     fieldsets = [
-        (None, {"fields": ["title", "url", "arxiv_id", "slug", "session_date", "presenter", "participants"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "url",
+                    "arxiv_id",
+                    "slug",
+                    ("session_date", "date_from_history"),
+                    "presenter",
+                    "participants",
+                ]
+            },
+        ),
         (None, {"fields": ["description"]}),
         (
             _("Discussion file"),

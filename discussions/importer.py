@@ -167,13 +167,15 @@ def _import_one(
     url="",
 ):
     known = paper_for(filename) if paper_for is not None else None
-    if known is not None:
+    if known is not None and known.pk is None:
+        paper = known  # import_repository: a paper not saved yet, the one this file's lineage makes
+    elif known is not None:
         paper = Paper.objects.select_for_update(no_key=True).filter(pk=known.pk).first()
     else:
         paper = _find_paper(discussion, title=title, url=url)
-    created = paper is None
+    created = paper is None or paper.pk is None
     if created:
-        paper = Paper(title=discussion.title or Path(filename).stem)
+        paper = paper or Paper(title=discussion.title or Path(filename).stem)
         if when is not None:
             paper.created_at = when
     people = _participants(discussion)
@@ -284,6 +286,10 @@ def _set_paper_fields(paper, discussion, filename, *, title, url):
         paper.session_date = datetime.date.fromisoformat(discussion.session_date)
     if discussion.session_number is not None:
         paper.session_number = discussion.session_number
+    # import_repository's (lineage): the file's path, and a session date taken from its history.
+    if discussion.session_date:
+        paper.date_from_history = discussion.date_from_history
+    paper.source_path = discussion.source_path or paper.source_path
 
 
 def _presenter(name, people):
@@ -304,6 +310,8 @@ def _paper_fields(paper):
         paper.description,
         paper.source_file,
         paper.session_number,
+        paper.date_from_history,
+        paper.source_path,
     )
 
 
@@ -365,6 +373,11 @@ def _keys(posts):
     """A stable key per post: label, signature and how many identical ones came before it."""
     seen = Counter()
     for post in posts:
+        # import_repository gives each post the key of its lineage (discussions.lineage): the key
+        # it had where it began, so a post relabelled or unsigned since finds its row again.
+        if lineage_key := getattr(post, "lineage_key", ""):
+            yield lineage_key, post
+            continue
         base = f"{post.label}|{nfc(post.author or '')}"
         seen[base] += 1
         yield f"{base}|{seen[base]}", post

@@ -218,12 +218,20 @@ class Paper(models.Model):
     session_number = models.PositiveIntegerField(_("session number"), null=True, blank=True)
     # SHA-256 of the file's bytes as last imported: import_repository replays only the versions after it.
     source_digest = models.CharField(max_length=64, blank=True, editable=False)
+    # The file this session is, in its repository (`season2/3. Some Paper.md`), followed across
+    # renames: import_repository finds the paper of a file by it, never by a URL another file shares.
+    source_path = models.CharField(
+        max_length=rules.SOURCE_FILE_LENGTH, blank=True, editable=False, db_index=True
+    )
+    # The session date was taken from the repository's history (import_repository), not given by
+    # anyone: the session page says so, and staff setting the date clears it.
+    date_from_history = models.BooleanField(_("date from the repository's history"), default=False)
     # Not auto_now_add: an import from a repository dates a paper by the commit that brought it.
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords(
-        excluded_fields=["description_html", "updated_at", "client_token", "source_digest"]
+        excluded_fields=["description_html", "updated_at", "client_token", "source_digest", "source_path"]
     )
 
     objects = PaperQuerySet.as_manager()

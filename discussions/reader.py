@@ -84,6 +84,10 @@ class Discussion:
     digest: str = ""
     # The session's place in the group's order; the file does not say it, a repository's layout does.
     session_number: int | None = None
+    # Set by import_repository, which knows them from the repository, not from the file: the file's
+    # path followed across renames (Paper.source_path), and whether session_date is its history's.
+    source_path: str = ""
+    date_from_history: bool = False
 
     def cited_links(self) -> list[str]:
         """http(s) links in question, answer and reply bodies, images left out, each URL once.

@@ -27,6 +27,8 @@ def admin_save(obj, *, user, created, changed_fields, expected_version=None):
             # A title or URL given by hand wins over the file's on every later import.
             obj.title_locked = obj.title_locked or "title" in changed_fields
             obj.url_locked = obj.url_locked or "url" in changed_fields
+            if "session_date" in changed_fields:
+                obj.date_from_history = False  # a date staff gave, no longer the history's guess
         if isinstance(obj, Post):
             if created or "body" in changed_fields:
                 # Text written in the admin is written in the app: a re-import keeps it.

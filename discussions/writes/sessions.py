@@ -65,6 +65,8 @@ def update_session(paper, *, expected_version, user, participants=None, **fields
         before = copy.copy(current)
         if fields.get("title", current.title) != current.title:
             _follow_title(current, fields["title"])
+        if "session_date" in fields and fields["session_date"] != current.session_date:
+            current.date_from_history = False  # a date someone gave, no longer the history's guess
         for name, value in fields.items():
             setattr(current, name, value)
         # Set here by hand: a later import of the session's file keeps them.

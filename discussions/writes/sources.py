@@ -42,8 +42,10 @@ def exported(paper, *, season, path, text, spans, keys, session_number=None, use
     with transaction.atomic():
         keep_source(paper, season=season, path=path, text=text, spans=spans)
         digest = hashlib.sha256(text.encode()).hexdigest()
-        Paper.objects.filter(pk=paper.pk).update(source_digest=digest)  # the import's bookkeeping
-        paper.source_digest = digest
+        # The import's bookkeeping: the file's digest, and its path, which its lineage follows.
+        source_path = f"{season}/{path}" if season else path
+        Paper.objects.filter(pk=paper.pk).update(source_digest=digest, source_path=source_path)
+        paper.source_digest, paper.source_path = digest, source_path
         for row, key in keys:
             model = type(row)
             scope = {"paper_id": row.paper_id} if model is Question else {"question_id": row.question_id}
