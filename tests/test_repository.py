@@ -622,19 +622,13 @@ def test_two_new_files_of_one_title_make_two_papers_with_two_slugs(db, tmp_path)
     assert counts() == before
 
 
-def test_staff_setting_the_date_in_the_admin_clears_the_history_flag(db, admin_user, rf):
-    from types import SimpleNamespace
-
-    from django.contrib import admin as django_admin
-
-    from discussions.admin import PaperAdmin
+def test_staff_setting_the_date_in_the_admin_clears_the_history_flag(db, admin_user):
+    from discussions import writes
 
     paper = Paper.objects.create(title="Dated", session_date=FIRST.date(), date_from_history=True)
-    request = rf.post("/")
-    request.user = admin_user
     paper.session_date = SECOND.date()
-    form = SimpleNamespace(changed_data=["session_date"])
-    PaperAdmin(Paper, django_admin.site).save_model(request, paper, form, True)
+    # As the admin's save_model calls it, with the form's changed fields.
+    writes.admin_save(paper, user=admin_user, created=False, changed_fields=["session_date"])
     paper.refresh_from_db()
     assert (paper.session_date, paper.date_from_history) == (SECOND.date(), False)
 
