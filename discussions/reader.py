@@ -592,6 +592,8 @@ class _Reader:
             raise self._error(first, "no question found (a question starts with a label like `Q1 (정훈).`)")
         for block, body_lines in self.bodies:
             block.body = "\n".join(body_lines).strip()
+            if isinstance(block, Answer) and rules.is_placeholder_body(block.body):
+                block.body = ""  # the template's `A7. 답변`: a slot nobody has written in
         self.discussion.description = "\n\n".join(self.chunks)
         self._set_title()
         if problem := rules.too_long("title", self.discussion.title, rules.TITLE_LENGTH):
@@ -607,7 +609,7 @@ class _Reader:
         elif section.kind == "participants":
             for number, line in section.lines:
                 if not _SEPARATOR.match(line):
-                    names = parse_participants(line)
+                    names = [name for name in parse_participants(line) if not rules.is_placeholder_name(name)]
                     for name in names:
                         if problem := rules.too_long("name", name, rules.NAME_LENGTH):
                             raise self._error(number, problem)
@@ -670,6 +672,8 @@ class _Reader:
 
     def _read_presenter(self, number: int, line: str, value: str):
         name = unicodedata.normalize("NFC", value).strip()
+        if rules.is_placeholder_name(name):
+            return  # the template's `- 발표 : 이름`: nobody yet
         if not name or self.discussion.presenter or parse_participants(name) != [name]:
             self.warn(number, "a presenter that is not one name (or a second one) is kept in the description")
             self._describe(line)
@@ -792,12 +796,14 @@ class _Reader:
     def _start_block(self, number: int, label: LabelLine):
         if problem := rules.too_long("label", label.label, rules.LABEL_LENGTH):
             raise self._error(number, problem)
+        # The template's `Q1 (이름).` is signed by nobody.
+        author = None if rules.is_placeholder_name(label.author) else label.author
         if label.is_question:
-            block = Question(label.label, label.author, "", number)
+            block = Question(label.label, author, "", number)
             self.discussion.questions.append(block)
             self.thread = [block]
         else:
-            block = Answer(label.label, label.author, "", number)
+            block = Answer(label.label, author, "", number)
             self._attach(number, label, block)
         self.block_lines = [label.rest]
         self.bodies.append((block, self.block_lines))

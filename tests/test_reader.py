@@ -430,6 +430,47 @@ def test_it_reads_an_unsigned_answer_as_having_no_author():
     assert only_question("Q1. 질문\nA1. 답\n").answers[0].author is None
 
 
+# --- The template's placeholders (rules.PLACEHOLDER_BODIES, rules.PLACEHOLDER_NAMES) -----------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["A7. 답변", ">- A7. 답변", "A7 (소연). 답변.", "A7. **답변**", "A7. (답변)", "A7. 답변 내용"]
+    + ["A7.\n답변", "A7. \n> 답변"],
+)
+def test_an_answer_whose_body_is_the_templates_placeholder_is_open(line):
+    [answer] = only_question(f"## 토론\nQ7. 질문\n{line}\n").answers
+    assert answer.body == "" and answer.is_open
+
+
+@pytest.mark.parametrize("line", ["A7. 답변입니다", "A7. 좋은 답변", "A7. 답변: 네, 됩니다.", "A7. 답"])
+def test_an_answer_that_only_starts_or_ends_with_the_word_keeps_its_body(line):
+    [answer] = only_question(f"## 토론\nQ7. 질문\n{line}\n").answers
+    assert answer.body == line.removeprefix("A7. ")
+
+
+def test_a_question_that_reads_like_a_placeholder_is_still_a_question():
+    assert only_question("Q1. 질문\n").body == "질문"
+
+
+@pytest.mark.parametrize("label", ["Q1 (이름).", "Q1. (이름)", "Q1 (이름2).", "Q1 ([이름])."])
+def test_the_templates_placeholder_signature_is_nobody(label):
+    question = only_question(f"## 토론\n{label} 질문입니다\nA1 (이름). 답변\n")
+    assert (question.author, question.body) == (None, "질문입니다")
+    assert [(answer.author, answer.is_open) for answer in question.answers] == [(None, True)]
+
+
+def test_the_templates_placeholder_names_in_the_participants_list_are_nobody():
+    discussion = read("## 참여자\n이정훈, 이름, 김소연, 이름2\n## 토론\nQ1. 질문\n")
+    assert discussion.participants == ["이정훈", "김소연"]
+
+
+def test_the_templates_placeholder_presenter_is_nobody():
+    discussion = read("## 논문\n- 제목 : T\n- 발표 : 이름\n## 토론\nQ1. 질문\n")
+    assert discussion.presenter == ""
+    assert discussion.warnings == [] and "이름" not in discussion.description
+
+
 def test_it_reads_a_file_without_headings_as_all_discussion():
     discussion = read("Q1 (정훈). 질문\nA1 (소연). 답\n")
     assert len(discussion.questions) == 1
