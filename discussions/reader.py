@@ -158,8 +158,13 @@ _DISCUSSED = re.compile(r"^[ \t]*<!--[ \t]*discussed[ \t]*-->[ \t]*$", re.IGNORE
 
 # A marker line in the background: [참고 파일] / [References] before references, [설명] /
 # [Description] before the description.
+# A line that only names the links below it (`[참고링크]`, `- 참고링크 :`) is such a marker too.
 _MARKER = re.compile(
-    r"^[ \t]*\[(?:참고[ \t]*파일|참고[ \t]*자료|references|설명|description)\][ \t]*:?[ \t]*$", re.IGNORECASE
+    r"""^[ \t]*(?:
+    \[(?:참고[ \t]*파일|참고[ \t]*자료|참고[ \t]*링크|링크|references|links|설명|description)\][ \t]*:?
+    |(?:[-*+][ \t]*)?(?:참고[ \t]*파일|참고[ \t]*자료|참고[ \t]*링크|references|links)[ \t]*[:：]
+    )[ \t]*$""",
+    re.IGNORECASE | re.VERBOSE,
 )
 
 # A header line: `논문 URL : …` or a bullet `- 제목 : …`; the bullet is optional for all keys.
@@ -204,15 +209,26 @@ _LINK_VALUE = re.compile(rf"(?:{_LINK}|{_BARE_URL})")
 # Link text that is itself an address carries no label.
 _URL_START = re.compile(r"https?://", re.IGNORECASE)
 
-# A reference line in the background: `1) label : [text](url)`, `2) [text](url)`,
-# `- label : [text](url)`, `- [label](url)`, `3) https://…`. The label is lazy so that the colon
-# that counts is the last one before the link ("a : b : [u](u)" has the label "a : b").
+# A reference line in the background, as the group's files write them: `1) label : [text](url)`,
+# `2) [text](url)`, `- label : [text](url)`, `- [label](url)`, `3) https://…`, and without a bullet
+# (`참고링크 : https://…`, a bare `https://youtu.be/…`, `<https://…>`), a label without a colon
+# (`- 영상 https://…`) or in brackets (`[코드] https://…`), `<br>`s at the end. The colon label is lazy
+# so that the colon that counts is the last one before the link ("a : b : [u](u)" has the label
+# "a : b"). parse_reference() decides which labels are short enough for a line with no bullet.
 _REFERENCE = re.compile(
-    rf"""^[ \t]*(?:\d+[.)]|[-*+])[ \t]+
-    (?:(?P<label>[^\[\]]*?)[ \t]*:[ \t]*)?
-    (?:{_LINK}|{_BARE_URL})[ \t]*$""",
+    rf"""^[ \t]*(?P<bullet>(?:\d+[.)]|\(\d+\)|[-*+])[ \t]*)?
+    (?:(?P<label>[^\[\]]*?)[ \t]*[:：][ \t]*
+    |\[(?P<bracketed>[^\[\]]+)\](?!\()[ \t]*[:：]?[ \t]*
+    |(?P<plain>[^\[\]:：<>]*?[^\s\[\]:：<>])[ \t]+)?
+    (?:{_LINK}|<(?P<auto>https?://[^\s<>]+)>|(?P<bare>https?://[^\s<>]+))[ \t]*$""",
     re.VERBOSE,
 )
+# `<br>`s closing a line, as files written for GitHub's renderer end their lines.
+_TRAILING_BREAKS = re.compile(r"(?:[ \t]*<br[ \t]*/?>)+[ \t]*$", re.IGNORECASE)
+# How long a label may be on a line that is not a list item, and a label with no colon anywhere:
+# longer, the line is a sentence that ends with a link, and stays in the description.
+_UNLISTED_LABEL = 60
+_PLAIN_LABEL, _PLAIN_LABEL_WORDS = 30, 3
 
 # Links cited in bodies: Markdown links and images (an image starts with "!"), <img> tags, and bare
 # addresses in the text that is left once those are taken out.
@@ -360,7 +376,7 @@ def is_structural_in_description(line: str) -> bool:
         _HEADING.match(line)
         or _SEPARATOR.match(line)
         or _MARKER.match(line)
-        or _REFERENCE.match(line)
+        or parse_reference(line) is not None
         or parse_label(line)
     )
 
@@ -391,14 +407,21 @@ def parse_reference(line: str) -> Reference | None:
     kind = ""
     if noted := _KIND_NOTE.search(line):
         line, kind = line[: noted.start()], noted["kind"].casefold()
-    found = _REFERENCE.match(line)
+    found = _REFERENCE.match(_TRAILING_BREAKS.sub("", line))
     if found is None:
         return None
-    if found["bare"]:
-        url, link_label = found["bare"], ""
-    else:
+    if found["url"]:
         url, link_label = found["url"], _link_label(found["text"], found["url"])
-    label = (found["label"] or "").strip()
+    else:
+        url, link_label = found["auto"] or found["bare"], ""
+    if found["plain"] is not None:
+        label = found["plain"].strip()
+        if len(label) > _PLAIN_LABEL or len(label.split()) > _PLAIN_LABEL_WORDS:
+            return None
+    else:
+        label = (found["label"] or found["bracketed"] or "").strip()
+        if not found["bullet"] and len(label) > _UNLISTED_LABEL:
+            return None
     return Reference(url=url, label=label or link_label, kind=kind)
 
 
@@ -511,6 +534,8 @@ def _section_kind(heading: str) -> str:
         return "participants"
     if name in ("논문 background", "paper background", "background"):
         return "background"
+    if re.fullmatch(r"(?:참고|관련) ?(?:링크|자료|문헌)|references|links", name):
+        return "background"  # `## 참고링크`: a list of the background's links under a heading of its own
     if name in ("토론", "discussion"):
         return "discussion"
     return "other"
@@ -732,7 +757,9 @@ class _Reader:
     # The background: references, markers, and the description.
 
     def _read_background_line(self, number: int, line: str):
-        if _MARKER.match(line):
+        if line.startswith("\\") and is_structural_in_description(line[1:]):
+            self._describe(line[1:])  # the escape: text that looks like a reference or a marker
+        elif _MARKER.match(line):
             self._end_chunk()
         elif (reference := parse_reference(line)) and self._check_reference(number, reference):
             self._end_chunk()
