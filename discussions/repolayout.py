@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from discussions import reader
+from discussions import reader, rules
 
 # --- The folder's layout (pure) -----------------------------------------------------------------
 
@@ -102,7 +102,8 @@ def read_readme(text: str) -> Readme:
             section = heading[1].casefold()
             continue
         if section in PARTICIPANT_HEADINGS and line.strip() and not found.full_names:
-            found.full_names = reader.parse_participants(line)
+            names = reader.parse_participants(line)
+            found.full_names = [name for name in names if not rules.is_placeholder_name(name)]
         elif section in ORDER_HEADINGS and (entry := _README_ENTRY.match(line)):
             title = entry[2]
             if link := _MARKDOWN_LINK.match(title):
