@@ -150,9 +150,6 @@ _BLOCKQUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 _TAGS = re.compile(r"^[ \t]*<!--[ \t]*tags[ \t]*:(?P<tags>.*?)-->[ \t]*$", re.IGNORECASE)
 # A listed reference's kind, at the end of its line, when its address does not say it.
 REFERENCE_KINDS = ("paper", "blog", "video", "code", "summary", "other")
-_KIND_NOTE = re.compile(
-    r"[ \t]*<!--[ \t]*kind[ \t]*:[ \t]*(?P<kind>" + "|".join(REFERENCE_KINDS) + r")[ \t]*-->[ \t]*$", re.I
-)
 # A question gone through in the meeting, the same way: <!-- discussed -->
 _DISCUSSED = re.compile(r"^[ \t]*<!--[ \t]*discussed[ \t]*-->[ \t]*$", re.IGNORECASE)
 
@@ -212,19 +209,19 @@ _URL_START = re.compile(r"https?://", re.IGNORECASE)
 # A reference line in the background, as the group's files write them: `1) label : [text](url)`,
 # `2) [text](url)`, `- label : [text](url)`, `- [label](url)`, `3) https://…`, and without a bullet
 # (`참고링크 : https://…`, a bare `https://youtu.be/…`, `<https://…>`), a label without a colon
-# (`- 영상 https://…`) or in brackets (`[코드] https://…`), `<br>`s at the end. The colon label is lazy
-# so that the colon that counts is the last one before the link ("a : b : [u](u)" has the label
-# "a : b"). parse_reference() decides which labels are short enough for a line with no bullet.
-_REFERENCE = re.compile(
-    rf"""^[ \t]*(?P<bullet>(?:\d+[.)]|\(\d+\)|[-*+])[ \t]*)?
-    (?:(?P<label>[^\[\]]*?)[ \t]*[:：][ \t]*
-    |\[(?P<bracketed>[^\[\]]+)\](?!\()[ \t]*[:：]?[ \t]*
-    |(?P<plain>[^\[\]:：<>]*?[^\s\[\]:：<>])[ \t]+)?
-    (?:{_LINK}|<(?P<auto>https?://[^\s<>]+)>|(?P<bare>https?://[^\s<>]+))[ \t]*$""",
-    re.VERBOSE,
+# (`- 영상 https://…`) or in brackets (`[코드] https://…`), `<br>`s at the end. parse_reference()
+# reads it from its end, the link first, so that no line costs more than one pass: a regular
+# expression trying every colon as the label's end took minutes on a line of many `x:https://x`.
+_BULLET = re.compile(r"[ \t]*(?:\d+[.)]|\(\d+\)|[-+]|\*(?=[ \t]))[ \t]*")
+_LINK_ONLY = re.compile(_LINK)
+_AUTOLINK = re.compile(r"<(?P<url>https?://[^\s<>]+)>")
+_BARE_URL_START = re.compile(r"https?://")
+_BARE_URL_TOKEN = re.compile(r"https?://[^\s<>]+")
+_BRACKETED = re.compile(r"\[(?P<label>[^\[\]]+)\]")
+_BREAK_AT_END = re.compile(r"<br[ \t]*/?>$", re.IGNORECASE)
+_KIND_NOTE_AT_END = re.compile(
+    r"<!--[ \t]*kind[ \t]*:[ \t]*(?P<kind>" + "|".join(REFERENCE_KINDS) + r")[ \t]*-->$", re.IGNORECASE
 )
-# `<br>`s closing a line, as files written for GitHub's renderer end their lines.
-_TRAILING_BREAKS = re.compile(r"(?:[ \t]*<br[ \t]*/?>)+[ \t]*$", re.IGNORECASE)
 # How long a label may be on a line that is not a list item, and a label with no colon anywhere:
 # longer, the line is a sentence that ends with a link, and stays in the description.
 _UNLISTED_LABEL = 60
@@ -405,24 +402,87 @@ def parse_reference(line: str) -> Reference | None:
 
     A line may end with the project's note of its kind, `<!-- kind: video -->`."""
     kind = ""
-    if noted := _KIND_NOTE.search(line):
-        line, kind = line[: noted.start()], noted["kind"].casefold()
-    found = _REFERENCE.match(_TRAILING_BREAKS.sub("", line))
+    line = line.rstrip(" \t")
+    if line.endswith("-->") and (noted := _KIND_NOTE_AT_END.search(line)):
+        line, kind = line[: noted.start()].rstrip(" \t"), noted["kind"].casefold()
+    end = len(line)  # `<br>`s closing the line go, counted from the end (no copy for each)
+    while line.endswith(">", 0, end) and (br := _BREAK_AT_END.search(line, max(0, end - 12), end)):
+        end = br.start()
+        while end and line[end - 1] in " \t":
+            end -= 1
+    line = line[:end]
+    link = _link_at_end(line)
+    if link is None:
+        return None
+    before, url, link_label = link
+    found = _label_before(before)
     if found is None:
         return None
-    if found["url"]:
-        url, link_label = found["url"], _link_label(found["text"], found["url"])
-    else:
-        url, link_label = found["auto"] or found["bare"], ""
-    if found["plain"] is not None:
-        label = found["plain"].strip()
-        if len(label) > _PLAIN_LABEL or len(label.split()) > _PLAIN_LABEL_WORDS:
-            return None
-    else:
-        label = (found["label"] or found["bracketed"] or "").strip()
-        if not found["bullet"] and len(label) > _UNLISTED_LABEL:
-            return None
+    label, listed, plain = found
+    if plain and (len(label) > _PLAIN_LABEL or len(label.split()) > _PLAIN_LABEL_WORDS):
+        return None
+    if not listed and len(label) > _UNLISTED_LABEL:
+        return None
     return Reference(url=url, label=label or link_label, kind=kind)
+
+
+def _link_at_end(line: str) -> tuple[str, str, str] | None:
+    """(the text before it, url, label from its text) of the link a line ends with, else None."""
+    start = _markdown_link_start(line) if line.endswith(")") else None
+    if start is not None and (found := _LINK_ONLY.fullmatch(line, start)):
+        return line[:start], found["url"], _link_label(found["text"], found["url"])
+    token_start = max(line.rfind(" "), line.rfind("\t")) + 1
+    if found := _AUTOLINK.fullmatch(line, token_start):
+        return line[:token_start], found["url"], ""
+    # A bare address may follow its label's colon without a space: `참고링크:https://…`.
+    if (at := _BARE_URL_START.search(line, token_start)) and _BARE_URL_TOKEN.fullmatch(line, at.start()):
+        return line[: at.start()], line[at.start() :], ""
+    return None
+
+
+def _markdown_link_start(line: str) -> int | None:
+    """Where the `[text](url)` a line ends with starts, found backwards: the url's `(` (one level
+    of parentheses inside), then the text's `[` (one level of brackets inside), as _LINK reads them."""
+    at = _matching_opener(line, len(line) - 1, "(", ")")
+    if at is None or at < 1 or line[at - 1] != "]":
+        return None
+    return _matching_opener(line, at - 1, "[", "]")
+
+
+def _matching_opener(line: str, close: int, opener: str, closer: str) -> int | None:
+    depth = 0
+    for at in range(close - 1, -1, -1):
+        if line[at] == closer:
+            depth += 1
+            if depth > 1:
+                return None
+        elif line[at] == opener:
+            if not depth:
+                return at
+            depth -= 1
+    return None
+
+
+def _label_before(before: str) -> tuple[str, bool, bool] | None:
+    """(label, after a list bullet, written without a colon) of what stands before a reference's
+    link; None when it is no label (text glued to the link, brackets that are not a label's)."""
+    bullet = _BULLET.match(before)
+    rest = before[bullet.end() :] if bullet else before
+    label = rest.strip()
+    if not label:
+        return "", bool(bullet), False
+    if label[-1] in ":：":
+        label = label[:-1].strip()
+        if bracketed := _BRACKETED.fullmatch(label):
+            return bracketed["label"].strip(), bool(bullet), False
+        return (label, bool(bullet), False) if "[" not in label and "]" not in label else None
+    if not rest[-1].isspace() and rest[-1] != "]":
+        return None  # `foohttps://…`: glued text is no label
+    if bracketed := _BRACKETED.fullmatch(label):
+        return bracketed["label"].strip(), bool(bullet), False
+    if any(mark in label for mark in "[]:：<>"):
+        return None
+    return label, bool(bullet), True
 
 
 def parse_participants(line: str) -> list[str]:
