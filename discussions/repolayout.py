@@ -265,7 +265,7 @@ SYMLINK_MODE = "120000"  # git's mode for a symbolic link
 
 
 class GitError(Exception):
-    """Git could not read the repository (its message says why): nothing was imported."""
+    """Git could not read the repository; the message says why (git's own first line)."""
 
 
 # A repository's own `.git/config` can name programs git runs (gpg.program under log.showSignature,
