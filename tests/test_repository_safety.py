@@ -269,3 +269,20 @@ def test_a_partial_clone_s_missing_objects_are_not_fetched_by_its_programs(db, p
         timeout=60,
     )
     assert marker.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs to give the files away")
+def test_a_repository_another_user_owns_is_refused_not_read_as_a_folder_without_history(db, tmp_path):
+    # Git's own check stays: a repository someone else owns is not read, and the import says so
+    # rather than importing the working tree as if there were no history.
+    root = tmp_path / "papers"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "1. Towards Some Paper.md").write_text(LEAKED)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "a session")
+    for path in [root, *root.rglob("*")]:
+        os.lchown(path, 65534, 65534)
+    with pytest.raises(CommandError, match="dubious ownership"):
+        run(root)
+    assert not Paper.objects.exists()
