@@ -223,8 +223,9 @@ _KIND_NOTE_AT_END = re.compile(
     r"<!--[ \t]*kind[ \t]*:[ \t]*(?P<kind>" + "|".join(REFERENCE_KINDS) + r")[ \t]*-->$", re.IGNORECASE
 )
 # How long a label may be on a line that is not a list item, and a label with no colon anywhere:
-# longer, the line is a sentence that ends with a link, and stays in the description.
-_UNLISTED_LABEL = 60
+# longer, the line is a sentence that ends with a link (`자세한 설명은 이 글을 보면 좋습니다: https://…`),
+# and stays in the description.
+_UNLISTED_LABEL, _UNLISTED_LABEL_WORDS = 40, 4
 _PLAIN_LABEL, _PLAIN_LABEL_WORDS = 30, 3
 
 # Links cited in bodies: Markdown links and images (an image starts with "!"), <img> tags, and bare
@@ -421,7 +422,7 @@ def parse_reference(line: str) -> Reference | None:
     label, listed, plain = found
     if plain and (len(label) > _PLAIN_LABEL or len(label.split()) > _PLAIN_LABEL_WORDS):
         return None
-    if not listed and len(label) > _UNLISTED_LABEL:
+    if not listed and (len(label) > _UNLISTED_LABEL or len(label.split()) > _UNLISTED_LABEL_WORDS):
         return None
     return Reference(url=url, label=label or link_label, kind=kind)
 

@@ -583,6 +583,7 @@ def test_every_background_link_a_file_lists_is_a_reference(line, expected):
         "자세한 내용은 저자들이 직접 정리한 이 글에서 볼 수 있습니다 https://a.example/x",
         "이 논문은 " + "아주 " * 30 + "중요합니다: https://a.example/x",
         "https://a.example/x 에 정리되어 있습니다",
+        "자세한 설명은 저자들이 쓴 이 글을 보면 좋습니다: https://a.example/x",
         "링크 두 개 https://a.example/x https://a.example/y",
     ],
 )
@@ -621,6 +622,30 @@ def test_the_real_files_references_are_read_with_their_kinds_from_their_addresse
         ("코드", 6, "code"),
     ]
     assert second.description == "BERT를 요약에 쓴 논문"
+
+
+def test_a_messy_later_style_file_lists_every_background_link_and_no_placeholder():
+    from discussions.links import infer_kind
+
+    path = SEED.parent / "messy-background.md"
+    discussion = read(path.read_bytes(), path.name)
+    assert [(r.label, infer_kind(r.url), r.line) for r in discussion.references] == [
+        ("참고링크", "blog", 4),
+        ("영상", "video", 6),
+        ("코드", "code", 7),
+        ("참고링크", "blog", 13),
+        ("발표 영상", "video", 15),
+        ("", "paper", 16),
+        ("", "video", 17),
+    ]
+    assert discussion.description == (
+        "인과 그래프로 공정성을 정의합니다.\n\n"
+        "Kusner 외, NeurIPS 2017. 자세한 설명은 저자들이 쓴 이 글을 보면 좋습니다: https://blog.example/long"
+    )
+    assert discussion.participants == ["이정훈", "김소연"]
+    q1, q2 = discussion.questions
+    assert (q1.author, q2.answers[0].is_open, q1.answers[0].is_open) == (None, True, False)
+    assert discussion.warnings == []
 
 
 @pytest.mark.parametrize(
