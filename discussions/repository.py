@@ -120,6 +120,9 @@ def import_repository(path, *, dry_run=False, skip_bad=False) -> Report:
         raise Refused(f"{path}: no such folder")
     if not folder.is_dir():
         raise Refused(f"{path}: not a folder (give the folder that holds the discussion files)")
+    if (seasons := repolayout.season_folders(folder)) != [folder]:
+        names = ", ".join(season.name for season in seasons)
+        raise Refused(f"{path}: no discussion files here; they are in its season folders {names} (give one)")
     report = Report()
     try:
         with transaction.atomic() if dry_run else contextlib.nullcontext():
@@ -403,19 +406,15 @@ def _order(numbers):
 
 def _readme(folder):
     for path in folder.iterdir():
-        if path.name.casefold() == "readme.md" and path.is_file():
+        if path.name.casefold() == "readme.md" and repolayout.is_regular_file(path):
             return repolayout.read_readme(path.read_bytes().decode("utf-8", "replace"))
     return repolayout.Readme()
 
 
 def _files(folder):
-    """Every file in the folder, by its path inside it (`img/3-1.png`); hidden ones left out."""
-    found = set()
-    for path in folder.rglob("*"):
-        inside = path.relative_to(folder)
-        if path.is_file() and not any(part.startswith(".") for part in inside.parts):
-            found.add(inside.as_posix())
-    return found
+    """Every file in the folder, by its path inside it (`img/3-1.png`); hidden ones and symbolic
+    links left out (repolayout.folder_files)."""
+    return repolayout.folder_files(folder)
 
 
 def _read(versions, shown_as, prefix, numbers):
