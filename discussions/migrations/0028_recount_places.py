@@ -22,7 +22,7 @@ def recount_places(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("discussions", "0023_paper_newest_first"),
+        ("discussions", "0027_paper_source_path_date_from_history"),
     ]
 
     operations = [
