@@ -11,6 +11,8 @@
 4. Reports each worker's peak memory (VmHWM), the database's size, and how long importing the
    archive's discussion files (export_discussion --all) into an empty database takes, in one
    process, by the wall clock.
+5. Replays generated git histories (bench/history.py): the group's season's shape (12 files, 120
+   commits) and, at full size, ten times it, each against the import of its newest files alone.
 
 Table on stdout (Markdown, so docs/benchmark.md can show it as it is), everything in bench/results/*.json.
 Run with the project's virtualenv from the project root: `.venv/bin/python bench/run.py --size small`.
@@ -39,6 +41,9 @@ from http.client import HTTPConnection
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import quote, quote_plus, urlencode, urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import history  # noqa: E402  (the project's root on the path first, for `python bench/run.py`)
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -233,6 +238,22 @@ def check_targets(result: dict) -> list[dict]:
                 "met": not writing["stale"] and not writing["failures"],
             }
         )
+    for row in result.get("history", []):
+        shape = f"{row['files']} files, {row['commits']} commits"
+        checks += [
+            {
+                "what": f"history of {shape}: first import × its newest files'",
+                "measured": f"{row['history_ratio']:.1f}×",
+                "target": f"≤ {history.HISTORY_TARGET:g}×",
+                "met": row["history_ratio"] <= history.HISTORY_TARGET,
+            },
+            {
+                "what": f"history of {shape}: a run that changes nothing × its newest files'",
+                "measured": f"{row['again_ratio']:.1f}×",
+                "target": f"≤ {history.AGAIN_TARGET:g}×",
+                "met": row["again_ratio"] <= history.AGAIN_TARGET,
+            },
+        ]
     imported = result["import"]
     # The target is for the full archive's files; a smaller import is held to the same rate per post.
     limit = round(IMPORT_TARGET_S * (imported["questions"] + imported["answers"]) / IMPORT_TARGET_POSTS, 1)
@@ -346,6 +367,17 @@ def format_report(result: dict) -> str:
         f"- Build: migrate {result['build_seconds']['migrate']:.0f} s, synthetic archive "
         f"{result['build_seconds']['archive']:.0f} s; whole run {result['total_seconds']:.0f} s",
         "",
+    ]
+    if result.get("history"):
+        lines += [
+            "Replaying a repository's history (import_repository, bench/history.py, in one process): a "
+            "generated history of the group's season's shape and one ten times it, each against the "
+            "import of its newest files alone (the folder copied out of git).",
+            "",
+            *history.format_rows(result["history"]),
+            "",
+        ]
+    lines += [
         "| target | measured | target | met |",
         "| --- | ---: | ---: | --- |",
     ]
@@ -1009,6 +1041,25 @@ def time_import(bench_env: dict, import_env: dict, plan: Plan, seed_slug: str, w
     }
 
 
+# The group's season (12 session files, about 120 commits) and ten times it (a few seasons).
+HISTORY_SHAPES = [(12, 120), (120, 1200)]
+
+
+def time_history(import_env: dict, files: int, commits: int) -> dict:
+    """bench/history.py in its own process, against the import's database (emptied first)."""
+    say(f"replaying a generated history of {files} files and {commits} commits")
+    completed = subprocess.run(
+        [PYTHON, str(BENCH / "history.py"), "--files", str(files), "--commits", str(commits)],
+        cwd=ROOT,
+        env=import_env,
+        capture_output=True,
+        text=True,
+    )
+    if completed.returncode:
+        sys.exit(f"bench: bench/history.py failed:\n{completed.stderr}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
 def load_average() -> str:
     """The 1, 5 and 15-minute load averages: on 2 cores, anything else running skews the numbers."""
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -1092,6 +1143,9 @@ def main(argv=None):
 
         import_env = django_env(import_url, workdir / "static")
         imported = time_import(env, import_env, plan, found["seed_slug"], workdir)
+        # SIZE=small keeps to its two minutes: the season's shape only.
+        shapes = HISTORY_SHAPES if args.size == "full" else HISTORY_SHAPES[:1]
+        histories = [time_history(import_env, files, commits) for files, commits in shapes]
         drop_database(import_url)
 
     result = {
@@ -1107,6 +1161,7 @@ def main(argv=None):
         "reading_while_writing": {"rows": while_writing, **writes},
         "workers_peak_mb": workers,
         "import": imported,
+        "history": histories,
         "total_seconds": round(time.monotonic() - started, 1),
         "load_average": {"before": load_before, "after": load_average()},
     }

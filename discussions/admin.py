@@ -34,7 +34,6 @@ from discussions.archive import ExportError, papers_zip
 from discussions.forms import clean_body_text, validate_link, validate_topic
 from discussions.importer import import_discussions
 from discussions.invites import InviteError, invite
-from discussions.merging import MergeError, merge_participants
 from discussions.models import (
     Answer,
     Attachment,
@@ -50,6 +49,7 @@ from discussions.models import (
     still_open,
 )
 from discussions.writes import archive_write
+from discussions.writes.people import MergeError, merge_participants
 from studygroup.middleware import allow_body
 
 # Our topics are a custom tag model; taggit's own Tag table stays empty, so it has no page.
@@ -98,10 +98,24 @@ class ShortSearchMixin:
 
 
 class ArchiveAdminMixin:
-    """Every save and delete in the admin goes through discussions.writes, with the user passed."""
+    """Every save and delete in the admin goes through discussions.writes, with the user passed.
+
+    A post's form carries the version it was loaded at (VersionedForm); the write checks it on the
+    locked row and refuses with writes.Conflict. The admin's transaction then rolls back whatever
+    the save had done, and the same form is shown again with the conflict as its error and what the
+    admin typed kept (changeform_view)."""
 
     def save_model(self, request, obj, form, change):
-        writes.admin_save(obj, user=request.user, created=not change, changed_fields=form.changed_data)
+        try:
+            writes.admin_save(
+                obj,
+                user=request.user,
+                created=not change,
+                changed_fields=form.changed_data,
+                expected_version=form.cleaned_data.get("expected_version"),
+            )
+        except writes.Conflict as conflict:
+            raise _FormConflict(form.prefix, conflict) from conflict
 
     def delete_model(self, request, obj):
         writes.admin_delete(obj, user=request.user)
@@ -119,9 +133,63 @@ class ArchiveAdminMixin:
                 writes.admin_delete(obj, user=request.user)
             for obj in formset.new_objects:
                 writes.admin_save(obj, user=request.user, created=True, changed_fields=[])
+            forms_of = {row_form.instance.pk: row_form for row_form in formset.forms if row_form.instance.pk}
             for obj, changed_fields in formset.changed_objects:
-                writes.admin_save(obj, user=request.user, created=False, changed_fields=changed_fields)
+                row_form = forms_of[obj.pk]
+                try:
+                    writes.admin_save(
+                        obj,
+                        user=request.user,
+                        created=False,
+                        changed_fields=changed_fields,
+                        expected_version=row_form.cleaned_data.get("expected_version"),
+                    )
+                except writes.Conflict as conflict:
+                    raise _FormConflict(row_form.prefix, conflict) from conflict
             formset.save_m2m()
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._refusal_shown(super().changeform_view, request, object_id, form_url, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history's page of one version saves it back through save_model too.
+        return self._refusal_shown(super().history_form_view, request, object_id, version_id, extra_context)
+
+    def _refusal_shown(self, view, request, *args):
+        try:
+            return view(request, *args)
+        except _FormConflict as refused:
+            # Nothing was saved: the admin's transaction rolled back. The same POST again, with the
+            # form that was refused marked, shows the conflict as that form's error.
+            request.POST = refused.marked(request.POST)
+        try:
+            return view(request, *args)
+        except _FormConflict as again:  # a row without a version form, deleted meanwhile
+            self.message_user(request, str(again.conflict), messages.ERROR)
+            return redirect(request.path)
+
+
+class _FormConflict(Exception):
+    """A write refused one form of an admin page (prefix: the form's, None for the main form)."""
+
+    def __init__(self, prefix, conflict):
+        super().__init__(str(conflict))
+        self.prefix, self.conflict = prefix, conflict
+
+    def marked(self, data):
+        def name(field):
+            return f"{self.prefix}-{field}" if self.prefix else field
+
+        data = data.copy()
+        data[name(CONFLICT_FIELD)] = "1"
+        if self.conflict.current is not None:
+            # Saving the form again now is a deliberate overwrite of the text it shows.
+            data[name("expected_version")] = self.conflict.current.version
+        return data
+
+
+# Set in a refused form's data only when the write refused it (_FormConflict.marked).
+CONFLICT_FIELD = "refused_by_write"
 
 
 class HistoryAdmin(ShortSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
@@ -130,8 +198,9 @@ class HistoryAdmin(ShortSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
 
 
 class VersionedForm(forms.ModelForm):
-    """A post's admin form carries the version it was loaded at: a save over someone else's newer
-    text (a member's edit, another admin's save) is refused with both texts kept."""
+    """A post's admin form carries the version it was loaded at, which the write checks
+    (writes.admin_save): a save over someone else's newer text (a member's edit, another admin's
+    save) is refused with both texts kept."""
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -147,24 +216,19 @@ class VersionedForm(forms.ModelForm):
                 cleaned["body"] = clean_body_text(cleaned["body"]) if cleaned["body"].strip() else ""
             except forms.ValidationError as error:
                 self.add_error("body", error)
-        if self.instance.pk and self.has_changed():
-            try:
-                writes.check_version(self.instance, cleaned.get("expected_version"))
-            except writes.Conflict as conflict:
-                current = conflict.current
-                if current is not None:
-                    # Saving the form again now is a deliberate overwrite of the text shown here.
-                    self.data = self.data.copy()
-                    self.data[self.add_prefix("expected_version")] = current.version
-                    raise forms.ValidationError(
-                        _(
-                            "%(post)s was changed by someone else while you edited it; nothing was "
-                            "saved. Its text is now: “%(body)s”. Your changes are still in the form: "
-                            "save again to put them over it."
-                        ),
-                        params={"post": current, "body": Truncator(current.body).chars(300)},
-                    ) from conflict
-                raise forms.ValidationError(str(conflict)) from conflict
+        if self.data.get(self.add_prefix(CONFLICT_FIELD)):
+            # The write refused this form's save (ArchiveAdminMixin): the row as it is now.
+            current = type(self.instance).objects.filter(pk=self.instance.pk).first()
+            if current is None:
+                raise forms.ValidationError(_("This was deleted meanwhile."))
+            raise forms.ValidationError(
+                _(
+                    "%(post)s was changed by someone else while you edited it; nothing was "
+                    "saved. Its text is now: “%(body)s”. Your changes are still in the form: "
+                    "save again to put them over it."
+                ),
+                params={"post": current, "body": Truncator(current.body).chars(300)},
+            )
         return cleaned
 
 
@@ -485,7 +549,20 @@ class PaperAdmin(HistoryAdmin):
     filter_horizontal = ["participants"]
     readonly_fields = ["source_file", "question_list", "download"]
     fieldsets = [
-        (None, {"fields": ["title", "url", "arxiv_id", "slug", "session_date", "presenter", "participants"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "url",
+                    "arxiv_id",
+                    "slug",
+                    ("session_date", "date_from_history"),
+                    "presenter",
+                    "participants",
+                ]
+            },
+        ),
         (None, {"fields": ["description"]}),
         (
             _("Discussion file"),
@@ -512,14 +589,6 @@ class PaperAdmin(HistoryAdmin):
         ]
         # Before the model's own URLs, whose `<object_id>/` would take `upload/` for an id.
         return own + super().get_urls()
-
-    def save_model(self, request, obj, form, change):
-        # A title or URL given by hand wins over the file's on every later import.
-        if "title" in form.changed_data:
-            obj.title_locked = True
-        if "url" in form.changed_data:
-            obj.url_locked = True
-        super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None):
         # Deleting a paper deletes its thread: never one that members wrote in.

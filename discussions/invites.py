@@ -20,6 +20,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from discussions.models import OutboxMail
+from discussions.writes.core import record
 
 
 class InviteError(Exception):
@@ -75,6 +76,7 @@ def invite(participant, email=""):
         user.save()
         participant.user = user
         participant.save(update_fields=["user"])
+        record([participant], None, reason="invited")
     elif email and user.email != email:
         user.email = email
         user.save(update_fields=["email"])

@@ -96,31 +96,50 @@ def normalise_url(url: str) -> str:
     return f"{host}{parts.path.rstrip('/')}{query}"
 
 
-# Reference kinds, as Reference.Kind's values.
-VIDEO_HOSTS = {"youtube.com", "youtu.be", "m.youtube.com", "vimeo.com"}
-CODE_HOSTS = {"github.com", "gitlab.com", "huggingface.co", "colab.research.google.com"}
+# Reference kinds, as Reference.Kind's values. A host counts with its subdomains (`gist.github.com`
+# is GitHub's; `jalammar.github.io` is someone's blog, not GitHub).
+VIDEO_HOSTS = {"youtube.com", "youtu.be", "youtube-nocookie.com", "vimeo.com", "tv.naver.com", "bilibili.com"}
+CODE_HOSTS = {
+    "github.com",
+    "gitlab.com",
+    "bitbucket.org",
+    "codeberg.org",
+    "huggingface.co",
+    "colab.research.google.com",
+    "kaggle.com",
+    "paperswithcode.com",
+}
 PAPER_HOSTS = {
     "aclanthology.org",
+    "aclweb.org",
     "openreview.net",
     "papers.nips.cc",
     "proceedings.neurips.cc",
     "proceedings.mlr.press",
+    "openaccess.thecvf.com",
+    "ojs.aaai.org",
+    "ieeexplore.ieee.org",
     "dl.acm.org",
     "semanticscholar.org",
 }
+
+
+def _on(host: str, hosts) -> bool:
+    return any(host == known or host.endswith("." + known) for known in hosts)
 
 
 def infer_kind(url: str) -> str:
     """ "video", "code", "paper", "blog" or "other": what a reference most likely is, from its URL."""
     try:
         parts = urlsplit(url)
+        host = (parts.hostname or "").removeprefix("www.")
     except ValueError:
         return "other"
-    host, path = parts.netloc.lower().removeprefix("www."), parts.path.lower()
-    if host in VIDEO_HOSTS:
+    path = parts.path.lower()
+    if _on(host, VIDEO_HOSTS):
         return "video"
-    if host in CODE_HOSTS:
+    if _on(host, CODE_HOSTS):
         return "code"
-    if arxiv_id_of(url) or path.endswith(".pdf") or host in PAPER_HOSTS:
+    if arxiv_id_of(url) or path.endswith(".pdf") or _on(host, PAPER_HOSTS):
         return "paper"
     return "blog" if host else "other"

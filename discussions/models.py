@@ -218,12 +218,20 @@ class Paper(models.Model):
     session_number = models.PositiveIntegerField(_("session number"), null=True, blank=True)
     # SHA-256 of the file's bytes as last imported: import_repository replays only the versions after it.
     source_digest = models.CharField(max_length=64, blank=True, editable=False)
+    # The file this session is, in its repository (`season2/3. Some Paper.md`), followed across
+    # renames: import_repository finds the paper of a file by it, never by a URL another file shares.
+    source_path = models.CharField(
+        max_length=rules.SOURCE_FILE_LENGTH, blank=True, editable=False, db_index=True
+    )
+    # The session date was taken from the repository's history (import_repository), not given by
+    # anyone: the session page says so, and staff setting the date clears it.
+    date_from_history = models.BooleanField(_("date from the repository's history"), default=False)
     # Not auto_now_add: an import from a repository dates a paper by the commit that brought it.
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords(
-        excluded_fields=["description_html", "updated_at", "client_token", "source_digest"]
+        excluded_fields=["description_html", "updated_at", "client_token", "source_digest", "source_path"]
     )
 
     objects = PaperQuerySet.as_manager()
@@ -844,3 +852,40 @@ class Attachment(models.Model):
     def index_pending(self):
         """A PDF whose pages the worker has not read yet."""
         return self.is_pdf and self.page_index is None and not self.index_error
+
+
+class SourceFile(models.Model):
+    """A file of the group's repository as the archive last read or wrote it: its text to the
+    byte, where it lives in its season folder, and each post's lines in it (discussions.roundtrip).
+
+    export_repository writes a session nobody changed in the app back from `text` as it is, and a
+    changed one with only its changed posts rewritten. Written only by writes.keep_source (an
+    import) and writes.exported (an export). A README is a source file with no paper."""
+
+    paper = models.OneToOneField(
+        Paper, null=True, blank=True, on_delete=models.CASCADE, related_name="source", editable=False
+    )
+    # The season folder's path in its repository (`season2`); "" for a file imported on its own.
+    season = models.CharField(max_length=rules.SOURCE_FILE_LENGTH, blank=True)
+    # The file's path inside the season folder (`3. Some Paper.md`, `README.md`).
+    path = models.CharField(max_length=rules.SOURCE_FILE_LENGTH)
+    # The bytes, decoded as UTF-8 and nothing else: no NFC, no line endings changed, the BOM kept.
+    text = models.TextField()
+    # discussions.roundtrip.Span as JSON, one per post in file order.
+    spans = models.JSONField(default=list, blank=True)
+    # When this version of the file was written: its commit's date, or the import's or export's.
+    dated = models.DateTimeField(default=timezone.now)
+    stored_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("source file")
+        verbose_name_plural = _("source files")
+        constraints = [
+            # A season's README (export_repository finds it by its path).
+            models.UniqueConstraint(
+                fields=["season", "path"], condition=Q(paper__isnull=True), name="season_file_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.season}/{self.path}" if self.season else self.path

@@ -7,7 +7,9 @@ their offsets in the text as written, so a page can link each one to the paper's
 
 It errs on the side of missing a place rather than inventing one: a number is a place only next to a
 word that says what it is (`Figure`, `표`, `절`, `페이지`, …), or, for a bare section number, written
-like one (`6.2`, no leading zero) and followed by a Korean particle (`6.2의`, `6.2에서`). Versions
+like one (`6.2`, no leading zero) and followed by a Korean particle (`6.2의`, `6.2에서`), or counted
+before the word (`5번 섹션`, `3번째 섹션`, `두번째 페이지`, `2.1 섹션`). A range (`식 (1)~(6)`) is one
+place, the first of it, shown as written. Versions
 (`GPT-3`, `v2.1`, `Python 3.11`), money, sizes (`175B`), dates, percentages, counts (`1.5배`, `그림 3개`),
 decimals, arXiv ids, URLs, Markdown link targets and code spans (between backticks) are never places.
 """
@@ -63,6 +65,28 @@ _NOT_AFTER_LETTER = r"(?<![A-Za-z])"
 # The Korean particles after a bare section number ("6.2의 bias", "6.2 에서 다룬"); "에서" not followed
 # by a number, which makes it a range of values ("2.7에서 3.1로").
 _PARTICLE = r"(?=[ ]?(?:의|에는|참고|(?:에서는|에서|에선)(?![ ]?\d)))"
+# Between the two ends of a range, `식 (1)~(6)`, `Eq. (1)-(3)`.
+_RANGE_TO = r"[ \t]*[~\-–—][ \t]*"
+# A Korean word for a place ending where a particle may follow ("섹션에서", "표를"), not inside a
+# longer word: "표현", "표시", "절대", "절반", "그림자", "식물" are none.
+_KO_WORD_END = r"(?=[을를은는이가의에과와도로만까부랑]|[^가-힣]|$)"
+# "5번 섹션", "3번째 섹션", "두번째 페이지", "열두 번째 그림": a number or a Korean ordinal word, then the
+# word that says what it counts. Ordinal words need 번째 ("두 번 섹션을 읽었다" is twice).
+_ORDINAL_WORDS = ["첫", "두", "세", "네", "다섯", "여섯", "일곱", "여덟", "아홉", "열"]
+_ORDINAL_WORDS += ["열한", "열두", "열세", "열네", "열다섯", "열여섯", "열일곱", "열여덟", "열아홉", "스무"]
+ORDINALS = {word: number for number, word in enumerate(_ORDINAL_WORDS, start=1)}
+ORDINAL_KINDS = {
+    "섹션": "section",
+    "절": "section",
+    "페이지": "page",
+    "쪽": "page",
+    "그림": "figure",
+    "표": "table",
+    "수식": "equation",
+    "식": "equation",
+}
+_ORDINAL_WORD = "|".join(sorted(ORDINALS, key=len, reverse=True))
+_ORDINAL_KIND = "|".join(sorted(ORDINAL_KINDS, key=len, reverse=True))
 
 # One pattern per way of writing a place; its group is named after the kind ("figure_ko" → figure).
 _PATTERNS = [
@@ -84,6 +108,18 @@ _PATTERNS = [
         "section",
         r"(?<![\w.\-])(?P<section_ko>[1-9]\d?(?:\.[1-9]\d?)*)절(?=[을를은는이의에과와도로만]|[^가-힣]|$)",
     ),
+    # "2.1 섹션": a section number written before the word.
+    (
+        "section",
+        rf"(?<![\w.\-+$€£¥~×/])(?P<section_before>{_SECTION})(?![\d.])[ ]?섹션{_KO_WORD_END}",
+    ),
+    # "5번 섹션", "3번째 섹션", "두번째 페이지": the kind is the word after the number (see find_places).
+    (
+        "ordinal",
+        rf"(?:(?<![\w.\-])(?P<ordinal_digits>[1-9]\d?)[ ]?번(?:[ ]?째)?"
+        rf"|(?<![가-힣])(?P<ordinal_word>{_ORDINAL_WORD})[ ]?번[ ]?째)"
+        rf"[ ]?(?P<ordinal_kind>{_ORDINAL_KIND}){_KO_WORD_END}",
+    ),
     # A bare "6.2의": not after letters (`Python 3.11에서`, `v2.1의`) nor inside a longer number.
     ("section", rf"(?<![\w.\-+$€£¥~×/])(?<![A-Za-z][ ])(?P<section_bare>{_SECTION})(?![\d.]){_PARTICLE}"),
     (
@@ -91,11 +127,14 @@ _PATTERNS = [
         rf"{_NOT_AFTER_LETTER}(?:pages?[ \t]*\.?|pp?\.)[ \t]*(?P<page>{_PAGE}){_NOT_A_COUNT}",
     ),
     ("page", rf"(?<![\w.\-])(?P<page_ko>{_PAGE})[ ]?(?:페이지|쪽)"),
+    # A range of equations, `식 (1)~(6)`, is one place: the first one, where the range starts (a
+    # chip shows the range as written and opens the page of its first equation).
     (
         "equation",
         rf"(?:{_NOT_AFTER_LETTER}(?:eqs?\.|equations?)|{_NOT_AFTER_HANGUL}수식"
         rf"|{_NOT_AFTER_HANGUL}식(?=[ \t]*\())"
-        rf"[ \t]*(?:\((?P<equation_paren>{_NUMBER})\)|(?P<equation>{_NUMBER}){_NOT_A_COUNT})",
+        rf"[ \t]*(?:\((?P<equation_paren>{_NUMBER})\)(?:{_RANGE_TO}\({_NUMBER}\))?"
+        rf"|(?P<equation>{_NUMBER}){_NOT_A_COUNT})",
     ),
     (
         "appendix",
@@ -136,10 +175,15 @@ def find_places(text: str) -> list[Place]:
         if _overlaps(hidden, starts, match.start(), match.end()):
             continue
         group = match.lastgroup
+        if group == "ordinal_kind":
+            kind = ORDINAL_KINDS[match["ordinal_kind"]]
+            number = match["ordinal_digits"] or str(ORDINALS[match["ordinal_word"]])
+        else:
+            kind, number = _KIND_OF_GROUP[group], match.group(group).upper()
         places.append(
             Place(
-                kind=_KIND_OF_GROUP[group],
-                number=match.group(group).upper(),
+                kind=kind,
+                number=number,
                 start=match.start(),
                 end=match.end(),
                 text=match.group(),

@@ -84,6 +84,10 @@ class Discussion:
     digest: str = ""
     # The session's place in the group's order; the file does not say it, a repository's layout does.
     session_number: int | None = None
+    # Set by import_repository, which knows them from the repository, not from the file: the file's
+    # path followed across renames (Paper.source_path), and whether session_date is its history's.
+    source_path: str = ""
+    date_from_history: bool = False
 
     def cited_links(self) -> list[str]:
         """http(s) links in question, answer and reply bodies, images left out, each URL once.
@@ -150,16 +154,18 @@ _BLOCKQUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 _TAGS = re.compile(r"^[ \t]*<!--[ \t]*tags[ \t]*:(?P<tags>.*?)-->[ \t]*$", re.IGNORECASE)
 # A listed reference's kind, at the end of its line, when its address does not say it.
 REFERENCE_KINDS = ("paper", "blog", "video", "code", "summary", "other")
-_KIND_NOTE = re.compile(
-    r"[ \t]*<!--[ \t]*kind[ \t]*:[ \t]*(?P<kind>" + "|".join(REFERENCE_KINDS) + r")[ \t]*-->[ \t]*$", re.I
-)
 # A question gone through in the meeting, the same way: <!-- discussed -->
 _DISCUSSED = re.compile(r"^[ \t]*<!--[ \t]*discussed[ \t]*-->[ \t]*$", re.IGNORECASE)
 
 # A marker line in the background: [참고 파일] / [References] before references, [설명] /
 # [Description] before the description.
+# A line that only names the links below it (`[참고링크]`, `- 참고링크 :`) is such a marker too.
 _MARKER = re.compile(
-    r"^[ \t]*\[(?:참고[ \t]*파일|참고[ \t]*자료|references|설명|description)\][ \t]*:?[ \t]*$", re.IGNORECASE
+    r"""^[ \t]*(?:
+    \[(?:참고[ \t]*파일|참고[ \t]*자료|참고[ \t]*링크|링크|references|links|설명|description)\][ \t]*:?
+    |(?:[-*+][ \t]*)?(?:참고[ \t]*파일|참고[ \t]*자료|참고[ \t]*링크|references|links)[ \t]*[:：]
+    )[ \t]*$""",
+    re.IGNORECASE | re.VERBOSE,
 )
 
 # A header line: `논문 URL : …` or a bullet `- 제목 : …`; the bullet is optional for all keys.
@@ -204,15 +210,27 @@ _LINK_VALUE = re.compile(rf"(?:{_LINK}|{_BARE_URL})")
 # Link text that is itself an address carries no label.
 _URL_START = re.compile(r"https?://", re.IGNORECASE)
 
-# A reference line in the background: `1) label : [text](url)`, `2) [text](url)`,
-# `- label : [text](url)`, `- [label](url)`, `3) https://…`. The label is lazy so that the colon
-# that counts is the last one before the link ("a : b : [u](u)" has the label "a : b").
-_REFERENCE = re.compile(
-    rf"""^[ \t]*(?:\d+[.)]|[-*+])[ \t]+
-    (?:(?P<label>[^\[\]]*?)[ \t]*:[ \t]*)?
-    (?:{_LINK}|{_BARE_URL})[ \t]*$""",
-    re.VERBOSE,
+# A reference line in the background, as the group's files write them: `1) label : [text](url)`,
+# `2) [text](url)`, `- label : [text](url)`, `- [label](url)`, `3) https://…`, and without a bullet
+# (`참고링크 : https://…`, a bare `https://youtu.be/…`, `<https://…>`), a label without a colon
+# (`- 영상 https://…`) or in brackets (`[코드] https://…`), `<br>`s at the end. parse_reference()
+# reads it from its end, the link first, so that no line costs more than one pass: a regular
+# expression trying every colon as the label's end took minutes on a line of many `x:https://x`.
+_BULLET = re.compile(r"[ \t]*(?:\d+[.)]|\(\d+\)|[-+]|\*(?=[ \t]))[ \t]*")
+_LINK_ONLY = re.compile(_LINK)
+_AUTOLINK = re.compile(r"<(?P<url>https?://[^\s<>]+)>")
+_BARE_URL_START = re.compile(r"https?://")
+_BARE_URL_TOKEN = re.compile(r"https?://[^\s<>]+")
+_BRACKETED = re.compile(r"\[(?P<label>[^\[\]]+)\]")
+_BREAK_AT_END = re.compile(r"<br[ \t]*/?>$", re.IGNORECASE)
+_KIND_NOTE_AT_END = re.compile(
+    r"<!--[ \t]*kind[ \t]*:[ \t]*(?P<kind>" + "|".join(REFERENCE_KINDS) + r")[ \t]*-->$", re.IGNORECASE
 )
+# How long a label may be on a line that is not a list item, and a label with no colon anywhere:
+# longer, the line is a sentence that ends with a link (`자세한 설명은 이 글을 보면 좋습니다: https://…`),
+# and stays in the description.
+_UNLISTED_LABEL, _UNLISTED_LABEL_WORDS = 40, 4
+_PLAIN_LABEL, _PLAIN_LABEL_WORDS = 30, 3
 
 # Links cited in bodies: Markdown links and images (an image starts with "!"), <img> tags, and bare
 # addresses in the text that is left once those are taken out.
@@ -360,7 +378,7 @@ def is_structural_in_description(line: str) -> bool:
         _HEADING.match(line)
         or _SEPARATOR.match(line)
         or _MARKER.match(line)
-        or _REFERENCE.match(line)
+        or parse_reference(line) is not None
         or parse_label(line)
     )
 
@@ -389,17 +407,87 @@ def parse_reference(line: str) -> Reference | None:
 
     A line may end with the project's note of its kind, `<!-- kind: video -->`."""
     kind = ""
-    if noted := _KIND_NOTE.search(line):
-        line, kind = line[: noted.start()], noted["kind"].casefold()
-    found = _REFERENCE.match(line)
+    line = line.rstrip(" \t")
+    if line.endswith("-->") and (noted := _KIND_NOTE_AT_END.search(line)):
+        line, kind = line[: noted.start()].rstrip(" \t"), noted["kind"].casefold()
+    end = len(line)  # `<br>`s closing the line go, counted from the end (no copy for each)
+    while line.endswith(">", 0, end) and (br := _BREAK_AT_END.search(line, max(0, end - 12), end)):
+        end = br.start()
+        while end and line[end - 1] in " \t":
+            end -= 1
+    line = line[:end]
+    link = _link_at_end(line)
+    if link is None:
+        return None
+    before, url, link_label = link
+    found = _label_before(before)
     if found is None:
         return None
-    if found["bare"]:
-        url, link_label = found["bare"], ""
-    else:
-        url, link_label = found["url"], _link_label(found["text"], found["url"])
-    label = (found["label"] or "").strip()
+    label, listed, plain = found
+    if plain and (len(label) > _PLAIN_LABEL or len(label.split()) > _PLAIN_LABEL_WORDS):
+        return None
+    if not listed and (len(label) > _UNLISTED_LABEL or len(label.split()) > _UNLISTED_LABEL_WORDS):
+        return None
     return Reference(url=url, label=label or link_label, kind=kind)
+
+
+def _link_at_end(line: str) -> tuple[str, str, str] | None:
+    """(the text before it, url, label from its text) of the link a line ends with, else None."""
+    start = _markdown_link_start(line) if line.endswith(")") else None
+    if start is not None and (found := _LINK_ONLY.fullmatch(line, start)):
+        return line[:start], found["url"], _link_label(found["text"], found["url"])
+    token_start = max(line.rfind(" "), line.rfind("\t")) + 1
+    if found := _AUTOLINK.fullmatch(line, token_start):
+        return line[:token_start], found["url"], ""
+    # A bare address may follow its label's colon without a space: `참고링크:https://…`.
+    if (at := _BARE_URL_START.search(line, token_start)) and _BARE_URL_TOKEN.fullmatch(line, at.start()):
+        return line[: at.start()], line[at.start() :], ""
+    return None
+
+
+def _markdown_link_start(line: str) -> int | None:
+    """Where the `[text](url)` a line ends with starts, found backwards: the url's `(` (one level
+    of parentheses inside), then the text's `[` (one level of brackets inside), as _LINK reads them."""
+    at = _matching_opener(line, len(line) - 1, "(", ")")
+    if at is None or at < 1 or line[at - 1] != "]":
+        return None
+    return _matching_opener(line, at - 1, "[", "]")
+
+
+def _matching_opener(line: str, close: int, opener: str, closer: str) -> int | None:
+    depth = 0
+    for at in range(close - 1, -1, -1):
+        if line[at] == closer:
+            depth += 1
+            if depth > 1:
+                return None
+        elif line[at] == opener:
+            if not depth:
+                return at
+            depth -= 1
+    return None
+
+
+def _label_before(before: str) -> tuple[str, bool, bool] | None:
+    """(label, after a list bullet, written without a colon) of what stands before a reference's
+    link; None when it is no label (text glued to the link, brackets that are not a label's)."""
+    bullet = _BULLET.match(before)
+    rest = before[bullet.end() :] if bullet else before
+    label = rest.strip()
+    if not label:
+        return "", bool(bullet), False
+    if label[-1] in ":：":
+        label = label[:-1].strip()
+        if bracketed := _BRACKETED.fullmatch(label):
+            return bracketed["label"].strip(), bool(bullet), False
+        return (label, bool(bullet), False) if "[" not in label and "]" not in label else None
+    if not rest[-1].isspace() and rest[-1] != "]":
+        return None  # `foohttps://…`: glued text is no label
+    if bracketed := _BRACKETED.fullmatch(label):
+        return bracketed["label"].strip(), bool(bullet), False
+    if any(mark in label for mark in "[]:：<>"):
+        return None
+    return label, bool(bullet), True
 
 
 def parse_participants(line: str) -> list[str]:
@@ -511,6 +599,8 @@ def _section_kind(heading: str) -> str:
         return "participants"
     if name in ("논문 background", "paper background", "background"):
         return "background"
+    if re.fullmatch(r"(?:참고|관련) ?(?:링크|자료|문헌)|references|links", name):
+        return "background"  # `## 참고링크`: a list of the background's links under a heading of its own
     if name in ("토론", "discussion"):
         return "discussion"
     return "other"
@@ -592,6 +682,8 @@ class _Reader:
             raise self._error(first, "no question found (a question starts with a label like `Q1 (정훈).`)")
         for block, body_lines in self.bodies:
             block.body = "\n".join(body_lines).strip()
+            if isinstance(block, Answer) and rules.is_placeholder_body(block.body):
+                block.body = ""  # the template's `A7. 답변`: a slot nobody has written in
         self.discussion.description = "\n\n".join(self.chunks)
         self._set_title()
         if problem := rules.too_long("title", self.discussion.title, rules.TITLE_LENGTH):
@@ -607,7 +699,7 @@ class _Reader:
         elif section.kind == "participants":
             for number, line in section.lines:
                 if not _SEPARATOR.match(line):
-                    names = parse_participants(line)
+                    names = [name for name in parse_participants(line) if not rules.is_placeholder_name(name)]
                     for name in names:
                         if problem := rules.too_long("name", name, rules.NAME_LENGTH):
                             raise self._error(number, problem)
@@ -670,6 +762,8 @@ class _Reader:
 
     def _read_presenter(self, number: int, line: str, value: str):
         name = unicodedata.normalize("NFC", value).strip()
+        if rules.is_placeholder_name(name):
+            return  # the template's `- 발표 : 이름`: nobody yet
         if not name or self.discussion.presenter or parse_participants(name) != [name]:
             self.warn(number, "a presenter that is not one name (or a second one) is kept in the description")
             self._describe(line)
@@ -728,7 +822,9 @@ class _Reader:
     # The background: references, markers, and the description.
 
     def _read_background_line(self, number: int, line: str):
-        if _MARKER.match(line):
+        if line.startswith("\\") and is_structural_in_description(line[1:]):
+            self._describe(line[1:])  # the escape: text that looks like a reference or a marker
+        elif _MARKER.match(line):
             self._end_chunk()
         elif (reference := parse_reference(line)) and self._check_reference(number, reference):
             self._end_chunk()
@@ -792,12 +888,14 @@ class _Reader:
     def _start_block(self, number: int, label: LabelLine):
         if problem := rules.too_long("label", label.label, rules.LABEL_LENGTH):
             raise self._error(number, problem)
+        # The template's `Q1 (이름).` is signed by nobody.
+        author = None if rules.is_placeholder_name(label.author) else label.author
         if label.is_question:
-            block = Question(label.label, label.author, "", number)
+            block = Question(label.label, author, "", number)
             self.discussion.questions.append(block)
             self.thread = [block]
         else:
-            block = Answer(label.label, label.author, "", number)
+            block = Answer(label.label, author, "", number)
             self._attach(number, label, block)
         self.block_lines = [label.rest]
         self.bodies.append((block, self.block_lines))

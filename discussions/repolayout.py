@@ -8,6 +8,7 @@ no shell). discussions.repository imports them.
 """
 
 import datetime
+import os
 import posixpath
 import re
 import subprocess
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from discussions import reader
+from discussions import reader, rules
 
 # --- The folder's layout (pure) -----------------------------------------------------------------
 
@@ -101,7 +102,8 @@ def read_readme(text: str) -> Readme:
             section = heading[1].casefold()
             continue
         if section in PARTICIPANT_HEADINGS and line.strip() and not found.full_names:
-            found.full_names = reader.parse_participants(line)
+            names = reader.parse_participants(line)
+            found.full_names = [name for name in names if not rules.is_placeholder_name(name)]
         elif section in ORDER_HEADINGS and (entry := _README_ENTRY.match(line)):
             title = entry[2]
             if link := _MARKDOWN_LINK.match(title):
@@ -188,6 +190,64 @@ def posts_of(discussion: reader.Discussion):
         yield from reader.thread_order(question.answers)
 
 
+# --- The folder on disk --------------------------------------------------------------------------
+
+
+def is_regular_file(path: Path) -> bool:
+    """A file of the folder's own: not a symbolic link, which may point anywhere on the host (a PDF
+    or an image there would be attached and published)."""
+    return path.is_file() and not path.is_symlink()
+
+
+def folder_files(folder: Path) -> set[str]:
+    """Every regular file in the folder, by its path inside it (`img/3-1.png`); hidden ones and
+    symbolic links (to files or to folders, wherever they point) left out."""
+    found = set()
+    for here, folders, names in os.walk(folder, followlinks=False):
+        folders[:] = [name for name in folders if not name.startswith(".")]  # walked ones are no links
+        inside = Path(here).relative_to(folder)
+        for name in names:
+            if not name.startswith(".") and is_regular_file(Path(here) / name):
+                found.add((inside / name).as_posix())
+    return found
+
+
+# What a file's name ends with when it is no discussion file: `.pdf`, `.png`, `.txt` (a discussion
+# file is `….md`, `….markdown` or has no extension: `4. A Paper Without Extension`).
+_OTHER_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,7}$")
+
+
+def is_numbered_discussion_name(name: str) -> bool:
+    """`3. Some Paper.md`, `4. A Paper Without Extension`: a session's file as the group names it."""
+    if not is_candidate(name) or (_OTHER_EXTENSION.search(name) and not _MARKDOWN.search(name)):
+        return False
+    return split_name(name)[0] is not None
+
+
+def holds_numbered_sessions(folder: Path) -> bool:
+    return any(is_numbered_discussion_name(path.name) and is_regular_file(path) for path in folder.iterdir())
+
+
+def season_folders(folder: Path) -> list[Path]:
+    """The season folders a path names: the folder itself when it holds a numbered discussion file
+    (`1. Title.md`) or none of its subfolders does; else (a repository's root holding `season1/`,
+    `season2/`) each subfolder that holds one, in natural order (`season2` before `season10`).
+    Hidden folders and symbolic links to folders are never seasons."""
+    if holds_numbered_sessions(folder):
+        return [folder]
+    seasons = [
+        path
+        for path in folder.iterdir()
+        if path.is_dir() and not path.is_symlink() and not path.name.startswith(".")
+        if holds_numbered_sessions(path)
+    ]
+    return sorted(seasons, key=_natural) or [folder]
+
+
+def _natural(path: Path):
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", path.name)]
+
+
 # --- Versions of the folder: its git history, then its working tree ---------------------------
 
 
@@ -201,23 +261,96 @@ class Version:
 
 
 WORKING_TREE = 1 << 62
+SYMLINK_MODE = "120000"  # git's mode for a symbolic link
+
+
+class GitError(Exception):
+    """Git could not read the repository; the message says why (git's own first line)."""
+
+
+# A repository's own `.git/config` can name programs git runs (gpg.program under log.showSignature,
+# a textconv or an external diff, filters, hooks, fsmonitor, a pager, ssh or a remote helper for a
+# partial clone's missing objects): reading a repository someone else made must run none of them.
+# Command-line settings win over every config file; the system and user files are not read at all
+# (the operator's own settings would change what the log prints, too). Each command also says
+# --no-textconv / --no-ext-diff / --no-show-signature where it takes them, and none of those used
+# here checks out files, applies filters or fetches.
+_SAFE_SETTINGS = (
+    "core.hooksPath=/dev/null",
+    "core.fsmonitor=false",
+    "core.pager=cat",
+    "core.sshCommand=false",
+    "core.alternateRefsCommand=true",
+    "core.attributesFile=/dev/null",
+    "log.showSignature=false",
+    "gpg.program=false",
+    "gpg.openpgp.program=false",
+    "gpg.x509.program=false",
+    "gpg.ssh.program=false",
+    "diff.external=",
+    "diff.relative=false",
+    "protocol.allow=never",
+    "credential.helper=",
+    "safe.bareRepository=explicit",
+    "submodule.recurse=false",
+    "gc.auto=0",
+    "maintenance.auto=false",
+    "i18n.logOutputEncoding=UTF-8",
+)
+_SAFE_OPTIONS = [option for setting in _SAFE_SETTINGS for option in ("-c", setting)]
+
+
+def _git_environment() -> dict[str, str]:
+    # None of the caller's GIT_* variables (GIT_DIR, GIT_SSH_COMMAND, GIT_EXTERNAL_DIFF …) either.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("GIT_")}
+    env.update(
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_ATTR_NOSYSTEM="1",
+        GIT_TERMINAL_PROMPT="0",
+        GIT_NO_LAZY_FETCH="1",  # git 2.44 and later: a partial clone's missing object is not fetched
+        GIT_ALLOW_PROTOCOL="",  # no transport at all, whatever protocol.<name>.allow the repository sets
+        GIT_PAGER="cat",
+        PAGER="cat",
+    )
+    return env
 
 
 def _git(root, *args, data=None) -> bytes:
-    # An argument list, no shell: a file name is never a command.
-    done = subprocess.run(["git", "-C", str(root), *args], input=data, capture_output=True, check=True)
+    """Git's output for a read-only command in the repository at root, running nothing it configures.
+
+    An argument list, no shell: a file name is never a command."""
+    try:
+        done = subprocess.run(
+            ["git", "--no-pager", *_SAFE_OPTIONS, "-C", str(root), *args],
+            input=data,
+            capture_output=True,
+            env=_git_environment(),
+            stdin=None if data is not None else subprocess.DEVNULL,
+        )
+    except OSError as error:
+        raise GitError(f"git could not be run: {error}") from None
+    if done.returncode:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git {args[0]} failed in {root}: {message[0] if message else done.returncode}")
     return done.stdout
 
 
 def git_folder(folder: Path) -> tuple[Path, list[str]] | None:
     """(repository root, the folder's path in it) when the folder is inside a git repository with
-    commits; None otherwise (or when git is not installed)."""
+    commits; None otherwise (or when git is not installed). A repository git will not read as
+    safe (another user's, without `safe.directory`) is a GitError, not a folder without history."""
     try:
         root = Path(_git(folder, "rev-parse", "--show-toplevel").decode().strip())
         _git(folder, "rev-parse", "--verify", "--quiet", "HEAD")
-    except (OSError, subprocess.CalledProcessError):
+    except GitError as error:
+        if "dubious ownership" in str(error):
+            raise
         return None
-    inside = folder.resolve().relative_to(root.resolve()).as_posix()
+    try:
+        inside = folder.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:  # core.worktree elsewhere: the folder is not the repository's working tree
+        return None
     return root, [] if inside == "." else inside.split("/")
 
 
@@ -225,7 +358,23 @@ def git_versions(root: Path, prefix: list[str], order) -> tuple[dict[str, list[V
     """Each session's versions in commit order (a version: its chosen file changed), and the title
     keys renames gave up for the ones they took (old key → new key)."""
     spec = "/".join(prefix) or "."
-    log = _git(root, "log", "--reverse", "-M", "--format=%x01%H%x02%cI", "--name-status", "-z", "--", spec)
+    log = _git(
+        root,
+        "log",
+        "--reverse",
+        "-M",
+        "--no-textconv",
+        "--no-ext-diff",
+        "--no-show-signature",
+        "--no-notes",
+        "--no-decorate",
+        "--no-mailmap",
+        "--format=%x01%H%x02%cI",
+        "--name-status",
+        "-z",
+        "--",
+        spec,
+    )
     commits, renamed = [], {}
     for chunk in log.decode("utf-8", "surrogateescape").split("\x01")[1:]:
         header, _, changes = chunk.partition("\0")
@@ -252,8 +401,8 @@ def git_versions(root: Path, prefix: list[str], order) -> tuple[dict[str, list[V
             if not entry:
                 continue
             meta, path = entry.split("\t", 1)
-            _mode, kind, blob = meta.split()
-            if kind == "blob":
+            mode, kind, blob = meta.split()
+            if kind == "blob" and mode != SYMLINK_MODE:  # a symbolic link's blob is where it points
                 blobs[posixpath.basename(path)] = blob
         sessions, _notes = lay_out(blobs, order)
         for key, session in sessions.items():
@@ -285,7 +434,10 @@ def _read_blobs(root: Path, blobs) -> dict[str, bytes]:
     found, at = {}, 0
     for blob in blobs:
         line_end = out.index(b"\n", at)
-        size = int(out[at:line_end].split()[2])
+        header = out[at:line_end].split()
+        if len(header) != 3:  # `<sha> missing`: an object the repository does not hold
+            raise GitError(f"git cat-file: {out[at:line_end].decode('utf-8', 'replace')} in {root}")
+        size = int(header[2])
         found[blob] = out[line_end + 1 : line_end + 1 + size]
         at = line_end + 1 + size + 1
     return found

@@ -80,3 +80,30 @@ def topic_problem(name: str) -> str:
     if fault == TOPIC_NO_ADDRESS:
         return f"the topic name {name!r} has no letter or digit to make its address from"
     return ""
+
+
+# The group's session template, as it is before anyone fills it in: `>- A7. 답변` is an answer slot
+# nobody wrote, `Q1 (이름).` and `## 참여자` / `이름, 이름` name nobody. One list, asked by the reader:
+# an answer whose whole body is one of PLACEHOLDER_BODIES is empty (an open answer), a signature or a
+# listed name that is one of PLACEHOLDER_NAMES is no one. Question bodies are left alone: a
+# question that reads "질문" is still a question someone asked.
+PLACEHOLDER_BODIES = frozenset({"답변", "답변 내용"})
+PLACEHOLDER_NAMES = frozenset({"이름", "작성자"})
+
+# What may dress a placeholder: `답변.`, `**답변**`, `(답변)`, `[이름]`, `<답변>`, `답변 :`, and the
+# number a template counts its slots with (`이름1`, `이름 2`).
+_PLACEHOLDER_DRESS = re.compile(r"^[\s.,:;!?…~*_'\"`()\[\]<>{}-]+|[\s.,:;!?…~*_'\"`()\[\]<>{}\d-]+$")
+
+
+def _bare(text: str) -> str:
+    return " ".join(_PLACEHOLDER_DRESS.sub("", text).split())
+
+
+def is_placeholder_body(body: str) -> bool:
+    """Whether an answer's whole body is the template's placeholder (`답변`, `답변.`, `**답변**`)."""
+    return bool(body) and len(body) < 40 and _bare(body) in PLACEHOLDER_BODIES
+
+
+def is_placeholder_name(name: str | None) -> bool:
+    """Whether a signature or a listed name is the template's placeholder (`이름`, `이름2`)."""
+    return bool(name) and len(name) < 40 and _bare(name) in PLACEHOLDER_NAMES

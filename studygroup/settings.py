@@ -216,6 +216,10 @@ else:
 SESSION_ENGINE = f"django.contrib.sessions.backends.{'cached_db' if REDIS_URL else 'db'}"
 
 TAGGIT_CASE_INSENSITIVE = True
+# History versions are written by discussions.writes alone (writes.core.record), once per changed
+# row, with the user, reason and date passed: the library's own recording on every save and delete
+# (its post_save/post_delete signals) is off, so no save elsewhere records one behind a write's back.
+SIMPLE_HISTORY_ENABLED = False
 # Keyword rules that give imported questions their topics (see the file's comments).
 TOPIC_RULES = BASE_DIR / os.environ.get("TOPIC_RULES", "fixtures/topics.toml")
 

@@ -345,3 +345,45 @@ def test_first_renders_after_a_write_and_reading_while_writing_are_checked_and_r
         and "| home | 426.4 | 2.9 | 10.0 | 53.7 | 2.5× |" in report
     )
     assert "Stale pages after the writes: 1 (/papers/x/: answer 7 lacks “벤치 쓰기 3번”)" in report
+
+
+def test_the_report_shows_the_history_replays_against_their_targets():
+    result = sample_result()
+    result["history"] = [
+        {
+            "files": 12,
+            "commits": 120,
+            "newest_seconds": 0.2,
+            "history_seconds": 1.0,
+            "again_seconds": 0.5,
+            "history_ratio": 5.0,
+            "again_ratio": 2.5,
+            "rows": {"papers": 12, "questions": 116, "answers": 206},
+        }
+    ]
+    checks = {check["what"]: check["met"] for check in run.check_targets(result)}
+    assert checks["history of 12 files, 120 commits: first import × its newest files'"] is True
+    assert checks["history of 12 files, 120 commits: a run that changes nothing × its newest files'"] is False
+    report = run.format_report({**result, "targets": run.check_targets(result)})
+    row = "| 12 files, 120 commits (116 questions, 206 answers) | 0.20 | 1.00 | 5.0× | 0.50 | 2.5× **no** |"
+    assert row in report
+
+
+def test_the_generated_history_has_the_seasons_shape_and_is_the_same_for_the_same_seed(tmp_path):
+    import subprocess
+
+    from discussions.management.commands.make_synthetic_history import make
+
+    def log(root):
+        command = ["git", "-C", str(root), "log", "--format=%H %s"]
+        done = subprocess.run(command, capture_output=True, text=True)
+        return done.stdout.splitlines()
+
+    season = make(tmp_path / "one", files=12, commits=120, seed=1)
+    commits = log(tmp_path / "one")
+    assert len(commits) == 120
+    assert len(list(season.glob("*.md"))) == 12
+    assert sum("the new house style" in line for line in commits) >= 2  # the restyle, file by file
+    texts = [path.read_text() for path in season.glob("*.md")]
+    assert all("- Q1." in text for text in texts)  # every file ends in the unsigned style
+    assert log(tmp_path / "one") == log(make(tmp_path / "two", files=12, commits=120, seed=1).parent)

@@ -71,6 +71,24 @@ SENTENCES = [
     ("Appendix B에 학습 세부 사항이 있습니다.", [("appendix", "B", "Appendix B")]),
     ("부록 B를 보면 모델 학습에 쓴 Adam 설정이 나옵니다.", [("appendix", "B", "부록 B")]),
     ("Appendix C.1의 filtering", [("appendix", "C.1", "Appendix C.1")]),
+    # Counted places: a number or a Korean ordinal word (첫번째 … 열번째 and beyond), then the word.
+    ("5번 섹션에서 다룬 ablation이 궁금합니다.", [("section", "5", "5번 섹션")]),
+    ("3번째 섹션의 내용을 보면", [("section", "3", "3번째 섹션")]),
+    ("두번째 페이지에 나온 그래프", [("page", "2", "두번째 페이지")]),
+    ("두 번째 페이지를 보시면", [("page", "2", "두 번째 페이지")]),
+    ("첫번째 그림이 전체 구조입니다.", [("figure", "1", "첫번째 그림")]),
+    ("세 번째 표를 보면 BLEU가 낮습니다.", [("table", "3", "세 번째 표")]),
+    ("열번째 페이지까지 읽었어요.", [("page", "10", "열번째 페이지")]),
+    ("열두번째 식은 무슨 뜻인가요?", [("equation", "12", "열두번째 식")]),
+    ("2번 수식이 loss입니다.", [("equation", "2", "2번 수식")]),
+    ("4 번째 절 참고", [("section", "4", "4 번째 절")]),
+    # A section number before the word.
+    ("2.1 섹션에서 설명하는 attention", [("section", "2.1", "2.1 섹션")]),
+    ("3.2섹션을 참고하세요", [("section", "3.2", "3.2섹션")]),
+    # A range of equations is one place, its first equation, shown as written.
+    ("식 (1)~(6)을 차례로 보면", [("equation", "1", "식 (1)~(6)")]),
+    ("Eq. (2)-(4) define the encoder.", [("equation", "2", "Eq. (2)-(4)")]),
+    ("수식 (1) ~ (3)과 식 (7)", [("equation", "1", "수식 (1) ~ (3)"), ("equation", "7", "식 (7)")]),
     # Several in one sentence, both languages.
     (
         "Figure 3.10이랑 Table 3.9, 그리고 3.9절의 arithmetic 결과를 같이 보면",
@@ -118,6 +136,24 @@ NO_PLACES = [
     "Appendix Bert",
     "비전쪽에도 one-shot, zero-shot 등이 있다는 건",
     "step. 4 is next",
+    # Counts and orders of things that are no place.
+    "두번째로 중요한 점은 데이터입니다.",
+    "3번째 질문에 대한 답입니다.",
+    "5번 답변을 보면",
+    "1~2개 정도만 보면 됩니다.",
+    "섹션을 두 번 읽었습니다.",
+    "두 번 섹션을 나눴어요.",
+    "5번 표현이 어색합니다.",
+    "3번째 표시된 부분",
+    "두번째 방식으로 풀면",
+    "첫번째 절대 기준은",
+    "이런 식으로 세번째 식으로",
+    "2번째 그림자",
+    "10번 쪽지",
+    "Q5번 섹션",
+    "A1-2번 답변",
+    "2020.05 섹션",
+    "v2.1 섹션",
 ]
 
 
@@ -175,7 +211,10 @@ def test_a_place_is_a_frozen_value():
 
 # Text made of prose pieces (anything but a backtick) and code spans: the spans' offsets are known.
 _prose = st.text(st.characters(blacklist_characters="`", blacklist_categories=("Cs",)), max_size=40)
-_places_text = st.sampled_from(["Figure 2.1", "표 2", "6.2의", "Page.4", "§4", "Appendix B", "식 (3)", " "])
+_places_text = st.sampled_from(
+    ["Figure 2.1", "표 2", "6.2의", "Page.4", "§4", "Appendix B", "식 (3)", " "]
+    + ["식 (1)~(6)", "두번째 페이지", "5번 섹션", "2.1 섹션"]
+)
 _piece = st.one_of(_prose, _places_text, st.tuples(_prose, _places_text).map("".join))
 _code = st.builds(lambda inner: f"`{inner}`", st.one_of(_prose, _places_text))
 

@@ -430,6 +430,47 @@ def test_it_reads_an_unsigned_answer_as_having_no_author():
     assert only_question("Q1. 질문\nA1. 답\n").answers[0].author is None
 
 
+# --- The template's placeholders (rules.PLACEHOLDER_BODIES, rules.PLACEHOLDER_NAMES) -----------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["A7. 답변", ">- A7. 답변", "A7 (소연). 답변.", "A7. **답변**", "A7. (답변)", "A7. 답변 내용"]
+    + ["A7.\n답변", "A7. \n> 답변"],
+)
+def test_an_answer_whose_body_is_the_templates_placeholder_is_open(line):
+    [answer] = only_question(f"## 토론\nQ7. 질문\n{line}\n").answers
+    assert answer.body == "" and answer.is_open
+
+
+@pytest.mark.parametrize("line", ["A7. 답변입니다", "A7. 좋은 답변", "A7. 답변: 네, 됩니다.", "A7. 답"])
+def test_an_answer_that_only_starts_or_ends_with_the_word_keeps_its_body(line):
+    [answer] = only_question(f"## 토론\nQ7. 질문\n{line}\n").answers
+    assert answer.body == line.removeprefix("A7. ")
+
+
+def test_a_question_that_reads_like_a_placeholder_is_still_a_question():
+    assert only_question("Q1. 질문\n").body == "질문"
+
+
+@pytest.mark.parametrize("label", ["Q1 (이름).", "Q1. (이름)", "Q1 (이름2).", "Q1 ([이름])."])
+def test_the_templates_placeholder_signature_is_nobody(label):
+    question = only_question(f"## 토론\n{label} 질문입니다\nA1 (이름). 답변\n")
+    assert (question.author, question.body) == (None, "질문입니다")
+    assert [(answer.author, answer.is_open) for answer in question.answers] == [(None, True)]
+
+
+def test_the_templates_placeholder_names_in_the_participants_list_are_nobody():
+    discussion = read("## 참여자\n이정훈, 이름, 김소연, 이름2\n## 토론\nQ1. 질문\n")
+    assert discussion.participants == ["이정훈", "김소연"]
+
+
+def test_the_templates_placeholder_presenter_is_nobody():
+    discussion = read("## 논문\n- 제목 : T\n- 발표 : 이름\n## 토론\nQ1. 질문\n")
+    assert discussion.presenter == ""
+    assert discussion.warnings == [] and "이름" not in discussion.description
+
+
 def test_it_reads_a_file_without_headings_as_all_discussion():
     discussion = read("Q1 (정훈). 질문\nA1 (소연). 답\n")
     assert len(discussion.questions) == 1
@@ -499,6 +540,123 @@ def test_it_takes_the_link_text_as_the_label_when_it_is_not_a_url():
 def test_it_reads_a_reference_that_is_a_bare_url():
     reference = only_reference("3) https://a.example/x?y=1")
     assert (reference.url, reference.label) == ("https://a.example/x?y=1", "")
+
+
+# Background links as the group's files list them, messy as they are: every one is a reference.
+MESSY_REFERENCES = [
+    # No bullet, a label and a colon (the older style's `참고링크 : …`).
+    ("참고링크 : https://a.example/cf", ("https://a.example/cf", "참고링크")),
+    ("참고링크: [https://a.example/cf](https://a.example/cf)", ("https://a.example/cf", "참고링크")),
+    ("참고링크 ： https://a.example/cf", ("https://a.example/cf", "참고링크")),
+    # A bullet, a label, a link whose text is or is not its address.
+    ("- 참고링크 : [https://a.example/cf](https://a.example/cf)", ("https://a.example/cf", "참고링크")),
+    ("- 참고링크 : [블로그 글](https://a.example/cf)", ("https://a.example/cf", "참고링크")),
+    ("-참고링크 : https://a.example/cf", ("https://a.example/cf", "참고링크")),
+    ("* **참고링크** : https://a.example/cf", ("https://a.example/cf", "**참고링크**")),
+    # A video, bulleted, numbered, or a bare address on its own line.
+    ("- 영상 : https://www.youtube.com/watch?v=abc", ("https://www.youtube.com/watch?v=abc", "영상")),
+    ("2) 영상 : https://youtu.be/abc", ("https://youtu.be/abc", "영상")),
+    ("(3) 영상 https://youtu.be/abc", ("https://youtu.be/abc", "영상")),
+    ("https://www.youtube.com/watch?v=abc&t=10s", ("https://www.youtube.com/watch?v=abc&t=10s", "")),
+    ("<https://youtu.be/abc>", ("https://youtu.be/abc", "")),
+    ("[발표 영상](https://youtu.be/abc)", ("https://youtu.be/abc", "발표 영상")),
+    # Code: a label with no colon, a label in brackets, `<br>`s closing the line.
+    ("- 코드 : https://github.com/o/summarization", ("https://github.com/o/summarization", "코드")),
+    ("- 코드 https://github.com/o/summarization", ("https://github.com/o/summarization", "코드")),
+    ("[코드] https://github.com/o/summarization", ("https://github.com/o/summarization", "코드")),
+    ("- 코드 : https://github.com/o/summarization <br>", ("https://github.com/o/summarization", "코드")),
+    ("코드 : [github](https://github.com/o/s)<br><br>", ("https://github.com/o/s", "코드")),
+    ("1. 공식 구현 : https://github.com/o/s", ("https://github.com/o/s", "공식 구현")),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), MESSY_REFERENCES)
+def test_every_background_link_a_file_lists_is_a_reference(line, expected):
+    reference = only_reference(line)
+    assert (reference.url, reference.label) == expected
+    assert reference.line == 2
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "자세한 내용은 저자들이 직접 정리한 이 글에서 볼 수 있습니다 https://a.example/x",
+        "이 논문은 " + "아주 " * 30 + "중요합니다: https://a.example/x",
+        "https://a.example/x 에 정리되어 있습니다",
+        "자세한 설명은 저자들이 쓴 이 글을 보면 좋습니다: https://a.example/x",
+        "링크 두 개 https://a.example/x https://a.example/y",
+    ],
+)
+def test_a_sentence_with_a_link_in_the_background_stays_in_the_description(line):
+    discussion = read(f"## 논문 Background\n{line}\n## 토론\nQ1.\n")
+    assert discussion.references == []
+    assert discussion.description == line
+
+
+def test_the_real_files_references_are_read_with_their_kinds_from_their_addresses():
+    # The shapes of `4. Counterfactual Fairness` (older style) and `5. Text Summarization…` (later).
+    older = (
+        "논문 URL : [https://arxiv.org/abs/1703.06856](https://arxiv.org/abs/1703.06856)\n\n"
+        "## 논문 Background\n참고링크 : https://blog.example/counterfactual<br>\n\n"
+        "[설명]\n인과 추론으로 공정성을 정의하는 논문입니다.\n\n"
+        "https://www.youtube.com/watch?v=ZfuOw02U7hs\n\n## 토론\nQ1 (정훈). 질문\n"
+    )
+    later = (
+        "## 논문\n- 제목 : Text Summarization with Pretrained Encoders\n"
+        "- 원본 : [https://arxiv.org/abs/1908.08345](https://arxiv.org/abs/1908.08345)\n"
+        "- 논문 Background : BERT를 요약에 쓴 논문\n"
+        "    - 참고링크 : [https://blog.example/bertsum](https://blog.example/bertsum)\n"
+        "- 코드 : https://github.com/nlpyang/PreSumm\n"
+        "## 토론\n- Q1.\n"
+    )
+    from discussions.links import infer_kind
+
+    first, second = read(older, "4. Counterfactual Fairness.md"), read(later, "5. Text Summarization.md")
+    assert [(r.label, r.line, infer_kind(r.url)) for r in first.references] == [
+        ("참고링크", 4, "blog"),
+        ("", 9, "video"),
+    ]
+    assert first.description == "인과 추론으로 공정성을 정의하는 논문입니다."
+    assert [(r.label, r.line, infer_kind(r.url)) for r in second.references] == [
+        ("참고링크", 5, "blog"),
+        ("코드", 6, "code"),
+    ]
+    assert second.description == "BERT를 요약에 쓴 논문"
+
+
+def test_a_messy_later_style_file_lists_every_background_link_and_no_placeholder():
+    from discussions.links import infer_kind
+
+    path = SEED.parent / "messy-background.md"
+    discussion = read(path.read_bytes(), path.name)
+    assert [(r.label, infer_kind(r.url), r.line) for r in discussion.references] == [
+        ("참고링크", "blog", 4),
+        ("영상", "video", 6),
+        ("코드", "code", 7),
+        ("참고링크", "blog", 13),
+        ("발표 영상", "video", 15),
+        ("", "paper", 16),
+        ("", "video", 17),
+    ]
+    assert discussion.description == (
+        "인과 그래프로 공정성을 정의합니다.\n\n"
+        "Kusner 외, NeurIPS 2017. 자세한 설명은 저자들이 쓴 이 글을 보면 좋습니다: https://blog.example/long"
+    )
+    assert discussion.participants == ["이정훈", "김소연"]
+    q1, q2 = discussion.questions
+    assert (q1.author, q2.answers[0].is_open, q1.answers[0].is_open) == (None, True, False)
+    assert discussion.warnings == []
+
+
+@pytest.mark.parametrize(
+    "heading_or_marker",
+    ["## 참고링크", "## 참고 자료", "## References", "[참고링크]", "- 참고링크 :", "참고 링크:"],
+)
+def test_a_heading_or_a_line_that_names_the_links_below_it_is_no_text(heading_or_marker):
+    text = f"## 논문 Background\n설명입니다.\n{heading_or_marker}\n- https://a.example/1\n## 토론\nQ1.\n"
+    discussion = read(text)
+    assert [r.url for r in discussion.references] == ["https://a.example/1"]
+    assert (discussion.description, discussion.warnings) == ("설명입니다.", [])
 
 
 def test_it_reads_a_summary_bullet_as_a_summary_reference():

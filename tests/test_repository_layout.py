@@ -53,6 +53,11 @@ def test_the_readme_gives_full_names_and_the_order():
     assert repolayout.read_readme("# Just a title\n") == repolayout.Readme()
 
 
+def test_the_templates_placeholder_names_in_the_readme_are_nobody():
+    readme = repolayout.read_readme("## 참여자\n이정훈, 이름, 김소연, 이름2\n")
+    assert readme.full_names == ["이정훈", "김소연"]
+
+
 def test_summary_pdfs_find_their_session_by_number_then_title():
     sessions, _ = repolayout.lay_out(["1. Towards Some Paper.md", "Another Paper.md"])
     assert repolayout.summary_session("1. Slides.pdf", sessions) == "towards some paper"

@@ -416,3 +416,130 @@ def test_a_form_sent_to_an_old_address_is_sent_on_as_it_was(session, as_persona)
 
 def test_an_address_no_paper_ever_had_is_still_not_found(seeded, client):
     assert client.get(reverse("discussions:paper", args=["never-was"])).status_code == 404
+
+
+# History: written by the write package alone (writes.core.record), one version per changed row
+
+
+def versions():
+    from discussions.models import Attachment, Paper, Reference
+
+    models = [Participant, Paper, Reference, Question, Answer, Attachment]
+    return sum(model.history.count() for model in models)
+
+
+def test_a_save_outside_the_write_package_records_no_history(seeded):
+    """The library's own recording (post_save, post_delete) is off: no save behind a write's back
+    adds a version, nor a second one to a write's."""
+    before = versions()
+    person = Participant.objects.create(name="기록없음")
+    post = question()
+    post.body = "셸에서 고친 글"
+    post.save()
+    Participant.objects.filter(pk=person.pk).delete()
+    assert versions() == before
+    writes.admin_save(post, user=None, created=False, changed_fields=["body"])
+    assert versions() == before + 1
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        "edit",
+        "fill",
+        "answer",
+        "ask",
+        "topics",
+        "discussed",
+        "claim",
+        "unclaim",
+        "sign",
+        "session",
+        "propose",
+        "references",
+        "admin post",
+        "admin paper",
+        "remove question",
+    ],
+)
+def test_every_write_records_one_history_version_per_row_it_changes(personas, write):
+    from discussions.models import Paper
+
+    paper, bob = Paper.objects.get(), Participant.objects.get(name="선민")
+    target = question("Q5")
+    if write == "unclaim":
+        slot, _ = writes.claim(target, member=bob, user=None)
+    before, rows = versions(), 1
+    if write == "edit":
+        post = target.answers.first()
+        writes.save_text(post, "고친 글", expected_version=post.version, user=None)
+    elif write == "fill":
+        slot = Answer.objects.open().first()
+        writes.fill(slot, "채운 글", expected_version=slot.version, user=None)
+    elif write == "answer":
+        writes.answer(target, author=bob, body="새 답", user=None)
+    elif write == "ask":
+        writes.ask(paper, author=bob, body="새 질문", user=None)
+    elif write == "topics":
+        writes.set_topics(target, ["bias"], user=None, by_hand=True)
+    elif write == "discussed":
+        writes.mark_discussed(target, True, user=None)
+    elif write == "claim":
+        writes.claim(target, member=bob, user=None)
+    elif write == "unclaim":
+        writes.unclaim(slot, user=None)
+    elif write == "sign":
+        unsigned = Answer.objects.create(question=target, label="A5", body="누구 글?", position=99)
+        writes.set_authors([unsigned], bob, user=None)
+    elif write == "session":
+        writes.update_session(paper, expected_version=paper.version, user=None, title="새 제목")
+    elif write == "propose":
+        writes.propose(proposer=bob, title="다음 논문", user=None)
+    elif write == "references":
+        rows = [(ref, ref.label + "!", ref.url, ref.kind, False) for ref in paper.references.listed()]
+        writes.save_references(paper, expected_version=paper.version, user=None, rows=rows)
+        rows = len(rows)
+    elif write == "admin post":
+        target.body = "관리자가 고친 질문"
+        writes.admin_save(target, user=None, created=False, changed_fields=["body"], expected_version=1)
+    elif write == "admin paper":
+        paper.title = "관리자가 고친 제목"
+        writes.admin_save(paper, user=None, created=False, changed_fields=["title"])
+        paper.refresh_from_db()
+        assert paper.title_locked  # an import of its file keeps the title given here
+    else:
+        rows += Answer.objects.shown().filter(question=target).count()
+        writes.remove(target, expected_version=target.version, user=None)
+    assert rows >= 1 and versions() == before + rows
+
+
+def test_an_admin_delete_records_the_paper_and_all_it_takes_as_deleted(make_paper):
+    from discussions.models import Paper, Reference
+
+    paper = make_paper(questions=2, answers=2)
+    expected = {
+        Paper: 1,
+        Question: paper.questions.count(),
+        Answer: Answer.objects.filter(question__paper=paper).count(),
+        Reference: paper.references.count(),
+    }
+    writes.admin_delete(paper, user=None)
+    for model, count in expected.items():
+        assert model.history.filter(history_type="-").count() == count, model
+
+
+def test_a_reimport_records_each_post_it_removes_as_deleted(make_paper):
+    from discussions.importer import import_discussion
+
+    from .conftest import generated_discussion
+
+    paper = make_paper(questions=3, answers=2)
+    third = paper.questions.get(label="Q3")
+    gone = [third.pk, *third.answers.values_list("pk", flat=True)]
+    import_discussion(generated_discussion(questions=2, answers=2), filename="generated.md")
+    assert not Question.objects.filter(pk=third.pk).exists()
+    deleted = [
+        *Question.history.filter(history_type="-").values_list("id", flat=True),
+        *Answer.history.filter(history_type="-").values_list("id", flat=True),
+    ]
+    assert sorted(deleted) == sorted(gone)

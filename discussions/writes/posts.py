@@ -1,6 +1,8 @@
-"""Posts: a member's text, new answers and questions, removal, topics, claims, authorship."""
+"""Posts: a member's text, new answers and questions, removal, topics, claims, authorship.
 
-from django.db.models import F
+Each write's docstring says which rows it locks, after its thread's generations (writes.core).
+"""
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +23,6 @@ from discussions.writes.core import (
     archive_write,
     paper_of,
     question_of,
-    record,
 )
 
 # A post's text
@@ -32,33 +33,27 @@ def save_text(post, body, *, expected_version, user, only_if_open=False):
 
     One conditional UPDATE both checks and writes: on PostgreSQL a second writer waits for the
     first to commit, then finds the version (or the empty body) changed and updates nothing.
-    Markdown is rendered before the transaction, so locks are held briefly.
+    Markdown is rendered before the transaction, so locks are held briefly. Locks the post's row
+    (its UPDATE), after its paper's and question's generations.
     """
     html, now = render_markdown(body), timezone.now()
     model = type(post)
     previous = post.body  # as the writer saw it: what an edit newly mentions is told
-    with archive_write(paper_of(post), question_of(post)) as lists:
-        rows = model.objects.shown().filter(pk=post.pk, version=expected_version)
-        if only_if_open:
-            rows = rows.filter(body="")
-        changed = rows.update(
+    where = {"hidden_at__isnull": True, **({"body": ""} if only_if_open else {})}
+    with archive_write(paper_of(post), question_of(post)) as write:
+        saved = write.update(
+            post,
+            user=user,
+            expected_version=expected_version,
+            where=where,
             body=body,
             body_html=html,
             places=places_in(body),
-            version=F("version") + 1,
             written_in_app=True,
             updated_at=now,
         )
-        if not changed:
+        if not saved:
             raise _conflict(model, post.pk)
-        post.body, post.body_html, post.updated_at = body, html, now
-        post.version, post.written_in_app = expected_version + 1, True
-        lists.participants.add(post.author_id)
-        if isinstance(post, Question):  # the lists of those waiting to answer it quote it
-            lists.participants.update(
-                Answer.objects.open().filter(question=post).values_list("author", flat=True)
-            )
-        record(post, user)
         notify.after_post(
             post, user=user, filled=only_if_open, previous_body="" if only_if_open else previous
         )
@@ -66,6 +61,7 @@ def save_text(post, body, *, expected_version, user, only_if_open=False):
 
 
 def fill(answer, body, *, expected_version, user):
+    """An open answer's text, unless someone filled it first (save_text: locks the answer's row)."""
     return save_text(answer, body, expected_version=expected_version, user=user, only_if_open=True)
 
 
@@ -84,31 +80,22 @@ def remove(post, *, expected_version, user):
     "shown" stays one column (models.shown) and nothing can be written under a removed post.
     A member's removal never takes what others wrote (access.PostRights.remove): it is refused
     with OthersWrote if someone answered, replied or claimed under the post, even a moment ago.
-    The post's row is locked by the UPDATE, the posts under it level by level; a new answer or
-    reply locks its question and parent first (answer()), so it is either seen here or refused.
+    Locks the post's row (its UPDATE), then every shown answer under it, level by level; a new
+    answer or reply locks its question and parent first (answer()), so it is either seen here or
+    refused.
     """
     model, now = type(post), timezone.now()
-    with archive_write(paper_of(post), question_of(post)) as lists:
-        changed = (
-            model.objects.shown()
-            .filter(pk=post.pk, version=expected_version)
-            .update(hidden_at=now, version=F("version") + 1)
-        )
-        if not changed:
+    with archive_write(paper_of(post), question_of(post)) as write:
+        shown = {"hidden_at__isnull": True}
+        if not write.update(post, user=user, expected_version=expected_version, where=shown, hidden_at=now):
             raise _conflict(model, post.pk)
-        under = _shown_under(post)
+        under = _shown_under(post)  # locked: each one's version is as read
         if not access.removes_others(user) and (others := access.others_among(post, under)):
             # Raised inside the transaction: the post's UPDATE above is rolled back with it.
             raise OthersWrote(_("Others answered this post: it stays in the thread."), others)
-        post.hidden_at, post.version = now, expected_version + 1
-        record(post, user)
-        lists.participants.add(post.author_id)
         reason = f"removed with {post.signature}"
         for item in under:
-            lists.participants.add(item.author_id)
-            Answer.objects.filter(pk=item.pk).update(hidden_at=now, version=F("version") + 1)
-            item.hidden_at, item.version = now, item.version + 1
-            record(item, user, reason=reason)
+            write.update(item, user=user, reason=reason, hidden_at=now)
     return post
 
 
@@ -120,7 +107,7 @@ def restore(post, *, expected_version, user):
     Locks, in the order every writer takes them: the question, the parent answer, the post, then
     the posts under it level by level. Returns the posts brought back with it."""
     model = type(post)
-    with archive_write(paper_of(post), question_of(post)) as lists:
+    with archive_write(paper_of(post), question_of(post)) as write:
         if isinstance(post, Answer):
             question = Question.objects.shown().select_for_update(no_key=True).filter(pk=post.question_id)
             parent = Answer.objects.shown().select_for_update(no_key=True).filter(pk=post.parent_id)
@@ -135,19 +122,12 @@ def restore(post, *, expected_version, user):
             raise Conflict(
                 _("This post was restored or changed meanwhile."), model.objects.filter(pk=post.pk).first()
             )
-        removed_at = current.hidden_at
-        with_it = _removed_with(current, removed_at)
-        model.objects.filter(pk=current.pk).update(hidden_at=None, version=F("version") + 1)
-        current.hidden_at, current.version = None, current.version + 1
-        record(current, user, reason="restored")
+        with_it = _removed_with(current, current.hidden_at)
+        write.update(current, user=user, reason="restored", hidden_at=None)
         post.hidden_at, post.version = None, current.version
-        lists.participants.add(current.author_id)
         reason = f"restored with {current.signature}"
-        for item in with_it:
-            lists.participants.add(item.author_id)
-            Answer.objects.filter(pk=item.pk).update(hidden_at=None, version=F("version") + 1)
-            item.hidden_at, item.version = None, item.version + 1
-            record(item, user, reason=reason)
+        for item in with_it:  # locked: each one's version is as read
+            write.update(item, user=user, reason=reason, hidden_at=None)
     return with_it
 
 
@@ -187,8 +167,9 @@ def answer(question, *, author, body, user, token=None, parent=None):
     """A member's answer to a question (`A4` under `Q4`), or a reply to an answer (its label).
 
     Returns (answer, created). The same token again returns the first answer made with it.
+    Locks the question's row, then the answer replied to.
     """
-    with archive_write(question.paper_id, question.pk) as lists:
+    with archive_write(question.paper_id, question.pk) as write:
         # Locked, so a removal of the question or the answer replied to waits for this post,
         # and this post for the removal: a post is never written under a removed one.
         locked = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
@@ -213,8 +194,7 @@ def answer(question, *, author, body, user, token=None, parent=None):
             written_in_app=True,
             client_token=token or None,
         )
-        _create(made, user)
-        lists.participants.add(made.author_id)
+        _create(write, made, user)
     return made, True
 
 
@@ -225,7 +205,7 @@ def ask(paper, *, author, body, user, token=None):
     first), so two members asking at once get Q27 and Q28, not two Q27s. (A file's own repeated
     labels, like the seed's two Q4s, stay as they are.)
     """
-    with archive_write(paper.pk) as lists:
+    with archive_write(paper.pk) as write:
         if made := _made_already(Question, token, author, body, paper=paper):
             return made, False
         topics = _rules_topics(body)
@@ -239,11 +219,11 @@ def ask(paper, *, author, body, user, token=None):
             client_token=token or None,
             topic_names=", ".join(topics),
         )
-        _create(made, user)
+        _create(write, made, user)
         if topics:
+            # After the first history version, which carries them as topic_names; the topics'
+            # lists move at the write's end, read from the question (writes.core.Write).
             made.tags.set(topics)
-            lists.topics.update(made.tags.values_list("pk", flat=True))
-        lists.participants.add(made.author_id)
     return made, True
 
 
@@ -263,21 +243,23 @@ def _rules_topics(body):
 
 
 def set_topics(question, names, *, user, by_hand):
-    """Replace a question's topics; by hand means a member or admin chose them, so imports keep them."""
+    """Replace a question's topics; by hand means a member or admin chose them, so imports keep them.
+    Locks the question's row."""
     names = sorted({name.strip() for name in names if name.strip()}, key=str.casefold)
-    with archive_write(question.paper_id, question.pk) as lists:
+    with archive_write(question.paper_id, question.pk) as write:
         # The locked row, not the caller's copy: its history version must carry the text as it is.
         current = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
         if current is None:
             raise Conflict(_("This question was removed from the thread meanwhile."))
-        lists.topics.update(current.tags.values_list("pk", flat=True))
         current.tags.set(names)
-        current.topic_names = ", ".join(names)
-        current.tags_by_hand = current.tags_by_hand or by_hand
-        Question.objects.filter(pk=current.pk).update(
-            topic_names=current.topic_names, tags_by_hand=current.tags_by_hand
+        # Topics are not the text: an edit form open meanwhile still saves (no new version).
+        write.update(
+            current,
+            user=user,
+            bump=False,
+            topic_names=", ".join(names),
+            tags_by_hand=current.tags_by_hand or by_hand,
         )
-        record(current, user)
     question.topic_names, question.tags_by_hand = current.topic_names, current.tags_by_hand
     return current
 
@@ -287,12 +269,12 @@ def set_topics(question, names, *, user, by_hand):
 
 def claim(question, *, member, user):
     """An open answer for `member` under `question` (theirs, or asked of them by the presenter or
-    staff). Returns (answer, created): a member already waiting there is not added twice."""
-    with archive_write(question.paper_id, question.pk) as lists:
+    staff). Returns (answer, created): a member already waiting there is not added twice. Locks the
+    question's row."""
+    with archive_write(question.paper_id, question.pk) as write:
         locked = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
         if locked is None:
             raise Conflict(_("This question was removed from the thread meanwhile."))
-        lists.participants.add(member.pk)
         if waiting := Answer.objects.open().filter(question=question, author=member, parent=None).first():
             return waiting, False
         answer = Answer(
@@ -303,36 +285,33 @@ def claim(question, *, member, user):
             position=Answer.objects.next_position(question=question),
             written_in_app=True,
         )
-        _create(answer, user)
+        _create(write, answer, user)
         if member.user_id is None or member.user_id != getattr(user, "pk", None):
             notify.after_request(answer, user=user)  # asked of them by the presenter or staff
     return answer, True
 
 
 def unclaim(answer, *, user):
-    """Take a claim back while it is still empty: it leaves the thread (its history stays)."""
-    now = timezone.now()
-    with archive_write(answer.question.paper_id, answer.question_id) as lists:
-        lists.participants.add(answer.author_id)
-        taken_back = Answer.objects.open().filter(pk=answer.pk, version=answer.version)
-        if not taken_back.update(hidden_at=now, version=F("version") + 1):
+    """Take a claim back while it is still empty: it leaves the thread (its history stays).
+    Locks the answer's row (its UPDATE)."""
+    now, still_open = timezone.now(), {"hidden_at__isnull": True, "body": ""}
+    with archive_write(answer.question.paper_id, answer.question_id) as write:
+        if not write.update(answer, user=user, reason="claim taken back", where=still_open, hidden_at=now):
             raise _conflict(Answer, answer.pk)
-        answer.hidden_at, answer.version = now, answer.version + 1
-        record(answer, user, reason="claim taken back")
     return answer
 
 
 def mark_discussed(question, discussed, *, user):
-    """The agenda's check mark: a question gone through in the meeting (or not, after all)."""
-    with archive_write(question.paper_id, question.pk):
+    """The agenda's check mark: a question gone through in the meeting (or not, after all).
+    Locks the question's row."""
+    with archive_write(question.paper_id, question.pk) as write:
         current = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
         if current is None:
             raise Conflict(_("This question was removed from the thread meanwhile."))
         if current.discussed == discussed:
             return current
-        Question.objects.filter(pk=current.pk).update(discussed=discussed)
-        current.discussed = discussed
-        record(current, user, reason="discussed in the meeting" if discussed else "not discussed after all")
+        reason = "discussed in the meeting" if discussed else "not discussed after all"
+        write.update(current, user=user, reason=reason, bump=False, discussed=discussed)
     return current
 
 
@@ -341,9 +320,9 @@ def mark_discussed(question, discussed, *, user):
 
 def set_authors(posts, participant, *, user):
     """Sign unsigned posts for `participant`; a post someone signed meanwhile is left as it is.
-    Returns how many were signed."""
+    Returns how many were signed. Locks each post's row in turn."""
     signed = 0
-    with archive_write():
+    with archive_write() as write:
         for post in posts:
             model = type(post)
             current = (
@@ -351,15 +330,14 @@ def set_authors(posts, participant, *, user):
             )
             if current is None:
                 continue
-            model.objects.filter(pk=current.pk).update(author=participant, version=F("version") + 1)
-            current.author, current.version = participant, current.version + 1
-            record(current, user, reason=f"signed for {participant.name}")
+            write.update(current, user=user, reason=f"signed for {participant.name}", author=participant)
             signed += 1
     return signed
 
 
 def claim_authorship(post, *, member, user):
-    """A member says an unsigned post is theirs; staff decide (decide_authorship)."""
+    """A member says an unsigned post is theirs; staff decide (decide_authorship). Locks the post's
+    row (no post changes: the claim is a row of its own, without history)."""
     field = "question" if isinstance(post, Question) else "answer"
     with archive_write(paper_of(post)):
         current = type(post).objects.shown().select_for_update(no_key=True).filter(pk=post.pk).first()
@@ -374,6 +352,8 @@ def claim_authorship(post, *, member, user):
 
 
 def decide_authorship(claim_, accept, *, user):
+    """Staff accept or refuse a claim; accepted, the post is signed (set_authors). Locks the claim's
+    row, then the post's."""
     with archive_write():
         current = (
             AuthorshipClaim.objects.select_for_update(no_key=True)

@@ -1,4 +1,9 @@
-"""Sessions: a paper with a date and a presenter, prepared in the app; its references and files."""
+"""Sessions: a paper with a date and a presenter, prepared in the app; its references and files.
+
+Each write's docstring says which rows it locks, after its thread's generations (writes.core).
+"""
+
+import copy
 
 from django.db.models import F
 from django.utils import timezone
@@ -19,8 +24,9 @@ from discussions.writes.core import RESUBMIT_WINDOW, Conflict, _user, archive_wr
 
 def propose(*, proposer, title, url="", session_date=None, user, token=None):
     """Any member proposes the next session; they present it unless the presenter or staff say
-    otherwise. Returns (paper, created); the same form token again returns the first proposal."""
-    with archive_write():
+    otherwise. Returns (paper, created); the same form token again returns the first proposal.
+    Locks nothing but the archive's generation (a new row)."""
+    with archive_write() as write:
         if token and (made := Paper.objects.filter(client_token=token).first()):
             return made, False
         recent = Paper.objects.filter(
@@ -38,8 +44,8 @@ def propose(*, proposer, title, url="", session_date=None, user, token=None):
             url_locked=bool(url),
             client_token=token or None,
         )
-        paper._history_user = _user(user)
         paper.save()
+        write.changed(paper, None, user=user)
         paper.participants.add(proposer)
     return paper, True
 
@@ -48,24 +54,27 @@ SESSION_FIELDS = ["title", "url", "session_date", "presenter", "description"]
 
 
 def update_session(paper, *, expected_version, user, participants=None, **fields):
-    """The presenter or staff complete a session: its fields, participants; one version, or Conflict."""
-    with archive_write(paper.pk) as lists:
+    """The presenter or staff complete a session: its fields, participants; one version, or Conflict.
+    Locks the paper's row."""
+    with archive_write(paper.pk) as write:
         current = Paper.objects.select_for_update(no_key=True).filter(pk=paper.pk).first()
         if current is None:
             raise Conflict(_("This session was deleted meanwhile."))
         if current.version != expected_version:
             raise Conflict(_("Someone changed this session while you were editing it."), current)
-        lists.whole_paper = fields.get("title", current.title) != current.title
-        if lists.whole_paper:
+        before = copy.copy(current)
+        if fields.get("title", current.title) != current.title:
             _follow_title(current, fields["title"])
+        if "session_date" in fields and fields["session_date"] != current.session_date:
+            current.date_from_history = False  # a date someone gave, no longer the history's guess
         for name, value in fields.items():
             setattr(current, name, value)
         # Set here by hand: a later import of the session's file keeps them.
         current.title_locked = current.title_locked or "title" in fields
         current.url_locked = current.url_locked or bool(fields.get("url"))
         current.version += 1
-        current._history_user = _user(user)
         current.save()
+        write.changed(current, before, user=user)
         if participants is not None:
             current.participants.set({*participants, *([current.presenter] if current.presenter else [])})
         if {"session_date", "presenter", "title"} & set(fields):
@@ -88,8 +97,8 @@ def save_references(paper, *, expected_version, user, rows):
     """Replace a session's background references with `rows` in order.
 
     rows: (reference or None, label, url, kind, remove) as the form gave them; every added,
-    changed, moved or removed reference gets a version in its history."""
-    with archive_write(paper.pk):
+    changed, moved or removed reference gets a version in its history. Locks the paper's row."""
+    with archive_write(paper.pk) as write:
         current = Paper.objects.select_for_update(no_key=True).filter(pk=paper.pk).first()
         if current is None or current.version != expected_version:
             raise Conflict(
@@ -99,10 +108,10 @@ def save_references(paper, *, expected_version, user, rows):
         for reference, label, url, kind, remove in rows:
             if remove:
                 if reference is not None:
-                    reference._history_user = _user(user)
-                    reference.delete()
+                    write.delete([reference], user=user)
                 continue
             position += 1
+            before = copy.copy(reference)
             if reference is None:
                 reference = Reference(paper=current, origin=Reference.Origin.LISTED)
             elif (reference.label, reference.url, reference.kind, reference.position) == (
@@ -113,8 +122,10 @@ def save_references(paper, *, expected_version, user, rows):
             ):
                 continue
             reference.label, reference.url, reference.kind, reference.position = label, url, kind, position
-            reference._history_user = _user(user)
             reference.save()
+            write.changed(reference, before, user=user)
+        # The session's own version moves (no history: its fields are as they were), so a second
+        # editor of the references gets a conflict.
         Paper.objects.filter(pk=current.pk).update(version=F("version") + 1)
         current.version += 1
     return current
@@ -131,14 +142,15 @@ def attach(paper, checked, *, kind, user):
     transaction (a 30 MB write holds no lock); stored twice, it is one file, as its name is its
     SHA-256. A PDF's pages are indexed later, by the task worker (discussions.tasks), never here:
     a crafted PDF can take a processor for minutes.
+    Locks the paper's thread generation (no row of its own: the attachment is new).
     """
     from discussions.attachments import store
 
     name = store(checked)
     # The paper's row, locked first (its thread's generation), so two uploads of the same file at
     # once make one row, not an IntegrityError.
-    with archive_write(paper.pk):
-        return _attach(paper, checked, name, kind=kind, user=user)
+    with archive_write(paper.pk) as write:
+        return _attach(write, paper, checked, name, kind=kind, user=user)
 
 
 def replace(attachment, checked, *, user):
@@ -149,12 +161,12 @@ def replace(attachment, checked, *, user):
     from discussions.attachments import store
 
     name = store(checked)
-    with archive_write(attachment.paper_id):
+    with archive_write(attachment.paper_id) as write:
         current = _locked(attachment)
         if checked.sha256 == current.sha256:
             raise Conflict(_("This is the file already there: nothing was replaced."), current)
-        made, _created = _attach(current.paper, checked, name, kind=current.kind, user=user)
-        _hide(current, user, reason=f"replaced by {made.original_name}")
+        made, _created = _attach(write, current.paper, checked, name, kind=current.kind, user=user)
+        _hide(write, current, user, reason=f"replaced by {made.original_name}")
     return made
 
 
@@ -162,23 +174,24 @@ def detach(attachment, *, user):
     """Remove a file from its session (the presenter's or staff's choice, SessionRights.files):
     hidden from its pages and from visitors, kept with its bytes and one more history version.
     Conflict when it was removed meanwhile. Locks the paper's thread generation, then its row."""
-    with archive_write(attachment.paper_id):
-        return _hide(_locked(attachment), user, reason="removed")
+    with archive_write(attachment.paper_id) as write:
+        return _hide(write, _locked(attachment), user, reason="removed")
 
 
 def set_page_index(attachment, *, page_index=None, error=""):
     """The worker's answer for a PDF (discussions.tasks): its page index, or why there is none.
 
-    Read from the file, as a post's places are from its body, so no history version of its own.
-    Moves the paper's generations, so the place chips of its thread open the pages from now on
-    (its visitors' cached blocks are keyed by the PDF's index too: discussions.blocks)."""
+    Read from the file, as a post's places are from its body, so no history version of its own
+    (the model's history leaves these fields out). Moves the paper's generations, so the place
+    chips of its thread open the pages from now on (its visitors' cached blocks are keyed by the
+    PDF's index too: discussions.blocks). Locks the paper's thread generation only."""
     with archive_write(attachment.paper_id):
         Attachment.objects.filter(pk=attachment.pk).update(page_index=page_index, index_error=error[:300])
     attachment.page_index, attachment.index_error = page_index, error[:300]
     return attachment
 
 
-def _attach(paper, checked, name, *, kind, user):
+def _attach(write, paper, checked, name, *, kind, user):
     from discussions import tasks
 
     sha256 = checked.sha256
@@ -194,8 +207,8 @@ def _attach(paper, checked, name, *, kind, user):
         sha256=sha256,
         uploaded_by=_user(user),
     )
-    made._history_user = _user(user)
     made.save()
+    write.changed(made, None, user=user)
     if made.is_pdf:
         # In this transaction: the task's row (the database backend) is there exactly when the
         # attachment is, and no worker looks for an attachment not committed yet.
@@ -216,9 +229,9 @@ def _locked(attachment):
     return current
 
 
-def _hide(current, user, *, reason):
+def _hide(write, current, user, *, reason):
+    before = copy.copy(current)
     current.hidden_at = timezone.now()
-    current._history_user = _user(user)
-    current._change_reason = reason
     current.save(update_fields=["hidden_at"])
+    write.changed(current, before, user=user, reason=reason)
     return current

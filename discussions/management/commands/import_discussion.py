@@ -1,8 +1,10 @@
+import hashlib
 import os
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from discussions import archive, links, rules
+from discussions import archive, links, rules, sources
 from discussions.importer import import_discussions, read_file
 from discussions.reader import FormatError
 
@@ -62,6 +64,9 @@ class Command(BaseCommand):
             raise CommandError(f"{len(refused)} file(s) refused; nothing was imported")
 
         reports = import_discussions(readings, dry_run=dry_run, workers=workers, title=title, url=url)
+        if not dry_run:
+            for (path, reading), report in zip(readings, reports, strict=True):
+                _keep_source(path, reading, report.paper)
         for report in reports:
             self.stdout.write(("(dry run) " if dry_run else "") + report.summary())
             for line in report.warning_lines():
@@ -80,3 +85,11 @@ class Command(BaseCommand):
         for line in [*done.report.warning_lines(), *done.warnings]:
             self.stdout.write(line)
         self.stdout.write(f"{path}: {len(done.attached)} file(s) attached")
+
+
+def _keep_source(path, reading, paper):
+    """The file as imported, for export_repository (discussions.sources); not when it changed
+    on disk since it was read."""
+    data = Path(path).read_bytes()
+    if hashlib.sha256(data).hexdigest() == reading.digest:
+        sources.keep(paper, season="", path=Path(path).name, data=data, discussion=reading)

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from discussions.invites import InviteError, invite
 from discussions.models import Participant, ParticipantAlias, nfc
+from discussions.writes.core import create
 
 
 def find_participant(name):
@@ -54,7 +55,7 @@ class Command(BaseCommand):
                         f"no participant called {name!r}; to add someone who is in no file yet, "
                         f"give their full name: invite {name} --full-name … --email …"
                     )
-                participant = Participant.objects.create(name=name, full_name=full_name)
+                participant = create(Participant(name=name, full_name=full_name), user=None)
                 created = True
             try:
                 user, link = invite(participant, email=email)

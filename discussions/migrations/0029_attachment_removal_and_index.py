@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('discussions', '0025_old_paper_slug'),
+        ('discussions', '0028_recount_places'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
