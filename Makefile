@@ -35,11 +35,13 @@ migrate: messages
 seed: migrate
 	$(PY) manage.py seed
 
+# The app and its task worker (docs/operations-worker.md: it indexes uploaded PDFs' pages, so a
+# post's "Figure 2" opens the page), stopped together.
 run: seed
+	@$(PY) manage.py db_worker --no-reload -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-# The task worker (docs/operations-worker.md): indexes uploaded PDFs' pages. Beside `make run`, in
-# a second terminal; until it runs, an upload's place chips wait for their pages.
+# The task worker alone, for a server started some other way (gunicorn).
 .PHONY: worker
 worker: migrate
 	$(PY) manage.py db_worker
