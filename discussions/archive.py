@@ -60,12 +60,25 @@ def filename_for(paper: Paper) -> str:
     return f"{paper.slug}.md"
 
 
-def papers_zip(papers) -> bytes:
-    """One discussion file per paper; raises ExportError, naming the paper, when one can't be written."""
+NOT_EXPORTED_FILE = "NOT-EXPORTED.txt"
+
+
+def papers_zip(papers, problems=None) -> bytes:
+    """One discussion file per paper. A paper the file format cannot hold (a title stored with a
+    line break before the title rule, say) never stops the others: it is left out, and named with
+    why in the zip's NOT-EXPORTED.txt and in `problems` (a list, when given)."""
+    left_out = []
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for paper in papers:
-            archive.writestr(filename_for(paper), discussion_file(paper))
+            try:
+                archive.writestr(filename_for(paper), discussion_file(paper))
+            except ExportError as error:
+                left_out.append(str(error))
+        if left_out:
+            archive.writestr(NOT_EXPORTED_FILE, "".join(f"{line}\n" for line in left_out))
+    if problems is not None:
+        problems.extend(left_out)
     return buffer.getvalue()
 
 

@@ -11,6 +11,6 @@ def notifications(request):
         return {}
     return {
         "unread_notifications": SimpleLazyObject(
-            lambda: Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+            lambda: Notification.objects.filter(recipient=user, read_at__isnull=True).shown().count()
         )
     }

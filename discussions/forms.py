@@ -53,6 +53,25 @@ def validate_topic(name):
         )
 
 
+def validate_title(title):
+    """A session's title (rules.title_control): one line, no tab or control character. Refused with
+    a message rather than cleaned: the member sees what they typed and fixes it themselves."""
+    if char := rules.title_control(title):
+        raise forms.ValidationError(
+            _(
+                "A title must be one line, without tabs or control characters "
+                "(it holds U+%(code)s). Write it again on one line."
+            ),
+            code="title_control",
+            params={"code": f"{ord(char):04X}"},
+        )
+
+
+def title_field():
+    """The title of a session, as members propose and edit it."""
+    return forms.CharField(label=_("Title"), max_length=rules.TITLE_LENGTH, validators=[validate_title])
+
+
 def validate_link(url):
     """A URL a page may link to (links.ALLOWED_SCHEMES), for the admin's paper and reference forms."""
     if url and not links.is_allowed(url):
@@ -163,7 +182,7 @@ class PaperURLField(forms.CharField):
 
 
 class ProposeForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=300)
+    title = title_field()
     url = PaperURLField()
     session_date = forms.DateField(
         label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -172,7 +191,7 @@ class ProposeForm(forms.Form):
 
 
 class SessionForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=300)
+    title = title_field()
     url = PaperURLField()
     session_date = forms.DateField(
         label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

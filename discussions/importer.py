@@ -175,7 +175,8 @@ def _import_one(
         paper = _find_paper(discussion, title=title, url=url)
     created = paper is None or paper.pk is None
     if created:
-        paper = paper or Paper(title=discussion.title or Path(filename).stem)
+        # The reader's title follows the title rule already; a bare file name is made to, too.
+        paper = paper or Paper(title=discussion.title or rules.clean_title(Path(filename).stem))
         if when is not None:
             paper.created_at = when
     people = _participants(discussion)

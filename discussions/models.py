@@ -670,6 +670,11 @@ class NotificationQuerySet(models.QuerySet):
     def unread(self):
         return self.filter(read_at__isnull=True)
 
+    def shown(self):
+        """Those about posts still shown: a notification of a removed question or answer leaves
+        the list, the header's count and the mails with it (and is back if the post is restored)."""
+        return self.filter(shown("question__"), shown("answer__"))
+
 
 class Notification(models.Model):
     """Something that concerns one member: shown in the app, and mailed as they chose."""
@@ -719,7 +724,9 @@ class Notification(models.Model):
 
 class OutboxMail(models.Model):
     """A mail to send, written in the same transaction as what it tells of; `send_notifications`
-    sends what is due, marks it sent, and retries later when the SMTP server refuses or is down."""
+    sends what is due, marks it sent, and retries later when the SMTP server refuses or is down.
+    `sent_at` set means done with: delivered, or given up on for the reason in `last_error` (a
+    mail that cannot be made, a recipient refused for good, nothing left to tell)."""
 
     class Kind(models.TextChoices):
         IMMEDIATE = "immediate", _("one notification")
@@ -757,7 +764,9 @@ class OutboxMail(models.Model):
     @property
     def message_id(self):
         # The same for every try: a mail client shows a resent copy as the one mail it is.
-        return f"<outbox-{self.pk}@{settings.SITE_URL.split('://')[-1].split('/')[0]}>"
+        # The site's host without its port: `host:8000` is no domain, and a colon breaks the id.
+        host = urlsplit(settings.SITE_URL).hostname or "localhost"
+        return f"<outbox-{self.pk}@{f'[{host}]' if ':' in host else host}>"
 
 
 class PaperVisit(models.Model):

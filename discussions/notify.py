@@ -124,12 +124,14 @@ def _tell(told, *, user, actor, paper, question=None, answer=None, once_key=None
 
 
 def mail_now(notifications):
-    """Queue a mail for each notification whose recipient wants them at once (and has an address)."""
-    wants = set(
-        Preference.objects.filter(
-            user__in=[n.recipient_id for n in notifications], email=Preference.Email.IMMEDIATELY
-        ).values_list("user_id", flat=True)
-    )
+    """Queue a mail for each notification whose recipient wants them at once (and has an address).
+
+    A member who never saved Settings has the defaults (Preference's), as the digests treat them."""
+    recipients = {n.recipient_id for n in notifications}
+    chosen = dict(Preference.objects.filter(user__in=recipients).values_list("user_id", "email"))
+    default = Preference._meta.get_field("email").default
+    immediately = Preference.Email.IMMEDIATELY
+    wants = {user_id for user_id in recipients if chosen.get(user_id, default) == immediately}
     for notification in notifications:
         if notification.recipient_id in wants:
             mail = OutboxMail.objects.create(
@@ -162,17 +164,40 @@ def remind(*, today):
         elif ahead and (session - today).days <= ahead:
             due[f"reminder:{answer.pk}:{session.isoformat()}"] = answer
     sent = set(Notification.objects.filter(once_key__in=list(due)).values_list("once_key", flat=True))
+    due = {key: answer for key, answer in due.items() if key not in sent}
+    asked_by = _who_asked(list(due.values()))
     made = []
     for key, answer in due.items():
-        if key in sent:
-            continue
         made += _tell(
             {answer.author.user_id: Kind.REMINDER},
             user=None,
-            actor=None,
+            actor=asked_by.get(answer.pk),
             paper=answer.question.paper,
             question=answer.question,
             answer=answer,
             once_key=key,
         )
     return made
+
+
+def _who_asked(answers):
+    """For each open answer, the participant who made it (its first version's user): the author
+    themselves when they claimed it, the presenter or staff member who asked them otherwise. None
+    when the answer came from a file, or the one who asked is linked to no participant: a
+    reminder (its actor) then says only that the answer is awaited (mailing.reminder_line)."""
+    if not answers:
+        return {}
+    made_by = dict(
+        Answer.history.filter(id__in=[a.pk for a in answers], history_type="+").values_list(
+            "id", "history_user_id"
+        )
+    )
+    people = {p.user_id: p for p in Participant.objects.filter(user__in=set(made_by.values()) - {None})}
+    asked = {}
+    for answer in answers:
+        user_id = made_by.get(answer.pk)
+        if user_id is not None and user_id == answer.author.user_id:
+            asked[answer.pk] = answer.author
+        elif user_id is not None:
+            asked[answer.pk] = people.get(user_id)
+    return asked

@@ -818,6 +818,12 @@ class _Reader:
         else:
             self.discussion.title = _title_from_filename(self.filename)
             self.discussion.title_source = "filename" if self.discussion.title else ""
+        # A title is one line without tabs or controls (rules.title_control): a file's title line
+        # or name holding one (a tab, a bidi override, a soft hyphen pasted from a PDF) is read
+        # with them made spaces or dropped, as the members' forms would refuse them.
+        if (cleaned := rules.clean_title(self.discussion.title)) != self.discussion.title:
+            self.warn(self.title_line, "the title's tabs and control characters are made spaces or removed")
+            self.discussion.title = cleaned
 
     # The background: references, markers, and the description.
 

@@ -7,6 +7,7 @@ the function taggit makes a topic's slug with).
 """
 
 import re
+import unicodedata
 
 from django.utils.text import slugify
 
@@ -30,6 +31,45 @@ NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 def without_controls(text: str) -> str:
     """The text without the characters XML cannot hold: they show as nothing, so nothing is lost."""
     return NOT_XML.sub("", text)
+
+
+# A title is one line of visible text: it is a mail's Subject (where a line break is a header
+# injection, refused by Django with BadHeaderError), a file's `- 제목 :` line, a page's <title>.
+# So no control character at all: line breaks (also U+2028/U+2029 and NEL), tabs, the other C0 and
+# C1 controls (Cc), and the invisible format characters (Cf: bidi overrides that reverse how a
+# title reads, a BOM, a soft hyphen pasted from a PDF). The joiners U+200C and U+200D stay: some
+# scripts and emoji sequences need them, and they change nothing but how letters join.
+_JOINERS = {"\u200c", "\u200d"}
+_TITLE_CONTROL_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
+
+
+def title_control(title: str) -> str:
+    """The first control character in a title (the rule above), else ""."""
+    for char in title:
+        if unicodedata.category(char) in _TITLE_CONTROL_CATEGORIES and char not in _JOINERS:
+            return char
+    return ""
+
+
+def clean_title(title: str) -> str:
+    """A title made to follow the rule, for what is read rather than typed (a file's title line,
+    its name): line breaks and tabs become a space, other controls go, spaces are collapsed."""
+    if not title_control(title):
+        return title
+    chars = []
+    for char in title:
+        if char not in _JOINERS and unicodedata.category(char) in _TITLE_CONTROL_CATEGORIES:
+            chars.append(" " if char.isspace() else "")
+        else:
+            chars.append(char)
+    return " ".join("".join(chars).split())
+
+
+def title_problem(title: str) -> str:
+    """Why a title breaks the rule, in a file's `file:line: message` or a command's error; else ""."""
+    if char := title_control(title):
+        return f"the title holds a line break, a tab or a control character (U+{ord(char):04X})"
+    return ""
 
 
 def too_long(what: str, value: str, limit: int) -> str:

@@ -985,8 +985,10 @@ def claim_authorship(request, kind, pk):
 
 @login_required
 def notification_list(request):
-    notifications = Notification.objects.filter(recipient=request.user).select_related(
-        "actor", "paper", "question__author", "answer__author"
+    notifications = (
+        Notification.objects.filter(recipient=request.user)
+        .shown()
+        .select_related("actor", "paper", "question__author", "answer__author")
     )
     unread = list(notifications.unread()[:100])
     read = list(notifications.filter(read_at__isnull=False)[:50])

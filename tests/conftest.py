@@ -178,3 +178,59 @@ def stop_server(process, timeout=10):
     with contextlib.suppress(ProcessLookupError):  # the server and its workers are gone already
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+class Inbox:
+    """A real SMTP server's handler (aiosmtpd, the `smtp` fixture): keeps every message it accepted
+    and its raw bytes; `refuse` makes it answer 451, `unknown` addresses get 550 at RCPT."""
+
+    def __init__(self):
+        import threading
+
+        self.messages, self.raw, self.refuse, self.delay, self.on_data = [], [], False, 0.0, None
+        self.unknown = set()
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.unknown:
+            return "550 no such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+        import email
+        import email.policy
+
+        if self.on_data is not None and self.on_data(self):
+            return "451 killed the sender before accepting"
+        if self.refuse:
+            return "451 try again later"
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        with self.lock:
+            self.raw.append(envelope.content)
+            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def subjects(self):
+        return [str(message["Subject"]) for message in self.messages]
+
+    def texts(self):
+        return [message.get_body(preferencelist=("plain",)).get_content() for message in self.messages]
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on a free port, and Django's SMTP backend pointed at it."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", port, False
+    inbox.port = port
+    yield inbox
+    controller.stop()

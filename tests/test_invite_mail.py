@@ -11,14 +11,14 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from discussions.models import OutboxMail, Participant, Preference
-from tests.test_notifications import send, smtp  # noqa: F401 (the real SMTP server's fixture)
+from tests.test_notifications import send
 
 
 def link_in(message):
     return re.search(r"http://127\.0\.0\.1:8000(/\S+)", message.get_content())[1]
 
 
-def test_an_invite_with_an_email_is_mailed_with_how_long_its_link_works(seeded, smtp, client):  # noqa: F811
+def test_an_invite_with_an_email_is_mailed_with_how_long_its_link_works(seeded, smtp, client):
     out = StringIO()
     call_command("invite", "쯔위", "--email", "tzuyu@example.com", stdout=out)
     assert "mailed to tzuyu@example.com" in out.getvalue()
@@ -37,14 +37,14 @@ def test_an_invite_with_an_email_is_mailed_with_how_long_its_link_works(seeded, 
     assert len(smtp.messages) == 1  # mailed once
 
 
-def test_an_invite_without_an_email_mails_nothing_and_shows_the_link(seeded, smtp):  # noqa: F811
+def test_an_invite_without_an_email_mails_nothing_and_shows_the_link(seeded, smtp):
     out = StringIO()
     call_command("invite", "쯔위", stdout=out)
     assert "/accounts/reset/" in out.getvalue() and "mailed" not in out.getvalue()
     assert not OutboxMail.objects.exists()
 
 
-def test_the_admins_invite_takes_each_ones_email_and_mails_the_link(staff_client, seeded, smtp):  # noqa: F811
+def test_the_admins_invite_takes_each_ones_email_and_mails_the_link(staff_client, seeded, smtp):
     tzuyu, jisung = Participant.objects.get(name="쯔위"), Participant.objects.get(name="지성")
     url = reverse("admin:discussions_participant_changelist")
     chosen = {"action": "send_invites", "_selected_action": [tzuyu.pk, jisung.pk]}
@@ -80,7 +80,7 @@ def test_an_expired_invite_link_tells_the_member_to_ask_staff(seeded, client, se
     assert "expired" in html and "staff" in html and "invite you again" in html
 
 
-def test_settings_shows_the_email_and_changes_it_once_the_new_address_confirms(personas, client, smtp):  # noqa: F811
+def test_settings_shows_the_email_and_changes_it_once_the_new_address_confirms(personas, client, smtp):
     alice = personas["alice"]
     User.objects.filter(pk=alice.pk).update(email="old@example.com")
     client.force_login(alice)
@@ -119,7 +119,7 @@ def test_a_confirmation_link_is_refused_when_forged_expired_or_the_address_taken
     personas,
     client,
     settings,
-    smtp,  # noqa: F811
+    smtp,
 ):
     client.force_login(personas["alice"])
     client.post(reverse("discussions:settings"), {"email_address": "taken@example.com"})

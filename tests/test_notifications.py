@@ -1,21 +1,16 @@
 """Telling members what concerns them: in the app, and by mail through a real SMTP server
 (aiosmtpd, started here on a free port), sent by `send_notifications` exactly once."""
 
-import asyncio
 import datetime
-import email
-import email.policy
 import os
 import re
 import signal
 import subprocess
 import sys
-import threading
 from io import StringIO
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.management import call_command
@@ -30,42 +25,6 @@ from discussions.models import Answer, Notification, OutboxMail, Paper, Particip
 from tests.conftest import free_port, shared_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class Inbox:
-    """An SMTP server's handler: keeps every message it accepted; `refuse` makes it answer 451."""
-
-    def __init__(self):
-        self.messages, self.raw, self.refuse, self.delay, self.on_data = [], [], False, 0.0, None
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.on_data is not None and self.on_data(self):
-            return "451 killed the sender before accepting"
-        if self.refuse:
-            return "451 try again later"
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        with self.lock:
-            self.raw.append(envelope.content)
-            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-    def subjects(self):
-        return [str(message["Subject"]) for message in self.messages]
-
-
-@pytest.fixture
-def smtp(settings):
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", port, False
-    inbox.port = port
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture
@@ -293,13 +252,16 @@ postgresql_only = pytest.mark.skipif(
 
 
 def many_mails(count):
+    """`count` members, each with a digest due that tells of one change to a session."""
     users = []
     from django.contrib.auth import get_user_model
 
+    paper = Paper.objects.create(title="Attention Is All You Need")
     for i in range(count):
         user = get_user_model().objects.create_user(f"reader{i}", email=f"reader{i}@example.com")
         users.append(user)
-        OutboxMail.objects.create(recipient=user, kind=OutboxMail.Kind.DIGEST)
+        mail = OutboxMail.objects.create(recipient=user, kind=OutboxMail.Kind.DIGEST)
+        Notification.objects.create(recipient=user, kind=Notification.Kind.SESSION, paper=paper, mail=mail)
     return users
 
 
@@ -373,6 +335,22 @@ def test_the_mail_doc_names_the_smtp_backend_that_sends_mail():
     with override_settings(EMAIL_BACKEND=value):
         assert isinstance(get_connection(), SmtpBackend)
     assert "docs/mail.md" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@postgresql_only
+def test_a_member_logging_in_while_the_sender_runs_still_gets_their_mail(transactional_db, smtp):
+    """A login updates `last_login` in a transaction that holds the user's row; the sender locks
+    the outbox rows alone (`FOR UPDATE OF`), so it neither skips nor waits for that member."""
+    from django.db import transaction
+
+    users = many_mails(3)
+    with transaction.atomic():
+        # Held, uncommitted, by this connection while the sender runs in its own process.
+        type(users[0]).objects.filter(pk__in=[u.pk for u in users]).update(last_login=timezone.now())
+        run = sender(smtp)
+        assert run.wait(timeout=60) == 0
+    assert delivered(smtp) == sorted(user.email for user in users)
+    assert not OutboxMail.objects.filter(sent_at__isnull=True).exists()
 
 
 def test_a_past_session_is_reminded_once_to_whoever_asked_and_to_nobody_else(soyeon, personas, smtp, client):

@@ -2,8 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from discussions import writer
-from discussions.exporter import to_discussion
+from discussions.archive import ExportError, discussion_file, filename_for
 from discussions.models import Paper
 
 
@@ -23,15 +22,30 @@ class Command(BaseCommand):
                 raise CommandError("--all needs -o DIR")
             folder = Path(output)
             folder.mkdir(parents=True, exist_ok=True)
-            for paper in Paper.objects.all():
-                path = folder / f"{paper.slug}.md"
-                path.write_text(writer.write(to_discussion(paper)), encoding="utf-8")
+            # A paper the format cannot hold never stops the others: it is named, and the
+            # command exits 1 once every other paper is written.
+            papers, left_out = 0, []
+            for paper in Paper.objects.order_by("slug"):
+                papers += 1
+                try:
+                    text = discussion_file(paper)
+                except ExportError as error:
+                    left_out.append(str(error))
+                    self.stderr.write(f"not written: {error}")
+                    continue
+                path = folder / filename_for(paper)
+                path.write_text(text, encoding="utf-8")
                 self.stdout.write(str(path))
+            if left_out:
+                raise CommandError(f"{len(left_out)} of {papers} papers not written (named above)")
             return
         paper = Paper.objects.filter(slug=slug).first()
         if paper is None:
             raise CommandError(f"no paper with the slug {slug!r}")
-        text = writer.write(to_discussion(paper))
+        try:
+            text = discussion_file(paper)
+        except ExportError as error:
+            raise CommandError(f"not written: {error}") from error
         if output:
             Path(output).write_text(text, encoding="utf-8")
         else:

@@ -36,8 +36,10 @@ class Command(BaseCommand):
         if (title or url) and len(files) > 1:
             raise CommandError("--title and --url name one paper: give them with a single file")
         # Checked as the file's own title and URL are (reader), before anything is read or written.
-        problem = rules.too_long("title", title, rules.TITLE_LENGTH) or rules.too_long(
-            "paper URL", url, rules.PAPER_URL_LENGTH
+        problem = (
+            rules.too_long("title", title, rules.TITLE_LENGTH)
+            or rules.title_problem(title)
+            or rules.too_long("paper URL", url, rules.PAPER_URL_LENGTH)
         )
         if url and not problem:
             problem = links.refusal(url)
