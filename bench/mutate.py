@@ -194,7 +194,7 @@ def copy_project(into: Path):
 
 
 def run_tests(where: Path, tests, timeout):
-    """"killed", "survived" or "timeout" (a mutant that loops or waits forever: killed too)."""
+    """ "killed", "survived" or "timeout" (a mutant that loops or waits forever: killed too)."""
     # No bytecode: a mutant of the same length written within the same second as the file before
     # it would otherwise be run from the cache of that one.
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -219,7 +219,8 @@ def main():
     every = [mutant for path in modules(args.modules) for mutant in mutants_of(path)]
     chosen = random.Random(args.seed).sample(every, min(args.n, len(every)))
     chosen.sort(key=lambda m: (str(m.path), m.line))
-    print(f"{len(chosen)} mutants of {len(every)} in {', '.join(args.modules)}; tests: {' '.join(args.tests)}")
+    where_from, tests = ", ".join(args.modules), " ".join(args.tests)
+    print(f"{len(chosen)} mutants of {len(every)} in {where_from}; tests: {tests}")
     if args.list:
         for mutant in chosen:
             print(f"  {mutant.path}:{mutant.line}  {mutant.what}")

@@ -341,3 +341,15 @@ def test_a_new_papers_people_are_those_listed_and_those_who_signed(db):
     text = "## 논문\n- 제목 : P\n## 참여자\n가, 나\n## 토론\nQ1 (나). 질문\nA1 (다). 답\n"
     paper = import_discussion(reader.read(text, "p.md"), filename="p.md").paper
     assert set(paper.participants.values_list("name", flat=True)) == {"가", "나", "다"}
+
+
+def test_a_decomposed_presenter_name_is_the_signer_not_a_second_participant(db):
+    """The reader composes what it reads; a reading made otherwise (a repository's README, a
+    test) still finds the signer: the importer composes names itself."""
+    import unicodedata
+
+    discussion = reader.read("## 토론\nQ1 (정훈). 질문\n", "nfd.md")
+    discussion.presenter = unicodedata.normalize("NFD", "정훈")
+    paper = import_discussion(discussion, filename="nfd.md").paper
+    assert list(Participant.objects.values_list("name", flat=True)) == ["정훈"]
+    assert paper.presenter.name == "정훈"

@@ -394,3 +394,81 @@ def test_a_reference_added_in_the_app_survives_a_file_that_does_not_list_it(seed
     call_command("seed", stdout=StringIO())
     assert seeded.references.filter(url="https://example.org/added-in-the-app").exists()
     assert seeded.references.listed().count() == len(listed) + 1
+
+
+SIGNED = """\
+## 논문
+
+- 제목 : Signatures
+- 원본 : https://example.org/signatures
+
+## 토론
+
+Q1 (가). 질문
+
+A1 (나). 답
+"""
+
+
+def test_a_file_that_signs_a_post_with_another_name_gives_it_that_author(db):
+    reimport(SIGNED)
+    report = reimport(SIGNED.replace("A1 (나)", "A1 (다)"))
+    (answer,) = Answer.objects.all()
+    assert (answer.author.name, answer.body) == ("다", "답")
+    assert Question.objects.get().author.name == "가"
+    # Another signature is another post to the file (its key): the old one goes, the new one comes.
+    assert (report.counts["removed"], report.counts["added"]) == (1, 1)
+
+
+def test_the_files_signature_wins_over_an_author_changed_in_the_admin(db):
+    reimport(SIGNED)
+    answer = Answer.objects.get()
+    answer.author = Participant.objects.create(name="관리자가 고른 사람")
+    writes.admin_save(answer, user=None, created=False, changed_fields=["author"])
+    versions = history(answer)
+    report = reimport(SIGNED)
+    answer = Answer.objects.get(pk=answer.pk)
+    assert answer.author.name == "나"
+    assert history(answer) == versions + 1
+    assert report.counts["changed"] == 1
+
+
+def test_a_replayed_version_of_a_file_dates_its_rows_and_history_by_its_commit(db):
+    import datetime
+
+    from django.utils import timezone
+
+    from discussions.importer import import_discussions
+
+    reimport(SIGNED)
+    when = timezone.make_aware(datetime.datetime(2024, 3, 1, 12, 0))
+    changed = SIGNED.replace("A1 (나). 답", "A1 (나). 고친 답").replace("Signatures", "Signatures, again")
+    import_discussions([("p.md", reader.read(changed, "p.md"))], when=when)
+    answer = Answer.objects.get()
+    assert (answer.body, answer.updated_at) == ("고친 답", when)
+    assert answer.history.latest("history_id").history_date == when
+    paper = Paper.objects.get()
+    assert (paper.title, paper.updated_at) == ("Signatures, again", when)
+    assert paper.history.latest("history_id").history_date == when
+
+
+def test_a_title_changed_in_the_app_survives_the_next_import(make_paper):
+    from tests.conftest import generated_discussion
+
+    url = "https://example.org/paper"
+    paper = make_paper(questions=2, url=url)
+    writes.update_session(paper, expected_version=paper.version, user=None, title="The presenter's title")
+    import_discussion(generated_discussion(questions=2, url=url), filename="generated.md")
+    assert Paper.objects.get().title == "The presenter's title"
+
+
+def test_a_url_changed_in_the_app_survives_the_next_import(make_paper):
+    from tests.conftest import generated_discussion
+
+    arxiv = "https://arxiv.org/abs/2101.00001"
+    paper = make_paper(questions=2, url=arxiv)
+    own = "https://openreview.net/forum?id=abc"
+    writes.update_session(paper, expected_version=paper.version, user=None, url=own)
+    # Still found by its arXiv id, which a paper keeps when its URL changes.
+    import_discussion(generated_discussion(questions=2, url=arxiv), filename="generated.md")
+    assert Paper.objects.get().url == own

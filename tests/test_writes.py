@@ -110,10 +110,16 @@ def test_nothing_is_written_under_a_removed_post(seeded):
     writes.remove(q, expected_version=q.version, user=None)
     with pytest.raises(writes.Conflict):
         writes.answer(q, author=member, body="지워진 질문에 답", user=None)
-    slot = Answer.objects.filter(question=q, body="").first() or Answer.objects.open().first()
-    if slot.question_id == q.pk:
-        with pytest.raises(writes.Conflict):
-            writes.fill(slot, "지워진 질문의 빈 답", expected_version=slot.version, user=None)
+
+
+def test_an_open_answer_under_a_removed_question_cannot_be_filled(seeded):
+    slot = Answer.objects.open().first()
+    q = slot.question
+    writes.remove(q, expected_version=q.version, user=None)
+    slot.refresh_from_db()  # the version the removal gave it: only the removal itself may refuse
+    with pytest.raises(writes.Conflict):
+        writes.fill(slot, "지워진 질문의 빈 답", expected_version=slot.version, user=None)
+    assert Answer.objects.get(pk=slot.pk).body == ""
 
 
 def test_replying_under_a_removed_question_shows_a_refusal_that_keeps_the_text(as_persona):
@@ -276,3 +282,125 @@ def test_a_member_cannot_post_for_someone_else(as_persona):
     assert 'name="author"' not in client.get(url).content.decode()
     client.post(url, {"body": "남의 이름으로", "author": soyeon.pk, "token": str(uuid.uuid4())})
     assert Answer.objects.get(body="남의 이름으로").author.name == "선민"
+
+
+# What each write must do, each pinned so that leaving it out fails a test (docs/testing.md)
+
+
+def test_a_removed_post_gets_a_history_version_of_its_own_saying_it_was_removed(seeded):
+    answer = Answer.objects.get(author__name="선민", label="A4")
+    versions = answer.history.count()
+    writes.remove(answer, expected_version=answer.version, user=None)
+    assert answer.history.count() == versions + 1
+    assert answer.history.first().hidden_at is not None
+
+
+def test_claiming_a_question_removed_meanwhile_is_refused(seeded):
+    q = question()
+    member = Participant.objects.get(name="선민")
+    writes.remove(q, expected_version=q.version, user=None)
+    with pytest.raises(writes.Conflict):
+        writes.claim(q, member=member, user=None)
+    assert not Answer.objects.open().filter(question=q, author=member, hidden_at__isnull=True).exists()
+
+
+def test_a_second_editor_of_the_references_gets_a_conflict_not_an_overwrite(session):
+    shown_version = session.version
+    kept = writes.save_references(
+        session,
+        expected_version=shown_version,
+        user=None,
+        rows=[(None, "first", "https://a.example", "", False)],
+    )
+    assert kept.version == shown_version + 1 == type(session).objects.get(pk=session.pk).version
+    with pytest.raises(writes.Conflict):
+        writes.save_references(
+            session,
+            expected_version=shown_version,
+            user=None,
+            rows=[(None, "second", "https://b.example", "", False)],
+        )
+    assert list(session.references.values_list("label", flat=True)) == ["first"]
+
+
+def test_marking_a_question_discussed_gives_it_a_history_version_both_ways(seeded):
+    q = question()
+    versions = q.history.count()
+    writes.mark_discussed(q, True, user=None)
+    assert q.history.count() == versions + 1
+    assert (
+        q.history.first().discussed and q.history.first().history_change_reason == "discussed in the meeting"
+    )
+    writes.mark_discussed(q, True, user=None)  # already so: nothing to record
+    writes.mark_discussed(q, False, user=None)
+    assert q.history.count() == versions + 2
+    assert not Question.objects.get(pk=q.pk).discussed
+
+
+@pytest.mark.parametrize("kind", ["answer", "ask"])
+def test_a_form_token_finds_its_post_whatever_the_text_and_however_late(seeded, kind):
+    """The token alone, not the same-text fallback: a retry hours later, or with the text changed."""
+    member = Participant.objects.get(name="선민")
+    token = str(uuid.uuid4())
+
+    def write(body):
+        if kind == "answer":
+            return writes.answer(question(), author=member, body=body, user=None, token=token)
+        return writes.ask(question().paper, author=member, body=body, user=None, token=token)
+
+    first, created = write("처음 보낸 글")
+    assert created
+    type(first).objects.filter(pk=first.pk).update(created_at=timezone.now() - 2 * writes.RESUBMIT_WINDOW)
+    for body in ("처음 보낸 글", "다시 고쳐 보낸 글"):
+        again, created = write(body)
+        assert (again.pk, created) == (first.pk, False)
+    assert not type(first).objects.filter(body="다시 고쳐 보낸 글").exists()
+
+
+def test_a_proposal_sent_again_with_its_token_much_later_is_the_same_session(personas):
+    member = Participant.objects.get(name="선민")
+    token = str(uuid.uuid4())
+    first, _ = writes.propose(proposer=member, title="Scaling laws", user=personas["bob"], token=token)
+    type(first).objects.filter(pk=first.pk).update(created_at=timezone.now() - 2 * writes.RESUBMIT_WINDOW)
+    again, created = writes.propose(proposer=member, title="Scaling laws", user=personas["bob"], token=token)
+    assert (again.pk, created) == (first.pk, False)
+
+
+def removed_meanwhile(monkeypatch, remove):
+    """The post a view found is removed (or deleted) before the view writes: the race, made certain."""
+    from discussions import access
+
+    found_it = access.post_for
+
+    def post_for(*args, **kwargs):
+        post = found_it(*args, **kwargs)
+        remove(post)
+        return post
+
+    monkeypatch.setattr(access, "post_for", post_for)
+
+
+def test_topics_saved_on_a_question_removed_meanwhile_are_refused_with_a_message(as_persona, monkeypatch):
+    client = as_persona("bob")
+    q = question()
+    tags = sorted(q.tags.names())
+    removed_meanwhile(monkeypatch, lambda post: writes.remove(post, expected_version=post.version, user=None))
+    response = client.post(reverse("discussions:edit_topics", args=[q.pk]), {"topics": "brand-new-topic"})
+    assert response.status_code == 302  # back to the paper, saying why
+    said = [str(message) for message in response.wsgi_request._messages]
+    assert said == ["그 사이 이 질문이 스레드에서 내려졌습니다."]  # removed from the thread meanwhile
+    assert sorted(Question.objects.get(pk=q.pk).tags.names()) == tags
+
+
+def test_an_edit_of_a_post_deleted_meanwhile_is_a_409_that_keeps_the_text(as_persona, monkeypatch):
+    """A re-import deletes the imported posts its file no longer has: an edit form open on one
+    gets the refusal page with its text, not a server error."""
+    client = as_persona("bob")
+    answer = Answer.objects.get(author__name="선민", label="A4")
+    removed_meanwhile(monkeypatch, lambda post: type(post).objects.filter(pk=post.pk).delete())
+    response = client.post(
+        reverse("discussions:edit_answer", args=[answer.pk]),
+        {"body": "지워진 글에 고친 글", "version": answer.version},
+    )
+    assert response.status_code == 409
+    assert "지워진 글에 고친 글" in response.content.decode()
