@@ -32,9 +32,8 @@ from discussions.models import (
     arxiv_id_of,
     nfc,
     normalise_url,
-    places_in,
 )
-from discussions.rendering import render_markdown, rendered_ahead
+from discussions.rendering import render_body, rendered_ahead
 from discussions.topics import load_rules
 from discussions.writes import archive_write
 
@@ -519,7 +518,7 @@ def _bulk_create(posts, model, when):
 def _rendered(body, rendered):
     """The body's HTML and places: from the workers when they rendered it (rendered_ahead), else now."""
     found = rendered.get(body)
-    return (render_markdown(body), places_in(body)) if found is None else found
+    return render_body(body) if found is None else found
 
 
 def _add_missing_topics(topics, names):

@@ -9,9 +9,8 @@ from discussions.models import (
     Answer,
     AuthorshipClaim,
     Question,
-    places_in,
 )
-from discussions.rendering import render_markdown
+from discussions.rendering import render_body
 from discussions.writes.core import (
     Conflict,
     _conflict,
@@ -33,7 +32,7 @@ def save_text(post, body, *, expected_version, user, only_if_open=False):
     first to commit, then finds the version (or the empty body) changed and updates nothing.
     Markdown is rendered before the transaction, so locks are held briefly.
     """
-    html, now = render_markdown(body), timezone.now()
+    (html, places), now = render_body(body), timezone.now()
     model = type(post)
     previous = post.body  # as the writer saw it: what an edit newly mentions is told
     with archive_write(paper_of(post), question_of(post)) as lists:
@@ -43,7 +42,7 @@ def save_text(post, body, *, expected_version, user, only_if_open=False):
         changed = rows.update(
             body=body,
             body_html=html,
-            places=places_in(body),
+            places=places,
             version=F("version") + 1,
             written_in_app=True,
             updated_at=now,
