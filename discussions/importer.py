@@ -15,7 +15,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -23,8 +22,6 @@ from discussions import limits, reader, rules, writes
 from discussions.models import (
     Answer,
     Paper,
-    Participant,
-    ParticipantAlias,
     Question,
     Reference,
     TaggedQuestion,
@@ -33,6 +30,7 @@ from discussions.models import (
     nfc,
     normalise_url,
 )
+from discussions.people import participants, presenter
 from discussions.rendering import render_body, rendered_ahead
 from discussions.topics import load_rules
 from discussions.writes import archive_write
@@ -166,11 +164,11 @@ def _import_one(
         paper = Paper(title=discussion.title or Path(filename).stem)
         if when is not None:
             paper.created_at = when
-    people = _participants(discussion)
+    people = participants((post.author for post in _walk(discussion.questions)), discussion.participants)
     before = None if created else _paper_fields(paper)
     _set_paper_fields(paper, discussion, filename, title=title, url=url)
     if discussion.presenter:
-        paper.presenter = _presenter(discussion.presenter, people)
+        paper.presenter = presenter(discussion.presenter, people)
     if _paper_fields(paper) != before:
         paper.source_digest = discussion.digest or paper.source_digest
         if when is not None:
@@ -207,27 +205,6 @@ def _import_one(
 def find_paper(discussion):
     """The paper a reading is, as an import would find it (unlocked: to look, not to write)."""
     return _find_paper(discussion, title="", url="", papers=Paper.objects.all())
-
-
-def give_full_names(full_names, signers=frozenset(), *, only_signed=False) -> list[Participant]:
-    """A list of full names (a repository's README): each becomes the full name of the participant
-    whose signature ends it (`이정훈` → `정훈`), else a participant of its own. `signers`: the
-    signatures the files will bring, so that a name is matched before the file signing it is
-    imported; only_signed leaves out a name no signature ends (for later). Returns those written;
-    names known already write nothing, and move no generation."""
-    names = [nfc(name) for name in full_names if name.strip()]
-    known = _known(set(names))
-    unknown = [name for name in dict.fromkeys(names) if name not in known]
-    if only_signed:
-        unknown = [name for name in unknown if _ending(name, signers)]
-    if not unknown:
-        return []
-    with archive_write():
-        return [_by_signature(name, set(signers), {}) for name in unknown]
-
-
-def _ending(full_name, signers):
-    return any(full_name.endswith(signature) and signature != full_name for signature in signers)
 
 
 def _find_paper(discussion, *, title, url, papers=None):
@@ -275,13 +252,6 @@ def _set_paper_fields(paper, discussion, filename, *, title, url):
         paper.session_number = discussion.session_number
 
 
-def _presenter(name, people):
-    """The `- 발표 :` name: a signer or listed name of the file, else someone the archive knows."""
-    name = nfc(name)
-    found = people.get(name) or _known({name}).get(name)
-    return found or Participant.objects.create(name=name)
-
-
 def _paper_fields(paper):
     return (
         paper.session_date,
@@ -294,48 +264,6 @@ def _paper_fields(paper):
         paper.source_file,
         paper.session_number,
     )
-
-
-def _participants(discussion) -> dict[str, Participant]:
-    """Signers and listed names → participants; a listed full name finds the one signer it ends with."""
-    signers = {nfc(post.author) for post in _walk(discussion.questions) if post.author}
-    listed = {nfc(name) for name in discussion.participants}
-    known = _known(signers | listed)
-    people = {name: known.get(name) or Participant.objects.create(name=name) for name in sorted(signers)}
-
-    for name in discussion.participants:
-        name_nfc = nfc(name)
-        if name_nfc not in people:
-            people[name_nfc] = known.get(name_nfc) or _by_signature(name_nfc, signers, people)
-        people[name] = people[name_nfc]
-    return people
-
-
-def _known(names) -> dict[str, Participant]:
-    """Who these names are: the participant who signs with one, is listed under it, or was merged
-    from it; in two queries however many names there are."""
-    aliases = ParticipantAlias.objects.filter(name__in=names).select_related("participant")
-    found = {alias.name: alias.participant for alias in aliases}
-    people = list(Participant.objects.filter(Q(name__in=names) | Q(full_name__in=names)))
-    found |= {person.full_name: person for person in people if person.full_name}
-    found |= {person.name: person for person in people}  # a signature wins over another's full name
-    return found
-
-
-def _by_signature(full_name, signers, people):
-    """`남궁민상` is the one participant whose signature ends it (`민상`), else a participant of its own."""
-    suffixes = {full_name[i:] for i in range(1, len(full_name))}
-    candidates = {s for s in signers if s in suffixes}
-    candidates |= set(Participant.objects.filter(name__in=suffixes).values_list("name", flat=True))
-    if len(candidates) != 1:
-        return Participant.objects.create(name=full_name)
-    (signature,) = candidates
-    # A signer of a file not imported yet (give_full_names) is made here, with the name they sign.
-    person = people.get(signature) or Participant.objects.get_or_create(name=signature)[0]
-    if not person.full_name:
-        person.full_name = full_name
-        person.save(update_fields=["full_name"])
-    return person
 
 
 def _walk(questions):

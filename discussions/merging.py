@@ -9,6 +9,7 @@ it changed. Only the author field is written, so a member saving a text meanwhil
 from dataclasses import dataclass
 
 from discussions.models import Answer, Paper, Participant, ParticipantAlias, Question
+from discussions.people import full_name_for
 from discussions.writes import archive_write
 
 
@@ -106,16 +107,3 @@ def _merge(source, target, user):
     source._change_reason, source._history_user = reason, user
     source.delete()
     return report
-
-
-def full_name_for(target: Participant, source: Participant) -> str:
-    """The source's full name, or its name when that is the target's with a family name in front.
-
-    Files find a signer by a listed name that ends with their signature (`이정훈` → `정훈`), so a
-    full name kept that way still leads back to the target on the next import.
-    """
-    if source.full_name:
-        return source.full_name
-    if source.name != target.name and source.name.endswith(target.name):
-        return source.name
-    return ""

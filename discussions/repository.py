@@ -17,8 +17,8 @@ from pathlib import Path
 
 from django.db import transaction
 
-from discussions import attachments, importer, limits, repolayout, writes
-from discussions.models import Attachment, nfc
+from discussions import attachments, importer, limits, people, repolayout, writes
+from discussions.models import Attachment
 from discussions.reader import FormatError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
@@ -146,13 +146,13 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
 
     # Before the files: a later-style file lists `이정훈` and may come before any file signed `정훈`.
     signers = {
-        nfc(post.author)
+        people.name(post.author)
         for pairs in readings.values()
         for _version, reading in pairs
         for post in repolayout.posts_of(reading)
         if post.author
     }
-    report.full_names = len(importer.give_full_names(readme.full_names, signers, only_signed=True))
+    report.full_names = len(people.give_full_names(readme.full_names, signers, only_signed=True))
 
     todo = defaultdict(list)  # (commit order, commit) → [(key, version, reading)]
     for key, pairs in readings.items():
@@ -217,7 +217,7 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
             reports[key].slides.append(name)
 
     # After the files: their signers are known then, so `이정훈` finds `정훈`.
-    report.full_names += len(importer.give_full_names(readme.full_names))
+    report.full_names += len(people.give_full_names(readme.full_names))
 
 
 def _order(numbers):

@@ -306,7 +306,7 @@ def test_importing_with_worker_processes_writes_the_same_rows(db, monkeypatch):
     def rendered_here(text):
         raise AssertionError("a new paper's bodies were to come rendered from the workers")
 
-    monkeypatch.setattr(importer, "render_markdown", rendered_here)
+    monkeypatch.setattr(importer, "render_body", rendered_here)
     import_discussions(readings, workers=2)
     assert archive_rows() == serial
     assert history_rows() - before == serial_history
