@@ -35,7 +35,7 @@ def save_text(post, body, *, expected_version, user, only_if_open=False):
     (html, places), now = render_body(body), timezone.now()
     model = type(post)
     previous = post.body  # as the writer saw it: what an edit newly mentions is told
-    with archive_write(paper_of(post), question_of(post)) as lists:
+    with archive_write(paper_of(post).pk, question_of(post)) as lists:
         rows = model.objects.shown().filter(pk=post.pk, version=expected_version)
         if only_if_open:
             rows = rows.filter(body="")
@@ -74,7 +74,7 @@ def remove(post, *, expected_version, user):
     "shown" stays one column (models.shown) and nothing can be written under a removed post.
     """
     model, now = type(post), timezone.now()
-    with archive_write(paper_of(post), question_of(post)) as lists:
+    with archive_write(paper_of(post).pk, question_of(post)) as lists:
         changed = (
             model.objects.shown()
             .filter(pk=post.pk, version=expected_version)
@@ -274,7 +274,7 @@ def set_authors(posts, participant, *, user):
 def claim_authorship(post, *, member, user):
     """A member says an unsigned post is theirs; staff decide (decide_authorship)."""
     field = "question" if isinstance(post, Question) else "answer"
-    with archive_write(paper_of(post)):
+    with archive_write(paper_of(post).pk):
         current = type(post).objects.shown().select_for_update(no_key=True).filter(pk=post.pk).first()
         if current is None or current.author_id is not None:
             raise Conflict(_("This post is signed already."), current)
