@@ -236,11 +236,13 @@ def _find_paper(discussion, *, title, url, papers=None):
 def _set_paper_fields(paper, discussion, filename, *, title, url):
     url = url or discussion.url
     if title:
-        paper.title, paper.title_locked = title, True
+        paper.title = title
+        paper.lock({"title"})
     elif not paper.title_locked and discussion.title_source == "header":
         paper.title = discussion.title
     if url and url != discussion.url:
-        paper.url, paper.url_locked = url, True
+        paper.url = url
+        paper.lock({"url"})
     elif discussion.url and not paper.url_locked:
         paper.url = discussion.url
     paper.description = discussion.description

@@ -240,6 +240,12 @@ class Paper(models.Model):
     def get_absolute_url(self):
         return reverse_slug("discussions:paper", self.slug)
 
+    def lock(self, given):
+        """A title or URL given by hand (a session's forms, the admin, import_discussion's --title
+        and --url) is locked: later imports of the paper's file keep it. given: their names."""
+        self.title_locked = self.title_locked or "title" in given
+        self.url_locked = self.url_locked or "url" in given
+
     def when(self, today):
         """`upcoming`, `today`, `past`, or `unscheduled` (no date yet), relative to `today`."""
         if self.session_date is None:
