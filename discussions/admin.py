@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -28,6 +28,7 @@ from taggit.models import Tag
 from discussions import limits, reader, uploads, writer, writes
 from discussions.archive import ExportError, papers_zip
 from discussions.forms import clean_body_text, validate_link, validate_topic
+from discussions.importer import _has_app_writing as has_app_writing
 from discussions.importer import import_discussions
 from discussions.invites import invite
 from discussions.merging import MergeError, merge_participants
@@ -421,10 +422,7 @@ class PaperAdmin(HistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         # A title or URL given by hand wins over the file's on every later import.
-        if "title" in form.changed_data:
-            obj.title_locked = True
-        if "url" in form.changed_data:
-            obj.url_locked = True
+        obj.lock(form.changed_data)
         super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None):
@@ -558,11 +556,15 @@ class PaperAdmin(HistoryAdmin):
 
 
 def _has_app_writing(paper):
-    app_made = Q(written_in_app=True) | Q(import_key="")
-    return (
-        paper.questions.filter(app_made).exists()
-        or Answer.objects.filter(app_made, question__paper=paper).exists()
+    """Whether members wrote in the paper's thread, by the rule a re-import keeps posts by."""
+    # The questions first: when members asked one, the answers need not be read (one query).
+    questions = paper.questions.only("pk", "paper", "import_key", "written_in_app")
+    if has_app_writing(questions, [])[0]:
+        return True
+    answers = Answer.objects.filter(question__paper=paper).only(
+        "pk", "question_id", "parent_id", "import_key", "written_in_app"
     )
+    return bool(has_app_writing([], answers)[1])
 
 
 class AnswerInlineForm(VersionedForm):
