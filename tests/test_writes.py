@@ -404,3 +404,74 @@ def test_an_edit_of_a_post_deleted_meanwhile_is_a_409_that_keeps_the_text(as_per
     )
     assert response.status_code == 409
     assert "지워진 글에 고친 글" in response.content.decode()
+
+
+def test_a_removed_answer_leaves_its_authors_page_for_visitors_at_once(seeded, client):
+    answer = Answer.objects.get(author__name="선민", label="A4")
+    page = answer.author.get_absolute_url()
+    assert answer.body[:20] in client.get(page).content.decode()  # now cached for visitors
+    writes.remove(answer, expected_version=answer.version, user=None)
+    assert answer.body[:20] not in client.get(page).content.decode()
+
+
+def test_a_question_added_in_the_admin_comes_last_in_its_thread_and_is_kept_as_written_in_the_app(seeded):
+    last = seeded.questions.order_by("position").last().position
+    made = Question(paper=seeded, label="Q10", body="관리자가 넣은 질문")
+    writes.admin_save(made, user=None, created=True, changed_fields=["paper", "label", "body"])
+    made.refresh_from_db()
+    assert (made.position, made.written_in_app, made.version) == (last + 1, True, 1)
+
+
+def test_a_text_changed_in_the_admin_is_written_in_the_app_and_moves_the_version(seeded):
+    answer = Answer.objects.filled().first()
+    answer.body = "관리자가 고친 답"
+    writes.admin_save(answer, user=None, created=False, changed_fields=["body"])
+    answer = Answer.objects.get(pk=answer.pk)
+    assert (answer.body, answer.written_in_app, answer.version) == ("관리자가 고친 답", True, 2)
+    answer.position += 1
+    writes.admin_save(answer, user=None, created=False, changed_fields=["position"])
+    assert Answer.objects.get(pk=answer.pk).written_in_app  # and stays so whatever the admin changes next
+
+
+def test_a_questions_topics_are_stored_with_it_by_name(seeded):
+    q = question()
+    writes.set_topics(q, ["scaling", "Bias", " "], user=None, by_hand=True)
+    stored = Question.objects.get(pk=q.pk)
+    assert (stored.topic_names, stored.tags_by_hand) == ("Bias, scaling", True)
+    assert stored.history.first().topic_names == "Bias, scaling"
+
+
+def test_a_claim_says_whether_it_was_made_or_found(seeded):
+    member = Participant.objects.get(name="선민")
+    first, created = writes.claim(question(), member=member, user=None)
+    assert created and first.is_open and first.author == member
+    again, created = writes.claim(question(), member=member, user=None)
+    assert (again.pk, created) == (first.pk, False)
+
+
+def test_a_member_who_says_an_unsigned_post_is_theirs_twice_makes_one_claim_until_staff_decide(seeded):
+    member = Participant.objects.get(name="선민")
+    unsigned = writes.ask(seeded, author=None, body="서명 없는 질문", user=None)[0]
+    first, made = writes.claim_authorship(unsigned, member=member, user=None)
+    again, made_again = writes.claim_authorship(unsigned, member=member, user=None)
+    assert (made, made_again, again.pk) == (True, False, first.pk)
+    writes.decide_authorship(first, False, user=None)
+    _third, made = writes.claim_authorship(unsigned, member=member, user=None)
+    assert made  # declined once, a member may say so again
+
+
+def test_the_same_proposal_from_a_new_form_moments_later_is_the_same_session(personas):
+    member = Participant.objects.get(name="선민")
+    first, _ = writes.propose(proposer=member, title="Scaling laws", user=None, token=str(uuid.uuid4()))
+    again, created = writes.propose(proposer=member, title="Scaling laws", user=None, token=str(uuid.uuid4()))
+    assert (again.pk, created) == (first.pk, False)
+
+
+def test_references_are_numbered_from_one_in_the_order_given_each_with_a_version_by_its_user(
+    session, personas
+):
+    rows = [(None, label, f"https://{label}.example", "", False) for label in ("a", "b", "c")]
+    writes.save_references(session, expected_version=session.version, user=personas["bob"], rows=rows)
+    references = list(session.references.order_by("position"))
+    assert [(ref.label, ref.position) for ref in references] == [("a", 1), ("b", 2), ("c", 3)]
+    assert {ref.history.get().history_user for ref in references} == {personas["bob"]}
