@@ -353,3 +353,11 @@ def test_a_decomposed_presenter_name_is_the_signer_not_a_second_participant(db):
     paper = import_discussion(discussion, filename="nfd.md").paper
     assert list(Participant.objects.values_list("name", flat=True)) == ["정훈"]
     assert paper.presenter.name == "정훈"
+
+
+def test_a_new_papers_file_may_tag_a_topic_no_one_has_made_yet(db):
+    text = "## 토론\nQ1 (가).\n<!-- tags: 아무도 안 만든 주제 -->\n질문\n"
+    paper = import_discussion(reader.read(text, "new.md"), filename="new.md").paper
+    question = paper.questions.get()
+    assert list(question.tags.names()) == ["아무도 안 만든 주제"]
+    assert Topic.objects.filter(name="아무도 안 만든 주제").count() == 1

@@ -472,3 +472,21 @@ def test_a_url_changed_in_the_app_survives_the_next_import(make_paper):
     # Still found by its arXiv id, which a paper keeps when its URL changes.
     import_discussion(generated_discussion(questions=2, url=arxiv), filename="generated.md")
     assert Paper.objects.get().url == own
+
+
+def test_the_imported_paper_carries_the_digest_of_the_file_just_read(db):
+    reimport(SIGNED)
+    changed = reader.read(
+        SIGNED.replace("A1 (나). 답", "A1 (나). 고친 답"), "p.md"
+    )  # the paper's own fields stay
+    report = import_discussion(changed, filename="p.md")
+    assert report.paper.source_digest == Paper.objects.get().source_digest == changed.digest
+
+
+def test_import_keys_stay_as_earlier_imports_stored_them(db):
+    """A re-import finds its rows by these keys: keys spelled another way would find none of an
+    archive imported before, and replace every post."""
+    reimport(SIGNED.replace("A1 (나). 답", "A1 (나). 답\n\n↳ A1 (가). 답글"))
+    assert Question.objects.get().import_key == "Q1|가|1"
+    keys = set(Answer.objects.values_list("import_key", flat=True))
+    assert keys == {"A1|나|1", "A1|나|1>A1|가|1"}

@@ -475,3 +475,22 @@ def test_references_are_numbered_from_one_in_the_order_given_each_with_a_version
     references = list(session.references.order_by("position"))
     assert [(ref.label, ref.position) for ref in references] == [("a", 1), ("b", 2), ("c", 3)]
     assert {ref.history.get().history_user for ref in references} == {personas["bob"]}
+
+
+def test_a_member_who_answers_in_a_session_takes_part_in_it(seeded):
+    newcomer = Participant.objects.create(name="새 회원")
+    writes.answer(question(), author=newcomer, body="처음 쓰는 답", user=None)
+    assert seeded.participants.filter(pk=newcomer.pk).exists()
+
+
+def test_a_fill_never_writes_over_an_answer_that_has_text_even_at_its_version(seeded):
+    answer = Answer.objects.filled().first()
+    with pytest.raises(writes.Conflict):
+        writes.fill(answer, "빈 답인 줄 알고 쓴 글", expected_version=answer.version, user=None)
+    assert Answer.objects.get(pk=answer.pk).body == answer.body
+
+
+def test_a_saved_text_comes_back_with_its_new_version(seeded):
+    answer = Answer.objects.get(author__name="선민", label="A4")
+    saved = writes.save_text(answer, "고친 글", expected_version=answer.version, user=None)
+    assert (saved.pk, saved.body, saved.version, saved.written_in_app) == (answer.pk, "고친 글", 2, True)
