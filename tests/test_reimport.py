@@ -490,3 +490,14 @@ def test_import_keys_stay_as_earlier_imports_stored_them(db):
     assert Question.objects.get().import_key == "Q1|가|1"
     keys = set(Answer.objects.values_list("import_key", flat=True))
     assert keys == {"A1|나|1", "A1|나|1>A1|가|1"}
+
+
+def test_a_file_that_marks_a_question_discussed_marks_it_with_one_version(db):
+    reimport(SIGNED)
+    q = Question.objects.get()
+    versions = history(q)
+    report = reimport(SIGNED.replace("Q1 (가). 질문", "Q1 (가).\n<!-- discussed -->\n질문"))
+    q = Question.objects.get(pk=q.pk)
+    assert q.discussed and history(q) == versions + 1
+    assert q.history.latest("history_id").discussed
+    assert report.counts["changed"] == 1

@@ -80,10 +80,12 @@ def test_removing_a_question_removes_its_answers_and_replies_with_one_version_ea
     q = Question.objects.filter(label="Q4").last()  # the seed's second Q4, with three answers
     under = list(Answer.objects.shown().filter(question=q))
     versions = {a.pk: a.history.count() for a in under}
+    before = {a.pk: a.version for a in under}
     writes.remove(q, expected_version=q.version, user=None)
     assert not Question.objects.shown().filter(pk=q.pk).exists()
     for answer in Answer.objects.filter(pk__in=versions):
         assert answer.hidden_at is not None
+        assert answer.version == before[answer.pk] + 1  # an edit form open on it is out of date
         assert answer.history.count() == versions[answer.pk] + 1
         assert answer.history.first().history_change_reason.startswith("removed with Q4")
 
