@@ -68,4 +68,4 @@ N ?= 40
 SEED ?= 22
 .PHONY: mutate
 mutate: install
-	$(PY) bench/mutate.py $(MODULE) --tests $(TESTS) -n $(N) --seed $(SEED)
+	$(PY) bench/mutate.py $(MODULE) --tests $(TESTS) -n $(N) --seed $(SEED) $(if $(ONLY),--only $(ONLY))

@@ -214,11 +214,20 @@ def main():
     parser.add_argument("--seed", type=int, default=22, help="the random seed (default 22)")
     parser.add_argument("--timeout", type=int, default=300, help="seconds per mutant's tests (default 300)")
     parser.add_argument("--list", action="store_true", help="only list the chosen mutants")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=[],
+        metavar="FILE:LINE",
+        help="of the chosen mutants, try only those on these lines (the survivors of a run, again)",
+    )
     args = parser.parse_args()
 
     every = [mutant for path in modules(args.modules) for mutant in mutants_of(path)]
     chosen = random.Random(args.seed).sample(every, min(args.n, len(every)))
     chosen.sort(key=lambda m: (str(m.path), m.line))
+    if args.only:
+        chosen = [mutant for mutant in chosen if f"{mutant.path}:{mutant.line}" in args.only]
     where_from, tests = ", ".join(args.modules), " ".join(args.tests)
     print(f"{len(chosen)} mutants of {len(every)} in {where_from}; tests: {tests}")
     if args.list:
