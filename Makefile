@@ -54,7 +54,7 @@ test: messages
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
-# The benchmark (README, "Benchmark"): SIZE=full (1,000 papers; several minutes) or SIZE=small (< 2 min).
+# The benchmark (docs/benchmark.md): SIZE=full (1,000 papers; several minutes) or SIZE=small (< 2 min).
 SIZE ?= full
 .PHONY: bench
 bench: install

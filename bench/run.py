@@ -12,7 +12,7 @@
    archive's discussion files (export_discussion --all) into an empty database takes, in one
    process, by the wall clock.
 
-Table on stdout (Markdown, so the README can show it as it is), everything in bench/results/*.json.
+Table on stdout (Markdown, so docs/benchmark.md can show it as it is), everything in bench/results/*.json.
 Run with the project's virtualenv from the project root: `.venv/bin/python bench/run.py --size small`.
 """
 
@@ -269,7 +269,7 @@ def workers_cpu(row: dict) -> str:
 
 
 def format_report(result: dict) -> str:
-    """The results as Markdown: readable in a terminal, and pasted as it is into the README."""
+    """The results as Markdown: readable in a terminal, and pasted as it is into docs/benchmark.md."""
     plan, machine = result["plan"], result["machine"]
     lines = [
         f"Benchmark, size {result['size']} (seed {result['seed']}), {result['started']}, "
@@ -434,7 +434,7 @@ def query(url: str, sql: str, params=(), *, autocommit=False) -> list[tuple]:
 
 
 def django_env(database_url: str, static_root: Path) -> dict:
-    """Production settings from the environment, as a deployment sets them (see README)."""
+    """Production settings from the environment, as a deployment sets them (see docs/operations.md)."""
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,

@@ -23,8 +23,8 @@ class PostRights:
     """What one user may do with one post. Whether the user is a participant is asked only when a
     right needs it (answering, replying, topics), so a fill or an edit costs no query for it."""
 
-    def __init__(self, user, post, member=UNKNOWN):
-        self.user, self.post, self._member = user, post, member
+    def __init__(self, user, post, member=UNKNOWN, under=UNKNOWN):
+        self.user, self.post, self._member, self._under = user, post, member, under
 
     @cached_property
     def member(self):
@@ -56,9 +56,30 @@ class PostRights:
     def edit(self):
         return self.write and not self.is_open
 
+    @cached_property
+    def under(self):
+        """The shown posts a removal would take with it (discussions.threads passes them in)."""
+        return posts_under(self.post) if self._under is UNKNOWN else self._under
+
+    @property
+    def others_under(self):
+        """What others wrote under the post (their answers, replies, claims, unsigned posts)."""
+        return others_among(self.post, self.under)
+
     @property
     def remove(self):
-        return self.write
+        """A member's removal never takes away what others wrote: a post they answered or claimed
+        stays for its author to edit, and staff remove it (discussions.writes.remove refuses too)."""
+        if not self.write:
+            return False
+        return self.user.is_staff or not self.others_under
+
+    @property
+    def restore(self):
+        """Bring a removed post back from its history, with what was removed with it: staff only.
+        Not an empty answer on its own: a claim taken back holds nothing to bring back (and its
+        member may have claimed again since); one removed with its question comes back with it."""
+        return not self.shown and not self.is_open and self.user.is_authenticated and self.user.is_staff
 
     @property
     def reply(self):
@@ -67,8 +88,8 @@ class PostRights:
 
     @property
     def claim(self):
-        """Say "I'll answer this": an open answer of one's own under a question."""
-        return self.shown and isinstance(self.post, Question) and self.member is not None
+        """Say "I'll answer this": an open answer of one's own under someone else's question."""
+        return self.shown and isinstance(self.post, Question) and self.member is not None and not self.own
 
     @property
     def take_back(self):
@@ -104,25 +125,56 @@ def member_of(user):
         return None
 
 
-def rights(user, post, *, member=UNKNOWN) -> PostRights:
-    """What `user` may do with `post`; `member` saves a query when the caller knows it already."""
-    return PostRights(user, post, member)
+def rights(user, post, *, member=UNKNOWN, under=UNKNOWN) -> PostRights:
+    """What `user` may do with `post`; `member` and `under` (the shown posts under it) save queries
+    when the caller knows them already."""
+    return PostRights(user, post, member, under)
+
+
+def removes_others(user):
+    """Whether `user`'s removal may take others' posts with it: staff, or a command (no user)."""
+    return user is None or user.is_staff
+
+
+def others_among(post, under):
+    """The posts of `under` that are not `post`'s author's own: another member's, or unsigned."""
+    return [item for item in under if item.author_id is None or item.author_id != post.author_id]
+
+
+def posts_under(post):
+    """The shown answers under `post`, parents before their replies, with their authors and papers
+    (for links): what a removal takes with it. One query, whatever the depth: an answer's replies
+    are all in its question, walked here without recursion (a reply chain may be a thousand deep)."""
+    rows = Answer.objects.shown().select_related("author", "question__paper").order_by("pk")
+    in_question = list(rows.filter(question_id=post.pk if isinstance(post, Question) else post.question_id))
+    if isinstance(post, Question):
+        return in_question
+    replies = {}
+    for answer in in_question:
+        replies.setdefault(answer.parent_id, []).append(answer)
+    found, level = [], [post.pk]
+    while level:
+        below = [reply for parent in level for reply in replies.get(parent, [])]
+        found += below
+        level = [reply.pk for reply in below]
+    return found
 
 
 def post_for(user, kind, pk, action):
     """The post `kind`/`pk` if `user` may do `action` (a field of PostRights) with it.
 
-    A removed post is not found, except for its history."""
+    A removed post is not found, except for its history and its restoring."""
     model = POSTS[kind]
     related = ["author", "paper"] if model is Question else ["author", "question__paper"]
     post = model.objects.select_related(*related).filter(pk=pk).first()
     if post is None:
         raise Http404
-    allowed = getattr(rights(user, post), action)
-    if post.hidden_at is not None and not (action == "history" and allowed):
+    rights_here = rights(user, post)
+    allowed = getattr(rights_here, action)
+    if post.hidden_at is not None and not (action in ("history", "restore") and rights_here.history):
         raise Http404
     if not allowed:
-        if action == "reply" and member_of(user) is None:
+        if action in ("reply", "claim") and member_of(user) is None:
             raise PermissionDenied(_("Your account is not linked to a participant of the study group."))
         raise PermissionDenied
     return post

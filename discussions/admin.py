@@ -7,10 +7,11 @@ the forms, so every paper can always be downloaded as a file.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
@@ -28,10 +29,8 @@ from taggit.models import Tag
 from discussions import limits, reader, uploads, writer, writes
 from discussions.archive import ExportError, papers_zip
 from discussions.forms import clean_body_text, validate_link, validate_topic
-from discussions.importer import _has_app_writing as has_app_writing
 from discussions.importer import import_discussions
-from discussions.invites import invite
-from discussions.merging import MergeError, merge_participants
+from discussions.invites import InviteError, invite
 from discussions.models import (
     Answer,
     Attachment,
@@ -47,6 +46,8 @@ from discussions.models import (
     still_open,
 )
 from discussions.writes import archive_write
+from discussions.writes.imports import _has_app_writing as has_app_writing
+from discussions.writes.people import MergeError, merge_participants
 from studygroup.middleware import allow_body
 
 # Our topics are a custom tag model; taggit's own Tag table stays empty, so it has no page.
@@ -93,10 +94,24 @@ class ShortSearchMixin:
 
 
 class ArchiveAdminMixin:
-    """Every save and delete in the admin goes through discussions.writes, with the user passed."""
+    """Every save and delete in the admin goes through discussions.writes, with the user passed.
+
+    A post's form carries the version it was loaded at (VersionedForm); the write checks it on the
+    locked row and refuses with writes.Conflict. The admin's transaction then rolls back whatever
+    the save had done, and the same form is shown again with the conflict as its error and what the
+    admin typed kept (changeform_view)."""
 
     def save_model(self, request, obj, form, change):
-        writes.admin_save(obj, user=request.user, created=not change, changed_fields=form.changed_data)
+        try:
+            writes.admin_save(
+                obj,
+                user=request.user,
+                created=not change,
+                changed_fields=form.changed_data,
+                expected_version=form.cleaned_data.get("expected_version"),
+            )
+        except writes.Conflict as conflict:
+            raise _FormConflict(form.prefix, conflict) from conflict
 
     def delete_model(self, request, obj):
         writes.admin_delete(obj, user=request.user)
@@ -114,9 +129,63 @@ class ArchiveAdminMixin:
                 writes.admin_delete(obj, user=request.user)
             for obj in formset.new_objects:
                 writes.admin_save(obj, user=request.user, created=True, changed_fields=[])
+            forms_of = {row_form.instance.pk: row_form for row_form in formset.forms if row_form.instance.pk}
             for obj, changed_fields in formset.changed_objects:
-                writes.admin_save(obj, user=request.user, created=False, changed_fields=changed_fields)
+                row_form = forms_of[obj.pk]
+                try:
+                    writes.admin_save(
+                        obj,
+                        user=request.user,
+                        created=False,
+                        changed_fields=changed_fields,
+                        expected_version=row_form.cleaned_data.get("expected_version"),
+                    )
+                except writes.Conflict as conflict:
+                    raise _FormConflict(row_form.prefix, conflict) from conflict
             formset.save_m2m()
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._refusal_shown(super().changeform_view, request, object_id, form_url, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history's page of one version saves it back through save_model too.
+        return self._refusal_shown(super().history_form_view, request, object_id, version_id, extra_context)
+
+    def _refusal_shown(self, view, request, *args):
+        try:
+            return view(request, *args)
+        except _FormConflict as refused:
+            # Nothing was saved: the admin's transaction rolled back. The same POST again, with the
+            # form that was refused marked, shows the conflict as that form's error.
+            request.POST = refused.marked(request.POST)
+        try:
+            return view(request, *args)
+        except _FormConflict as again:  # a row without a version form, deleted meanwhile
+            self.message_user(request, str(again.conflict), messages.ERROR)
+            return redirect(request.path)
+
+
+class _FormConflict(Exception):
+    """A write refused one form of an admin page (prefix: the form's, None for the main form)."""
+
+    def __init__(self, prefix, conflict):
+        super().__init__(str(conflict))
+        self.prefix, self.conflict = prefix, conflict
+
+    def marked(self, data):
+        def name(field):
+            return f"{self.prefix}-{field}" if self.prefix else field
+
+        data = data.copy()
+        data[name(CONFLICT_FIELD)] = "1"
+        if self.conflict.current is not None:
+            # Saving the form again now is a deliberate overwrite of the text it shows.
+            data[name("expected_version")] = self.conflict.current.version
+        return data
+
+
+# Set in a refused form's data only when the write refused it (_FormConflict.marked).
+CONFLICT_FIELD = "refused_by_write"
 
 
 class HistoryAdmin(ShortSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
@@ -125,8 +194,9 @@ class HistoryAdmin(ShortSearchMixin, ArchiveAdminMixin, SimpleHistoryAdmin):
 
 
 class VersionedForm(forms.ModelForm):
-    """A post's admin form carries the version it was loaded at: a save over someone else's newer
-    text (a member's edit, another admin's save) is refused with both texts kept."""
+    """A post's admin form carries the version it was loaded at, which the write checks
+    (writes.admin_save): a save over someone else's newer text (a member's edit, another admin's
+    save) is refused with both texts kept."""
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -142,24 +212,19 @@ class VersionedForm(forms.ModelForm):
                 cleaned["body"] = clean_body_text(cleaned["body"]) if cleaned["body"].strip() else ""
             except forms.ValidationError as error:
                 self.add_error("body", error)
-        if self.instance.pk and self.has_changed():
-            try:
-                writes.check_version(self.instance, cleaned.get("expected_version"))
-            except writes.Conflict as conflict:
-                current = conflict.current
-                if current is not None:
-                    # Saving the form again now is a deliberate overwrite of the text shown here.
-                    self.data = self.data.copy()
-                    self.data[self.add_prefix("expected_version")] = current.version
-                    raise forms.ValidationError(
-                        _(
-                            "%(post)s was changed by someone else while you edited it; nothing was "
-                            "saved. Its text is now: “%(body)s”. Your changes are still in the form: "
-                            "save again to put them over it."
-                        ),
-                        params={"post": current, "body": Truncator(current.body).chars(300)},
-                    ) from conflict
-                raise forms.ValidationError(str(conflict)) from conflict
+        if self.data.get(self.add_prefix(CONFLICT_FIELD)):
+            # The write refused this form's save (ArchiveAdminMixin): the row as it is now.
+            current = type(self.instance).objects.filter(pk=self.instance.pk).first()
+            if current is None:
+                raise forms.ValidationError(_("This was deleted meanwhile."))
+            raise forms.ValidationError(
+                _(
+                    "%(post)s was changed by someone else while you edited it; nothing was "
+                    "saved. Its text is now: “%(body)s”. Your changes are still in the form: "
+                    "save again to put them over it."
+                ),
+                params={"post": current, "body": Truncator(current.body).chars(300)},
+            )
         return cleaned
 
 
@@ -293,16 +358,50 @@ class ParticipantAdmin(HistoryAdmin):
     def paper_count(self, participant):
         return participant.paper_count
 
-    @admin.action(description=_("Invite: create an account and show a one-time link to set its password"))
+    @admin.action(
+        description=_("Invite: create an account and mail (or show) a one-time link to set its password")
+    )
     def send_invites(self, request, queryset):
-        for participant in queryset:
-            user, link = invite(participant)
-            self.message_user(
-                request,
-                _("%(name)s logs in as %(username)s and can set a password once at: %(link)s")
-                % {"name": participant.name, "username": user.username, "link": link},
-                messages.SUCCESS,
-            )
+        """First post: a page with each one's email. Second post (with `invite`): invite them all,
+        or nobody when an email is refused (the page shows why, with what was typed)."""
+        people = list(queryset.select_related("user"))
+        emails = {
+            p.pk: request.POST.get(f"email-{p.pk}", p.user.email if p.user else "").strip() for p in people
+        }
+        errors = {}
+        if "invite" in request.POST:
+            invited = []
+            with transaction.atomic():
+                for participant in people:
+                    try:
+                        invited.append((participant, *invite(participant, email=emails[participant.pk])))
+                    except InviteError as error:
+                        errors[participant.pk] = str(error)
+                if errors:  # nobody is invited: the page shows why, and what was typed
+                    transaction.set_rollback(True)
+                    invited = []
+            for participant, user, link in invited:
+                if user.email:
+                    text = _(
+                        "%(name)s: the link is mailed to %(email)s at the next sending (it works once, for "
+                        "%(days)s days); they log in as %(username)s."
+                    )
+                else:
+                    text = _("%(name)s logs in as %(username)s and can set a password once at: %(link)s")
+                days = settings.PASSWORD_RESET_TIMEOUT // 86400
+                values = {"name": participant.name, "username": user.username, "link": link, "days": days}
+                self.message_user(request, text % {**values, "email": user.email}, messages.SUCCESS)
+            if invited:
+                return None
+        rows = [(p, emails[p.pk], errors.get(p.pk, "")) for p in people]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Invite participants"),
+            "opts": self.model._meta,
+            "rows": rows,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/discussions/participant/invite.html", context)
 
     @admin.action(description=_("Merge into…"), permissions=["change", "delete"])
     def merge_into(self, request, queryset):
@@ -419,11 +518,6 @@ class PaperAdmin(HistoryAdmin):
         ]
         # Before the model's own URLs, whose `<object_id>/` would take `upload/` for an id.
         return own + super().get_urls()
-
-    def save_model(self, request, obj, form, change):
-        # A title or URL given by hand wins over the file's on every later import.
-        obj.lock(form.changed_data)
-        super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None):
         # Deleting a paper deletes its thread: never one that members wrote in.

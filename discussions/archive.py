@@ -3,25 +3,21 @@
 A discussion file (FORMAT.md) carries what the group wrote, but not who may log in, nor the
 history of every edit, nor which posts were removed. So a backup holds both: the files, readable
 by people and by `import_discussion`, and a `dumpdata` of the rows, which `restore` loads back
-with the same ids, so every link to a paper, question or answer keeps working.
+with the same ids, so every link to a paper, question or answer keeps working (the restore is a
+write: discussions.writes.restore).
 """
 
 import io
-import json
-import tempfile
 import zipfile
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection, transaction
 
 from discussions import limits, writer
 from discussions.exporter import to_discussion
-from discussions.models import Attachment, Paper, Participant, Topic
-from discussions.writes import archive_write
+from discussions.models import Attachment, Paper
 
 # Users and the admin's log refer to permissions and content types, whose ids differ from one
 # database to another: they are written with natural keys (["add_paper", "discussions", "paper"]).
@@ -105,57 +101,3 @@ def dump(labels, **options) -> str:
     out = io.StringIO()
     call_command("dumpdata", *labels, format="json", indent=1, stdout=out, **options)
     return out.getvalue()
-
-
-def rows_in_the_way() -> dict[str, int]:
-    """What a restore would collide with: it only goes into an empty database."""
-    counts = {
-        "papers": Paper.objects.count(),
-        "participants": Participant.objects.count(),
-        "topics": Topic.objects.count(),
-        "users": get_user_model().objects.count(),
-    }
-    return {name: count for name, count in counts.items() if count}
-
-
-def restore_backup(path: Path):
-    """Load a backup's data (accounts first: the archive's rows point at users).
-
-    In one archive write: all or nothing, and one bump of the generation for cached pages
-    instead of one per row. Raises limits.RestoreRefused for a zip that would unpack to too much.
-    """
-    with zipfile.ZipFile(path) as backup, tempfile.TemporaryDirectory() as folder:
-        # A zip bomb is refused from its directory, before anything is unpacked.
-        limits.check_backup(backup)
-        with archive_write():
-            for name in (ACCOUNTS_FILE, ARCHIVE_FILE):
-                # loaddata reads files, and needs the .json ending to know the format.
-                target = Path(folder) / Path(name).name
-                limits.copy_member(backup, name, target)
-                if target.stat().st_size < 16 and not json.loads(target.read_bytes()):
-                    continue  # no users yet: loaddata would warn that the file is empty
-                call_command("loaddata", str(target), verbosity=0)
-            restore_files(backup)
-    # A new database counts generations from the start again: pages cached before the restore
-    # (in Redis, say) could carry the same numbers, so none of them may be served.
-    cache.clear()
-
-
-def restore_files(backup: zipfile.ZipFile):
-    """Put back the bytes of every attachment the restored rows name, from the zip's `files/`.
-
-    Only names the rows hold are read (a member `files/../../x` is never a path to write), each in
-    chunks and within the sizes check_backup() has bounded; a file already in the storage under its
-    name (a SHA-256) is those bytes already. A row whose file the zip lacks is refused: the restore
-    would show a link that leads nowhere."""
-    members = {info.filename: info for info in backup.infolist()}
-    for name in stored_files():
-        member = members.get(f"{FILES_FOLDER}/{name}")
-        if member is None:
-            raise limits.RestoreRefused(f"{FILES_FOLDER}/{name}: missing from the backup")
-        if default_storage.exists(name):
-            continue
-        with backup.open(member) as source:
-            saved = default_storage.save(name, source)
-        if saved != name:  # the storage chose another name: keep the rows pointing at the bytes
-            Attachment.objects.filter(file=name).update(file=saved)

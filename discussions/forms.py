@@ -225,8 +225,23 @@ class ReferenceRowForm(forms.Form):
         return cleaned
 
 
+class BaseReferenceFormSet(forms.BaseFormSet):
+    def clean(self):
+        # A paper lists an address once (models.Reference's reference_once_per_paper): the second
+        # row with it gets the error, rather than the database refusing the whole save.
+        seen = set()
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            url = data.get("url")
+            if not url or data.get("DELETE"):
+                continue
+            if url in seen:
+                form.add_error("url", _("This paper lists this address already."))
+            seen.add(url)
+
+
 ReferenceFormSet = forms.formset_factory(
-    ReferenceRowForm, extra=2, can_order=True, can_delete=True, max_num=100
+    ReferenceRowForm, formset=BaseReferenceFormSet, extra=2, can_order=True, can_delete=True, max_num=100
 )
 
 
@@ -255,6 +270,10 @@ class SignForm(forms.Form):
         if not cleaned.get("questions") and not cleaned.get("answers"):
             raise forms.ValidationError(_("Choose the posts to sign."))
         return cleaned
+
+
+class EmailForm(forms.Form):
+    email_address = forms.EmailField(label=_("New email address"), max_length=254)
 
 
 class PreferenceForm(forms.ModelForm):

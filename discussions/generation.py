@@ -34,6 +34,9 @@ it changes (an answer's, a fill's, an edit's, a claim's, everyone's under a remo
 question's new text, those waiting to answer it too: their lists quote it). A session's new title
 moves those of all its questions' topics and writers. The home page is keyed by the structure
 generation and the thread generations of the papers it shows (of_home).
+
+Which of these a write moves is worked out in one place, discussions.writes.core.Write, from the
+rows the write changed: no write lists them.
 """
 
 from django.db import connection, transaction
@@ -122,11 +125,13 @@ def of_home(number: int, per_page: int, today, upcoming: int) -> str | None:
     thread = connection.ops.quote_name(ThreadGeneration._meta.db_table)
     # Read in the order of an index (migration 0023) on PostgreSQL, and joined to the thread
     # generations by the few ids alone: asked as "id IN (…) OR id IN (…)", every paper was read.
+    # The papers held (PaperQuerySet.held): the sessions to come are listed apart, on page 1.
     listed = (
-        f"SELECT id FROM (SELECT id FROM {paper} ORDER BY session_date DESC NULLS LAST, "
+        f"SELECT id FROM (SELECT id FROM {paper} WHERE NOT (COALESCE(session_date >= %s, FALSE) OR "
+        "(session_date IS NULL AND proposed_by_id IS NOT NULL)) ORDER BY session_date DESC NULLS LAST, "
         "session_number DESC NULLS LAST, created_at DESC, id DESC LIMIT %s OFFSET %s) AS newest"
     )
-    params = [per_page, (number - 1) * per_page]
+    params = [today, per_page, (number - 1) * per_page]
     if number == 1:
         listed += (
             f" UNION SELECT id FROM (SELECT id FROM {paper} WHERE session_date >= %s OR "
@@ -178,23 +183,48 @@ def move(*, own_transaction: bool, paper_id=None, question_id=None):
         ArchiveState.objects.get_or_create(pk=1, defaults={"generation": 1, "structure": 1})
 
 
-def move_lists(*, question_id=None, topics=(), participants=(), paper_id=None):
-    """Move the pages of the topics of question `question_id` and of `topics`, of `participants`,
-    and (paper_id) of every topic and writer of that paper's questions, in one statement, in the
-    order of their rows: the last locks a write takes, so two writes never wait on each other in a
-    cycle."""
+def move_threads(*, papers=(), questions=()):
+    """Move the thread generations of more papers and questions than the one a write started in."""
+    for paper_id in papers:
+        _increment(ThreadGeneration, "paper_id", paper_id)
+    for question_id in questions:
+        _increment(QuestionGeneration, "question_id", question_id)
+
+
+def move_lists(*, questions=(), topic_names=(), participants=(), quoted=(), papers=()):
+    """Move the pages of the topics of `questions` (as they are now) and of the topics named
+    `topic_names` (those they had before), of `participants`, of those waiting to answer a question
+    of `quoted` (their lists quote it), and of every topic and writer of the questions of `papers`
+    (a session's title is on all of them), in one statement, in the order of their rows: the last
+    locks a write takes, so two writes never wait on each other in a cycle."""
     lists = connection.ops.quote_name(ListGeneration._meta.db_table)
     tagged = connection.ops.quote_name(TaggedQuestion._meta.db_table)
     question = connection.ops.quote_name(Question._meta.db_table)
     answer = connection.ops.quote_name(Answer._meta.db_table)
+    topic_table = connection.ops.quote_name(Topic._meta.db_table)
     topic, participant = ListGeneration.Kind.TOPIC.value, ListGeneration.Kind.PARTICIPANT.value
     moved, params = ["SELECT '' AS kind, 0 AS id WHERE false"], []
-    if question_id is not None:
-        moved.append(f"SELECT '{topic}', tag_id FROM {tagged} WHERE content_object_id = %s")
-        params.append(question_id)
-    moved += [f"SELECT '{topic}', %s"] * len(topics) + [f"SELECT '{participant}', %s"] * len(participants)
-    params += [*topics, *participants]
-    if paper_id is not None:
+
+    def among(values):
+        params.extend(values)
+        return "(" + ", ".join(["%s"] * len(values)) + ")"
+
+    if questions:
+        moved.append(f"SELECT '{topic}', tag_id FROM {tagged} WHERE content_object_id IN {among(questions)}")
+    if topic_names:
+        # As taggit finds a topic by name (TAGGIT_CASE_INSENSITIVE).
+        upper = ", ".join(["UPPER(%s)"] * len(topic_names))
+        params.extend(topic_names)
+        moved.append(f"SELECT '{topic}', id FROM {topic_table} WHERE UPPER(name) IN ({upper})")
+    if participants:
+        moved += [f"SELECT '{participant}', %s"] * len(participants)
+        params += list(participants)
+    if quoted:
+        moved.append(
+            f"SELECT '{participant}', author_id FROM {answer} WHERE question_id IN {among(quoted)}"
+            " AND body = '' AND hidden_at IS NULL AND author_id IS NOT NULL"
+        )
+    for paper_id in papers:
         in_paper = f"(SELECT id FROM {question} WHERE paper_id = %s)"
         moved += [
             f"SELECT '{topic}', tag_id FROM {tagged} WHERE content_object_id IN {in_paper}",

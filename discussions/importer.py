@@ -5,6 +5,7 @@ which rows a reading becomes, and how a re-import updates them without losing
 anything a member wrote in the app.
 """
 
+import copy
 import datetime
 import functools
 import hashlib
@@ -15,15 +16,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
-from discussions import limits, reader, rules, writes
+from discussions import limits, reader, rules
 from discussions.models import (
     Answer,
     Paper,
     Question,
-    Reference,
     TaggedQuestion,
     Topic,
     arxiv_id_of,
@@ -31,9 +29,17 @@ from discussions.models import (
     normalise_url,
 )
 from discussions.people import participants, presenter
-from discussions.rendering import render_body, rendered_ahead
+from discussions.rendering import rendered_ahead
 from discussions.topics import load_rules
 from discussions.writes import archive_write
+from discussions.writes.imports import (
+    _apply,
+    _create_references,
+    _fill,
+    _remove_vanished,
+    _renumber,
+    _sync_references,
+)
 
 
 @dataclass
@@ -87,14 +93,16 @@ def import_discussions(readings, *, dry_run=False, workers=0, when=None, **overr
     try:
         with (
             rendered_ahead(batches, workers=workers) as rendered_batches,
-            archive_write(),
+            archive_write() as write,
             _indexed_at_the_end(),
         ):
             ensure_topics()
             # Looked up once for the whole import; topics made on the way are added to it.
             topics = {topic.name.casefold(): topic for topic in Topic.objects.all()}
             for (filename, discussion), rendered in zip(readings, rendered_batches, strict=True):
-                reports.append(_import_one(discussion, filename, topics, rendered, when=when, **overrides))
+                reports.append(
+                    _import_one(write, discussion, filename, topics, rendered, when=when, **overrides)
+                )
             if dry_run:
                 raise DryRunRollback
     except DryRunRollback:
@@ -143,6 +151,7 @@ def import_discussion(discussion, *, filename, dry_run=False, title="", url="") 
 
 
 def _import_one(
+    write,
     discussion: reader.Discussion,
     filename,
     topics,
@@ -165,15 +174,16 @@ def _import_one(
         if when is not None:
             paper.created_at = when
     people = participants((post.author for post in _walk(discussion.questions)), discussion.participants)
+    found = None if created else copy.copy(paper)
     before = None if created else _paper_fields(paper)
     _set_paper_fields(paper, discussion, filename, title=title, url=url)
     if discussion.presenter:
         paper.presenter = presenter(discussion.presenter, people)
     if _paper_fields(paper) != before:
         paper.source_digest = discussion.digest or paper.source_digest
-        if when is not None:
-            paper._history_date = when
-        paper.save()  # a paper's history gets a version for a change, not for every import
+        paper.save()
+        # A paper's history gets a version for a change, not for every import.
+        write.changed(paper, found, user=None, when=when)
         if when is not None:
             Paper.objects.filter(pk=paper.pk).update(updated_at=when)
     elif discussion.digest and discussion.digest != paper.source_digest:
@@ -187,15 +197,15 @@ def _import_one(
     if created:
         # A new paper has no rows yet: nothing to compare with, so every level goes in bulk.
         _create_references(paper, discussion)
-        _create_thread(paper, discussion.questions, people, report, topics, rendered, when)
+        _create_thread(write, paper, discussion.questions, people, report, topics, rendered, when)
         # Its people are the file's: those listed and those who signed (people holds both).
         Paper.participants.through.objects.bulk_create(
             Paper.participants.through(paper=paper, participant=person) for person in set(people.values())
         )
         return report
 
-    _sync_references(paper, discussion)
-    writers = _sync_questions(paper, discussion.questions, people, report, topics, rendered, when)
+    _sync_references(write, paper, discussion, when)
+    writers = _sync_questions(write, paper, discussion.questions, people, report, topics, rendered, when)
     listed = {people[name].pk for name in discussion.participants}
     # set() reads the current rows and adds or removes only the difference.
     paper.participants.set(listed | writers)
@@ -275,48 +285,6 @@ def _walk(questions):
         yield from reader.thread_order(question.answers)
 
 
-def _references(discussion):
-    """(position, url, label, kind, origin) of the file's references, each (origin, url) once; a kind
-    the file does not give is inferred from the URL."""
-    wanted = [(ref.url, ref.label, ref.kind, Reference.Origin.LISTED) for ref in discussion.references]
-    wanted += [(link, "", "", Reference.Origin.CITED) for link in discussion.cited_links()]
-    seen = set()
-    for position, (link, label, kind, origin) in enumerate(wanted):
-        if (origin, link) not in seen:
-            seen.add((origin, link))
-            yield position, link, label, kind or Reference.infer_kind(link), origin
-
-
-def _create_references(paper, discussion):
-    Reference.objects.bulk_create(
-        Reference(paper=paper, url=link, label=label, origin=origin, position=position, kind=kind)
-        for position, link, label, kind, origin in _references(discussion)
-    )
-
-
-def _sync_references(paper, discussion):
-    """The paper's references become the file's, writing only those the file added, changed or
-    removed. The kind is set once: an admin's correction survives re-imports. A reference added or
-    changed in the app or the admin (it has a history there; imports write none) is never removed."""
-    existing = {(ref.origin, ref.url): ref for ref in paper.references.all()}
-    new, changed = [], []
-    for position, link, label, kind, origin in _references(discussion):
-        ref = existing.pop((origin, link), None)
-        if ref is None:
-            new.append(
-                Reference(paper=paper, url=link, label=label, origin=origin, position=position, kind=kind)
-            )
-        elif (ref.label, ref.position) != (label, position):
-            ref.label, ref.position = label, position
-            changed.append(ref)
-    if existing:
-        gone = {ref.pk for ref in existing.values()}
-        gone -= set(Reference.history.filter(id__in=gone).values_list("id", flat=True))
-        Reference.objects.filter(pk__in=gone).delete()
-    Reference.objects.bulk_update(changed, ["label", "position"])
-    Reference.objects.bulk_create(new)
-
-
 def _keys(posts):
     """A stable key per post: label, signature and how many identical ones came before it."""
     seen = Counter()
@@ -335,7 +303,7 @@ def answer_key(prefix, key):
     return "#" + hashlib.sha256(full.encode()).hexdigest()
 
 
-def _sync_questions(paper, file_questions, people, report, topics, rendered, when=None):
+def _sync_questions(write, paper, file_questions, people, report, topics, rendered, when=None):
     """Bring a paper's thread to the file's: write only the rows the file changed, never what a
     member wrote, add the file's new posts and remove those it no longer has (unless members wrote
     them or under them). Every decision is taken on the rows as they are locked now, not on copies
@@ -373,24 +341,24 @@ def _sync_questions(paper, file_questions, people, report, topics, rendered, whe
             tag += [TaggedQuestion(content_object=question, tag_id=pk) for pk in wanted if pk not in have]
         topic_names = None if names is None else ", ".join(names)
         if question.pk:
-            _apply(question, fq, people, report, rendered, when, topic_names=topic_names)
+            _apply(write, question, fq, people, report, rendered, when, topic_names=topic_names)
         else:
             question.topic_names = topic_names
         report.counts["questions"] += 1
         from_file.append(question)
         level.append((question, None, fq.answers, ""))
     if new_questions:
-        _bulk_create(new_questions, Question, when)
+        _bulk_create(write, new_questions, Question, when)
         report.counts["added"] += len(new_questions)
     if untag:
         TaggedQuestion.objects.filter(pk__in=untag).delete()
     TaggedQuestion.objects.bulk_create(tag)
 
     groups = [(sorted(questions, key=_thread_order), from_file)]
-    matched, new_answers = _sync_answers(level, answers, people, report, rendered, groups, when)
+    matched, new_answers = _sync_answers(write, level, answers, people, report, rendered, groups, when)
 
     vanished_answers = [a for a in answers if a.import_key and a.pk not in matched]
-    gone = _remove_vanished(list(keyed.values()), vanished_answers, questions, answers, report)
+    gone = _remove_vanished(write, list(keyed.values()), vanished_answers, questions, answers, report, when)
     _renumber(groups, gone)
     posts = [*questions, *new_questions, *answers, *new_answers]
     return {post.author_id for post in posts if post.author_id and post.pk not in gone[type(post)]}
@@ -400,7 +368,7 @@ def _thread_order(post):
     return (post.position, post.pk)
 
 
-def _create_thread(paper, file_questions, people, report, topics, rendered, when=None):
+def _create_thread(write, paper, file_questions, people, report, topics, rendered, when=None):
     """A paper's first import: every row is new, so they go in a few bulk inserts per level
     (questions, answers, replies, replies to replies …), history rows and topics included."""
     questions, topics_of = [], {}
@@ -411,7 +379,7 @@ def _create_thread(paper, file_questions, people, report, topics, rendered, when
         question.topic_names = ", ".join(names)
         questions.append((question, fq))
         topics_of[key] = names
-    _bulk_create([q for q, _ in questions], Question, when)
+    _bulk_create(write, [q for q, _ in questions], Question, when)
     report.counts["questions"] += len(questions)
 
     _add_missing_topics(topics, {name for names in topics_of.values() for name in names})
@@ -431,24 +399,19 @@ def _create_thread(paper, file_questions, people, report, topics, rendered, when
                 _fill(answer, fa, people, rendered, when)
                 report.counts["open answers" if answer.is_open else "answers"] += 1
                 made.append((answer, fa))
-        _bulk_create([answer for answer, _ in made], Answer, when)
+        _bulk_create(write, [answer for answer, _ in made], Answer, when)
         level = [(a.question, a, fa.replies, f"{a.import_key}>") for a, fa in made if fa.replies]
 
 
-def _bulk_create(posts, model, when):
+def _bulk_create(write, posts, model, when):
     """New posts and their first history versions, dated `when` (None: now)."""
-    bulk_create_with_history(posts, model, default_date=when)
+    model.objects.bulk_create(posts)
+    write.created(posts, user=None, when=when)
     if when is not None and posts:
         # updated_at is auto_now, which an insert sets to now whatever the row says.
         model.objects.filter(pk__in=[post.pk for post in posts]).update(updated_at=when)
         for post in posts:
             post.updated_at = when
-
-
-def _rendered(body, rendered):
-    """The body's HTML and places: from the workers when they rendered it (rendered_ahead), else now."""
-    found = rendered.get(body)
-    return render_body(body) if found is None else found
 
 
 def _add_missing_topics(topics, names):
@@ -486,7 +449,7 @@ def ensure_topics():
             Topic.objects.get_or_create(name=rule.name, defaults={"description": rule.description})
 
 
-def _sync_answers(level, answers, people, report, rendered, groups, when=None):
+def _sync_answers(write, level, answers, people, report, rendered, groups, when=None):
     """The answers under `level`'s posts, one depth at a time (no recursion, however deep a thread
     goes): update those the file still has, create its new ones in one insert per depth. Adds each
     set of siblings (in their old order, and in the file's) to `groups`; returns the ids of the
@@ -510,135 +473,15 @@ def _sync_answers(level, answers, people, report, rendered, groups, when=None):
                     new.append(answer)
                 else:
                     matched.add(answer.pk)
-                    _apply(answer, fa, people, report, rendered, when)
+                    _apply(write, answer, fa, people, report, rendered, when)
                 report.counts["open answers" if answer.is_open else "answers"] += 1
                 from_file.append(answer)
                 next_level.append((question, answer, fa.replies, f"{key}>"))
             if siblings or from_file:
                 groups.append((sorted(siblings, key=_thread_order), from_file))
         if new:
-            _bulk_create(new, Answer, when)
+            _bulk_create(write, new, Answer, when)
             report.counts["added"] += len(new)
             made += new
         level = next_level
     return matched, made
-
-
-def _fill(post, parsed, people, rendered, when=None):
-    """A new row's fields, from the file."""
-    if when is not None:
-        post.created_at = when
-    post.label = parsed.label
-    post.author = people[nfc(parsed.author)] if parsed.author else None
-    post.body = parsed.body
-    post.body_html, post.places = _rendered(parsed.body, rendered)
-    if isinstance(parsed, reader.Question):
-        post.discussed = parsed.discussed
-
-
-def _apply(post, parsed, people, report, rendered, when=None, *, topic_names=None):
-    """Write what the file changed on a locked row, and nothing a member wrote in the app.
-
-    A row the file does not change is not written at all. A changed row gets one UPDATE of the
-    changed fields, conditional on the version read under the lock (and, for its text, on no
-    member having written it), and one history version. A new text moves the version on, so a
-    member whose form started from the old text gets the conflict page instead of overwriting it.
-    """
-    changes = {}
-    if post.label != parsed.label:
-        changes["label"] = parsed.label
-    # A signature the file gives wins; an unsigned post in the file keeps the author the app
-    # gave it (staff signing the group's unsigned posts, a member's confirmed "this one is mine").
-    if parsed.author and post.author_id != people[nfc(parsed.author)].pk:
-        changes["author"] = people[nfc(parsed.author)]
-    if post.body != parsed.body:
-        if post.written_in_app:
-            report.counts["kept from the app"] += 1
-            if parsed.body:
-                report.warnings.append(
-                    reader.ReadWarning(
-                        parsed.line,
-                        f"{post.signature} was written in the app; the app's text is kept, not the file's",
-                    )
-                )
-        else:
-            changes["body"] = parsed.body
-            changes["body_html"], changes["places"] = _rendered(parsed.body, rendered)
-            changes["version"] = post.version + 1
-    if topic_names is not None and topic_names != post.topic_names:
-        changes["topic_names"] = topic_names
-    # Marked in the meeting: a file says so, and an older file without the mark does not undo it.
-    if isinstance(parsed, reader.Question) and parsed.discussed and not post.discussed:
-        changes["discussed"] = True
-    if not changes:
-        return
-    changes["updated_at"] = when or timezone.now()
-    model = type(post)
-    rows = model.objects.filter(pk=post.pk, version=post.version)
-    if "body" in changes:
-        rows = rows.filter(written_in_app=False)
-    if not rows.update(**changes):
-        return  # the lock makes this impossible; the condition states what must hold
-    for name, value in changes.items():
-        setattr(post, name, value)
-    writes.record(post, None, when=when)  # imported: no user
-    report.counts["changed"] += 1
-
-
-def _remove_vanished(questions_gone, answers_gone, questions, answers, report):
-    """Delete the posts the file no longer has, unless a member wrote them or under them.
-    Returns the ids deleted, by model."""
-    kept_questions, kept_answers = _has_app_writing(questions, answers)
-    gone = {
-        Answer: {a.pk for a in answers_gone if a.pk not in kept_answers},
-        Question: {q.pk for q in questions_gone if q.pk not in kept_questions},
-    }
-    for model, pks in gone.items():
-        if pks:
-            model.objects.filter(pk__in=pks).delete()
-    report.counts["removed"] += len(gone[Question]) + len(gone[Answer])
-    return gone
-
-
-def _has_app_writing(questions, answers):
-    """The ids of the questions and of the answers a member wrote or wrote under: made or changed
-    in the app themselves, or with a reply at any depth that was. One walk up from each such
-    answer, which stops at the first post already marked: no recursion, each post marked once."""
-    by_pk = {a.pk: a for a in answers}
-    question_ids = {q.pk for q in questions if q.written_in_app or not q.import_key}
-    answer_ids = set()
-    for answer in answers:
-        if answer.import_key and not answer.written_in_app:
-            continue
-        question_ids.add(answer.question_id)
-        while answer is not None and answer.pk not in answer_ids:
-            answer_ids.add(answer.pk)
-            answer = by_pk.get(answer.parent_id)
-    return question_ids, answer_ids
-
-
-def _renumber(groups, gone):
-    """Thread order: the file's order, with each post the file does not have (made in the app, or
-    kept for what members wrote under it) right after the post it followed, or last when it
-    followed none. Writes only the rows whose position changes; order is not content, so the
-    history gets no version for it."""
-    moved = defaultdict(list)
-    for previous_order, from_file in groups:
-        order = list(from_file)
-        placed = {post.pk for post in order}
-        after = None
-        for post in previous_order:
-            if post.pk in gone[type(post)]:
-                continue
-            if post.pk not in placed:
-                order.insert(order.index(after) + 1 if after is not None else len(order), post)
-                placed.add(post.pk)
-            after = post
-        if [post.pk for post in order] == [p.pk for p in previous_order if p.pk not in gone[type(p)]]:
-            continue  # the same order: its numbers (gaps and all) still say it
-        for position, post in enumerate(order, start=1):
-            if post.position != position:
-                post.position = position
-                moved[type(post)].append(post)
-    for model, posts in moved.items():
-        model.objects.bulk_update(posts, ["position"])

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from discussions import notify
@@ -94,7 +95,7 @@ def send_due(report, *, now, limit):
                 )
                 if mail is None:
                     return
-                if not mail.recipient.email:
+                if not mail.to:
                     mail.sent_at, mail.last_error = now, "no email address"
                     mail.save(update_fields=["sent_at", "last_error"])
                     continue
@@ -118,6 +119,8 @@ def send_due(report, *, now, limit):
 
 def compose(mail) -> EmailMultiAlternatives:
     """The mail, in plain text and HTML, with a one-click unsubscribe link and its headers."""
+    if mail.kind in (OutboxMail.Kind.INVITE, OutboxMail.Kind.EMAIL):
+        return compose_account_mail(mail)
     notifications = list(
         mail.notifications.select_related("actor", "paper", "question__author", "answer__author").order_by(
             "created_at", "pk"
@@ -181,3 +184,25 @@ def user_of_token(token):
         return signing.loads(token, salt=UNSUBSCRIBE_SALT)
     except signing.BadSignature:
         return None
+
+
+def compose_account_mail(mail) -> EmailMultiAlternatives:
+    """An invitation, or a link that confirms a new address: about the account, not the archive,
+    so it is sent whatever the member chose for notifications, and has nothing to unsubscribe from."""
+    participant = getattr(mail.recipient, "participant", None)
+    with translation.override(settings.LANGUAGE_CODE):
+        ctx = {
+            "mail": mail,
+            "name": participant.display_name if participant else mail.recipient.get_username(),
+            "username": mail.recipient.get_username(),
+            "valid_for": timesince(timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)),
+            "site": settings.SITE_URL,
+        }
+        if mail.kind == OutboxMail.Kind.INVITE:
+            subject = _("[Study group] You are invited: set your password")
+        else:
+            subject = _("[Study group] Confirm your new email address")
+        text = render_to_string("mail/account.txt", ctx)
+    return EmailMultiAlternatives(
+        subject, text, settings.DEFAULT_FROM_EMAIL, [mail.to], headers={"Message-ID": mail.message_id}
+    )

@@ -14,6 +14,8 @@ _FENCED = re.compile(r"^(?P<fence>```+|~~~+).*?^(?P=fence)[ \t]*$", re.M | re.S)
 _INDENTED = re.compile(r"^(?: {4}|\t).*$", re.M)
 _INLINE = re.compile(r"(?P<ticks>`+).+?(?P=ticks)", re.S)
 _AT = re.compile(r"(?<![\w@.])@(?P<word>[^\s@`]+)")
+# In rendered text a mention's word stops at punctuation too, so `(@쯔위)` links `쯔위`, not `쯔위)`.
+MENTION_IN_TEXT = re.compile(r"(?<![\w@.])@(?P<word>[^\s@`()\[\]{}<>\"',.;:!?]+)")
 
 
 def mentioned(text: str, names: dict[str, object]) -> list[object]:
@@ -26,8 +28,17 @@ def mentioned(text: str, names: dict[str, object]) -> list[object]:
     by_length = sorted(names, key=len, reverse=True)
     found = []
     for at in _AT.finditer(text):
-        word = at["word"]
-        name = next((name for name in by_length if name and word.startswith(name)), None)
+        name = _name_in(at["word"], by_length)
         if name is not None and names[name] not in found:
             found.append(names[name])
     return found
+
+
+def who(word: str, names: dict[str, object]) -> object | None:
+    """The person a mention's word (`쯔위님께`) names, or None."""
+    name = _name_in(unicodedata.normalize("NFC", word), sorted(names, key=len, reverse=True))
+    return None if name is None else names[name]
+
+
+def _name_in(word, by_length):
+    return next((name for name in by_length if name and word.startswith(name)), None)

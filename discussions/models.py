@@ -120,11 +120,22 @@ def filled(path=""):
     return shown(path) & ~Q(**{f"{path}body": ""})
 
 
+def to_come(today):
+    """A session still to come (today's included), or a proposal not dated yet."""
+    return Q(session_date__gte=today) | Q(session_date__isnull=True, proposed_by__isnull=False)
+
+
 class PaperQuerySet(models.QuerySet):
     def upcoming(self, today):
-        """Sessions still to come (today's included), the soonest first; undated proposals last."""
-        dated = Q(session_date__gte=today) | Q(session_date__isnull=True, proposed_by__isnull=False)
-        return self.filter(dated).order_by(F("session_date").asc(nulls_last=True), "created_at", "pk")
+        """Sessions still to come, the soonest first; undated proposals last."""
+        return self.filter(to_come(today)).order_by(
+            F("session_date").asc(nulls_last=True), "created_at", "pk"
+        )
+
+    def held(self, today):
+        """The archive proper: every paper but the sessions still to come (the home page lists
+        those apart, once)."""
+        return self.exclude(to_come(today))
 
     def newest_first(self):
         # Spelled out because Meta.ordering is not applied to GROUP BY queries such as with_counts().
@@ -258,6 +269,23 @@ class Paper(models.Model):
     def href(self):
         """The URL for a link, "" when a page may not link to it (links.ALLOWED_SCHEMES)."""
         return links.safe_href(self.url)
+
+
+class OldPaperSlug(models.Model):
+    """An address a paper had before its title changed (discussions.writes.update_session): links
+    to it in mails, chats and bookmarks lead to the paper's address now (views.follows_renames).
+    A paper that takes the address later has it: the old one only answers when no paper does."""
+
+    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="old_slugs")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("old address")
+        verbose_name_plural = _("old addresses")
+
+    def __str__(self):
+        return self.slug
 
 
 class ReferenceQuerySet(models.QuerySet):
@@ -693,9 +721,15 @@ class OutboxMail(models.Model):
     class Kind(models.TextChoices):
         IMMEDIATE = "immediate", _("one notification")
         DIGEST = "digest", _("a digest")
+        INVITE = "invite", _("an invitation")
+        EMAIL = "email", _("a new email address to confirm")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices)
+    # An account's mail (an invite, a new address to confirm) carries its link, and goes to `address`
+    # when that is not the account's email yet.
+    link = models.CharField(max_length=500, blank=True)
+    address = models.EmailField(blank=True)
     due_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -712,6 +746,10 @@ class OutboxMail(models.Model):
 
     def __str__(self):
         return f"{self.kind} to {self.recipient}"
+
+    @property
+    def to(self):
+        return self.address or self.recipient.email
 
     @property
     def message_id(self):
@@ -779,3 +817,40 @@ class Attachment(models.Model):
 
     def get_absolute_url(self):
         return reverse("discussions:attachment", args=[self.pk])
+
+
+class SourceFile(models.Model):
+    """A file of the group's repository as the archive last read or wrote it: its text to the
+    byte, where it lives in its season folder, and each post's lines in it (discussions.roundtrip).
+
+    export_repository writes a session nobody changed in the app back from `text` as it is, and a
+    changed one with only its changed posts rewritten. Written only by writes.keep_source (an
+    import) and writes.exported (an export). A README is a source file with no paper."""
+
+    paper = models.OneToOneField(
+        Paper, null=True, blank=True, on_delete=models.CASCADE, related_name="source", editable=False
+    )
+    # The season folder's path in its repository (`season2`); "" for a file imported on its own.
+    season = models.CharField(max_length=rules.SOURCE_FILE_LENGTH, blank=True)
+    # The file's path inside the season folder (`3. Some Paper.md`, `README.md`).
+    path = models.CharField(max_length=rules.SOURCE_FILE_LENGTH)
+    # The bytes, decoded as UTF-8 and nothing else: no NFC, no line endings changed, the BOM kept.
+    text = models.TextField()
+    # discussions.roundtrip.Span as JSON, one per post in file order.
+    spans = models.JSONField(default=list, blank=True)
+    # When this version of the file was written: its commit's date, or the import's or export's.
+    dated = models.DateTimeField(default=timezone.now)
+    stored_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("source file")
+        verbose_name_plural = _("source files")
+        constraints = [
+            # A season's README (export_repository finds it by its path).
+            models.UniqueConstraint(
+                fields=["season", "path"], condition=Q(paper__isnull=True), name="season_file_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.season}/{self.path}" if self.season else self.path

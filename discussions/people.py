@@ -14,7 +14,7 @@ names up, and making the participants a file brings, happens in the caller's tra
 from django.db.models import Q
 
 from discussions.models import Participant, ParticipantAlias, nfc
-from discussions.writes.core import archive_write
+from discussions.writes.core import archive_write, create, record
 
 
 def name(text: str) -> str:
@@ -45,7 +45,7 @@ def participants(signers, listed) -> dict[str, Participant]:
     full name finds the one signer it ends with. Keyed by each name as given and as composed."""
     signers = {name(signer) for signer in signers if signer}
     known_now = known(signers | {name(each) for each in listed})
-    people = {each: known_now.get(each) or Participant.objects.create(name=each) for each in sorted(signers)}
+    people = {each: known_now.get(each) or _new(each) for each in sorted(signers)}
     for given in listed:
         composed = name(given)
         if composed not in people:
@@ -71,13 +71,14 @@ def by_signature(full_name, signers, people) -> Participant:
     candidates = {s for s in signers if s in suffixes}
     candidates |= set(Participant.objects.filter(name__in=suffixes).values_list("name", flat=True))
     if len(candidates) != 1:
-        return Participant.objects.create(name=full_name)
+        return _new(full_name)
     (signature,) = candidates
     # A signer of a file not imported yet (give_full_names) is made here, with the name they sign.
-    person = people.get(signature) or Participant.objects.get_or_create(name=signature)[0]
+    person = people.get(signature) or Participant.objects.filter(name=signature).first() or _new(signature)
     if not person.full_name:
         person.full_name = full_name
         person.save(update_fields=["full_name"])
+        record([person], None)
     return person
 
 
@@ -86,7 +87,12 @@ def presenter(given, people) -> Participant:
     else a participant of its own."""
     given = name(given)
     found = people.get(given) or known({given}).get(given)
-    return found or Participant.objects.create(name=given)
+    return found or _new(given)
+
+
+def _new(each):
+    # With its first history version; no user: a file or a README named them.
+    return create(Participant(name=each), user=None)
 
 
 def give_full_names(full_names, signers=frozenset(), *, only_signed=False) -> list[Participant]:

@@ -25,10 +25,12 @@ import multiprocessing
 import re
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from urllib.parse import quote
 
 import nh3
 from latex2mathml.converter import convert as latex_to_mathml
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
@@ -37,6 +39,7 @@ from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
 
 from discussions import links
+from discussions.mentions import MENTION_IN_TEXT
 from discussions.places import places_in
 
 
@@ -119,6 +122,45 @@ def _render_html_inline(renderer, tokens, idx, options, env):
     raw = tokens[idx].content
     return raw if _keeps_its_text(raw) else html.escape(raw)
 
+
+def _link_mentions(state):
+    """`@쯔위님` in text (not in code, not inside a link) links to /mentions/쯔위님/, which finds the
+    person it names: rendering knows no names, and the page asks at the time it is read."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children or "@" not in block.content:
+            continue
+        children, in_link = [], 0
+        for token in block.children:
+            in_link += token.type == "link_open"
+            in_link -= token.type == "link_close"
+            if token.type != "text" or in_link or "@" not in token.content:
+                children.append(token)
+                continue
+            children += _split_mentions(token)
+        block.children = children
+
+
+def _split_mentions(token):
+    pieces, start = [], 0
+    for at in MENTION_IN_TEXT.finditer(token.content):
+        if at.start() > start:
+            pieces.append(_text(token.content[start : at.start()]))
+        opening = Token("link_open", "a", 1)
+        opening.attrs = {"href": "/mentions/" + quote(at["word"]) + "/"}
+        pieces += [opening, _text(at.group()), Token("link_close", "a", -1)]
+        start = at.end()
+    if start < len(token.content):
+        pieces.append(_text(token.content[start:]))
+    return pieces
+
+
+def _text(content):
+    token = Token("text", "", 0)
+    token.content = content
+    return token
+
+
+_markdown.core.ruler.push("mentions", _link_mentions)
 
 _markdown.add_render_rule("html_block", _render_html_block)
 _markdown.add_render_rule("html_inline", _render_html_inline)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from discussions import attachments, importer, limits, people, repolayout, writes
+from discussions import attachments, importer, limits, people, repolayout, sources, writes
 from discussions.models import Attachment
 from discussions.reader import FormatError
 
@@ -197,6 +197,9 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
             if readings[key][-1][1] is reading:  # the newest version's warnings, not every one's
                 report.warnings += imported.warning_lines()
 
+    if not dry_run:
+        _keep_sources(folder, prefix, readings, reports)
+
     for name in sorted(pdfs):
         if not name.startswith("summary/"):
             continue
@@ -218,6 +221,27 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
 
     # After the files: their signers are known then, so `이정훈` finds `정훈`.
     report.full_names += len(people.give_full_names(readme.full_names))
+
+
+def _keep_sources(folder, prefix, readings, reports):
+    """For export_repository (discussions.sources): the newest version of each file this run
+    imported, as the paper's rows now have it, and the README with them. A run that imports
+    nothing keeps nothing, so that it only reads (an export prefers the folder's own README)."""
+    season = "/".join(prefix) or folder.resolve().name
+    if not any(report.versions for report in reports.values()):
+        return
+    for key, pairs in readings.items():
+        version, reading = pairs[-1]
+        if reports[key].versions and reports[key].paper is not None:
+            sources.keep(
+                reports[key].paper,
+                season=season,
+                path=version.name,
+                data=version.data,
+                discussion=reading,
+                when=version.when,
+            )
+    sources.keep_readme(folder, season)
 
 
 def _order(numbers):

@@ -102,8 +102,14 @@ class HasBigramsOf(Lookup):
 MAX_TERM_LENGTH = 100
 
 
+# A phrase in straight or curly quotes is one term, spaces and all; a quote left open runs to the end.
+_TERM = re.compile(r'["“”]\s*(?P<phrase>[^"“”]*?)\s*(?:["“”]|$)|(?P<word>[^\s"“”]+)')
+
+
 def terms_of(query: str) -> list[str]:
-    return [term[:MAX_TERM_LENGTH] for term in query.split() if term][:MAX_TERMS]
+    """The terms of a query: its words, and each quoted phrase as one term ("common sense")."""
+    found = (" ".join((match["phrase"] or match["word"] or "").split()) for match in _TERM.finditer(query))
+    return [term[:MAX_TERM_LENGTH] for term in found if term][:MAX_TERMS]
 
 
 def has_case(term: str) -> bool:

@@ -1,25 +1,41 @@
+import functools
 import hashlib
 from itertools import groupby
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.db.models import Count, F, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from discussions import access, attachments, blocks, generation, mailing, search, threads, writes
+from discussions import (
+    access,
+    attachments,
+    blocks,
+    generation,
+    invites,
+    mailing,
+    mentions,
+    search,
+    threads,
+    writes,
+)
 from discussions.archive import ExportError, discussion_file, filename_for
 from discussions.caching import cached_for_visitors, paper_scope, participant_scope, topic_scope
 from discussions.forms import (
+    EmailForm,
     PostForm,
     PreferenceForm,
     ProposeForm,
@@ -33,9 +49,11 @@ from discussions.models import (
     Answer,
     AuthorshipClaim,
     Notification,
+    OldPaperSlug,
     Paper,
     PaperVisit,
     Participant,
+    ParticipantAlias,
     Preference,
     Question,
     Reference,
@@ -71,7 +89,9 @@ def home_scope(request):
 
 @cached_for_visitors("page", scope=home_scope)
 def home(request):
-    page = Paginator(Paper.objects.newest_first(), PAPERS_PER_PAGE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    held = Paper.objects.held(today).newest_first()
+    page = Paginator(held, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
     # Counted for the page's papers only: counting every paper's questions and answers to show
     # thirty of them cost a third of a second at a thousand papers.
     on_page = Paper.objects.filter(pk__in=page.object_list.values("pk"))
@@ -86,7 +106,6 @@ def home(request):
         topics_by_paper.setdefault(topic.paper_id, []).append(topic)
     for paper in papers:
         paper.topics = topics_by_paper.get(paper.pk, [])
-    today = timezone.localdate()
     # The sessions to come, first, with what they still wait for (on the first page only).
     upcoming = []
     if page.number == 1:
@@ -102,6 +121,31 @@ def home(request):
         "may_propose": access.member_of(request.user),
     }
     return render(request, "discussions/home.html", ctx)
+
+
+def follows_renames(view):
+    """A paper's address from before its title changed leads to its address now: 301 (308 for a
+    form sent there, so it is sent again as it was). Asked only when no paper has the address,
+    so a page that is found costs nothing more, and a paper that took an old address keeps it."""
+
+    @functools.wraps(view)
+    def wrapper(request, slug, *args, **kwargs):
+        try:
+            return view(request, *args, slug=slug, **kwargs)
+        except Http404:
+            moved = OldPaperSlug.objects.filter(slug=slug).select_related("paper").first()
+            if moved is None or Paper.objects.filter(slug=slug).exists():
+                raise
+            match = request.resolver_match
+            url = reverse(match.view_name, kwargs={**match.captured_kwargs, "slug": moved.paper.slug})
+            if request.META.get("QUERY_STRING"):
+                url += "?" + request.META["QUERY_STRING"]
+            response = HttpResponsePermanentRedirect(url)
+            if request.method not in ("GET", "HEAD"):
+                response.status_code = 308
+            return response
+
+    return wrapper
 
 
 @cached_for_visitors("place", scope=paper_scope)
@@ -202,6 +246,20 @@ def participant_detail(request, slug):
     return render(request, "discussions/participant_detail.html", ctx)
 
 
+def mention(request, word):
+    """Where a rendered `@쯔위님` leads: the page of whoever goes by the longest name it starts with
+    (a signature, a full name, or a name they had before a merge), as notify finds whom it tells."""
+    names = {}
+    for participant in Participant.objects.only("pk", "slug", "name", "full_name"):
+        names.update({name: participant for name in (participant.name, participant.full_name) if name})
+    for alias in ParticipantAlias.objects.select_related("participant").only("name", "participant__slug"):
+        names.setdefault(alias.name, alias.participant)
+    person = mentions.who(word, names)
+    if person is None:
+        raise Http404
+    return redirect(person)
+
+
 @cached_for_visitors("page", "mine")
 def open_items(request):
     """Every open answer and every unanswered question, by paper; `?mine=1` for my own."""
@@ -244,7 +302,8 @@ def open_items(request):
 def post_history(request, kind, pk):
     post = access.post_for(request.user, kind, pk, "history")
     versions = post.history.select_related("history_user").order_by("-history_date", "-history_id")
-    return render(request, "discussions/history.html", {"post": post, "kind": kind, "versions": versions})
+    ctx = {"post": post, "kind": kind, "versions": versions, "rights": access.rights(request.user, post)}
+    return render(request, "discussions/history.html", ctx)
 
 
 # Topics and search
@@ -328,7 +387,10 @@ def _searchable_text(item):
 @login_required
 @allow_body(attachments.POST_BODY_BYTES)
 def fill_answer(request, pk):
-    answer = access.post_for(request.user, "answer", pk, "write")
+    try:
+        answer = access.post_for(request.user, "answer", pk, "write")
+    except Http404:
+        return removed_meanwhile(request, "answer", pk)
     if not answer.is_open and request.method != "POST":
         return redirect(answer)
     form = PostForm(request.POST or None, request.FILES or None, initial={"version": answer.version})
@@ -351,7 +413,10 @@ def fill_answer(request, pk):
 @login_required
 @allow_body(attachments.POST_BODY_BYTES)
 def answer_question(request, pk):
-    question = access.post_for(request.user, "question", pk, "reply")
+    try:
+        question = access.post_for(request.user, "question", pk, "reply")
+    except Http404:
+        return written_under_removed(request, "question", pk)
     title = _("Answer %(label)s") % {"label": question.label}
     return _new_post(
         request,
@@ -367,7 +432,10 @@ def answer_question(request, pk):
 @login_required
 @allow_body(attachments.POST_BODY_BYTES)
 def reply(request, pk):
-    parent = access.post_for(request.user, "answer", pk, "reply")
+    try:
+        parent = access.post_for(request.user, "answer", pk, "reply")
+    except Http404:
+        return written_under_removed(request, "answer", pk)
     title = _("Reply to %(label)s") % {"label": parent.signature}
     return _new_post(
         request,
@@ -441,7 +509,10 @@ def edit_topics(request, pk):
 @login_required
 @allow_body(attachments.POST_BODY_BYTES)
 def edit_post(request, kind, pk):
-    post = access.post_for(request.user, kind, pk, "edit")
+    try:
+        post = access.post_for(request.user, kind, pk, "edit")
+    except Http404:
+        return removed_meanwhile(request, kind, pk)
     form = PostForm(
         request.POST or None, request.FILES or None, initial={"body": post.body, "version": post.version}
     )
@@ -456,36 +527,119 @@ def edit_post(request, kind, pk):
         messages.success(request, _("Your changes are saved."))
         return redirect(post)
     title = _("Edit %(label)s") % {"label": post.signature}
-    delete_url = reverse(f"discussions:delete_{kind}", args=[post.pk])
-    return form_page(request, form, post, title, target=post, delete_url=delete_url)
+    # The page says why there is no removal when others answered (access.PostRights.remove).
+    removable = access.rights(request.user, post).remove
+    delete_url = reverse(f"discussions:delete_{kind}", args=[post.pk]) if removable else ""
+    return form_page(request, form, post, title, target=post, delete_url=delete_url, kept=not removable)
 
 
 @login_required
 def delete_post(request, kind, pk):
-    post = access.post_for(request.user, kind, pk, "remove")
-    if request.method == "POST":
-        thread_url = post.paper.get_absolute_url() if kind == "question" else post.question.get_absolute_url()
-        try:
-            # The version the confirmation page showed: a post changed since is not removed unseen.
-            version = int(request.POST.get("version", ""))
-            writes.remove(post, expected_version=version, user=request.user)
-        except ValueError:
-            return redirect(request.path)
-        except writes.Conflict as conflict:
-            messages.error(request, str(conflict))
-            return redirect(thread_url if conflict.current is None else request.path)
-        messages.success(
-            request,
-            _("%(label)s is removed from the thread; its history is kept.") % {"label": post.signature},
-        )
-        return redirect(thread_url)
-    return render(request, "discussions/delete.html", {"post": post, "kind": kind})
+    try:
+        post = access.post_for(request.user, kind, pk, "write")
+    except Http404:
+        return removed_meanwhile(request, kind, pk)  # a second click on Remove, say
+    if request.method != "POST":
+        return delete_page(request, post, kind)
+    try:
+        # The version the confirmation page showed: a post changed since is not removed unseen.
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        return redirect(request.path)
+    if not access.rights(request.user, post).remove:
+        # Someone answered since the confirmation page was shown (or it was never offered).
+        return delete_page(request, post, kind, status=409)
+    try:
+        writes.remove(post, expected_version=version, user=request.user)
+    except writes.OthersWrote:
+        # Answered a moment ago, after the check above: the write is the last line.
+        return delete_page(request, post, kind, status=409)
+    except writes.Conflict as conflict:
+        current = conflict.current
+        if current is None or current.hidden_at is not None:
+            return refused_page(request, conflict, "", post, None)
+        # Changed since the page was shown: show it as it is now, to confirm again (or not).
+        return delete_page(request, current, kind, status=409, changed=True)
+    messages.success(
+        request,
+        _("%(label)s is removed from the thread; its history is kept.") % {"label": post.signature},
+    )
+    return redirect(post.paper if kind == "question" else post.question)
+
+
+def delete_page(request, post, kind, status=200, changed=False):
+    """The confirmation: the post and every post that goes with it, named; or, when others wrote
+    under it and the user is not staff, why it stays (403 for the page, 409 for a refused POST)."""
+    rights = access.rights(request.user, post)
+    refused = not rights.remove
+    ctx = {
+        "post": post,
+        "kind": kind,
+        "rights": rights,
+        "under": rights.under,
+        "others": rights.others_under,
+        "refused": refused,
+        "changed": changed,
+        "edit_url": reverse(f"discussions:edit_{kind}", args=[post.pk]) if rights.edit else "",
+    }
+    if refused and status == 200:
+        status = 403
+    return render(request, "discussions/delete.html", ctx, status=status)
+
+
+@require_POST
+@login_required
+def restore_post(request, kind, pk):
+    """Staff bring a removed post back from its history page, with what was removed with it."""
+    post = access.post_for(request.user, kind, pk, "restore")
+    history_url = reverse(f"discussions:{kind}_history", args=[post.pk])
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        return redirect(history_url)
+    try:
+        brought = writes.restore(post, expected_version=version, user=request.user)
+    except writes.Conflict as conflict:
+        messages.error(request, str(conflict))
+        return redirect(history_url)
+    restored = ngettext(
+        "%(label)s is back in the thread, with %(count)s post removed with it.",
+        "%(label)s is back in the thread, with %(count)s posts removed with it.",
+        len(brought),
+    )
+    if not brought:
+        restored = _("%(label)s is back in the thread.")
+    messages.success(request, restored % {"label": post.signature, "count": len(brought)})
+    return redirect(post)
+
+
+def written_under_removed(request, kind, pk):
+    """An answer or a reply sent under a post removed since its form was shown: a 409 page with
+    the writer's text, as when the removal comes while it is being saved (writes.answer)."""
+    removed = access.POSTS[kind].objects.filter(pk=pk, hidden_at__isnull=False).first()
+    if request.method != "POST" or removed is None or not access.may_post(request.user):
+        raise Http404
+    if kind == "question":
+        refusal = writes.Conflict(_("This question was removed from the thread meanwhile."))
+    else:
+        refusal = writes.Conflict(_("The answer you reply to was removed from the thread meanwhile."))
+    return refused_page(request, refusal, request.POST.get("body", ""), removed, None)
+
+
+def removed_meanwhile(request, kind, pk):
+    """A form sent for a post removed since it was shown: a 409 page with the writer's text, for
+    its author and staff (anyone else, and any GET, finds nothing here: a 404)."""
+    post = access.post_for(request.user, kind, pk, "history")  # removed: its author's and staff's
+    if request.method != "POST" or post.hidden_at is None:
+        raise Http404
+    refusal = writes.Conflict(_("This post was removed from the thread meanwhile."))
+    return refused_page(request, refusal, request.POST.get("body", ""), post, None)
 
 
 # The pages the write views share
 
 
-def form_page(request, form, context_post, title, target=None, paper=None, delete_url=""):
+def form_page(request, form, context_post, title, target=None, paper=None, delete_url="", kept=False):
     preview = ""
     if request.method == "POST" and "preview" in request.POST and form.is_valid():
         preview = render_markdown(form.cleaned_data["body"])
@@ -499,6 +653,7 @@ def form_page(request, form, context_post, title, target=None, paper=None, delet
         "preview": preview,
         "paper": paper,
         "delete_url": delete_url,
+        "kept": kept,  # not removable: others answered it
     }
     return render(request, "discussions/post_form.html", ctx)
 
@@ -597,7 +752,7 @@ def edit_session(request, slug):
             name: form.cleaned_data[name] for name in writes.SESSION_FIELDS if name in form.changed_data
         }
         try:
-            writes.update_session(
+            saved = writes.update_session(
                 paper,
                 expected_version=form.cleaned_data["version"],
                 user=request.user,
@@ -614,7 +769,7 @@ def edit_session(request, slug):
                 form.data["version"] = conflict.current.version
         else:
             messages.success(request, _("The session is saved."))
-            return redirect(paper)
+            return redirect(saved)  # a new title is a new address
     return render(request, "discussions/session_form.html", {"form": form, "paper": paper})
 
 
@@ -642,6 +797,13 @@ def edit_references(request, slug):
             writes.save_references(paper, expected_version=int(version), user=request.user, rows=rows)
         except (writes.Conflict, ValueError) as conflict:
             messages.error(request, str(conflict) or _("Someone changed this session meanwhile."))
+        except IntegrityError:
+            # Two rows trading addresses in one save: each is saved in turn, so the first meets
+            # the second's old address. Nothing was saved (the write is one transaction).
+            messages.error(
+                request,
+                _("Two references cannot trade addresses in one save: change one, save, then the other."),
+            )
         else:
             messages.success(request, _("The references are saved."))
             return redirect(paper)
@@ -652,12 +814,10 @@ def edit_references(request, slug):
 @require_POST
 @login_required
 def claim_question(request, pk):
-    question = access.post_for(request.user, "question", pk, "reply")
-    member = access.member_of(request.user)
-    if member is None:  # staff linked to nobody ask someone instead (request_answer)
-        raise PermissionDenied(_("Your account is not linked to a participant of the study group."))
+    # Staff linked to nobody ask someone instead (request_answer); nobody claims their own question.
+    question = access.post_for(request.user, "question", pk, "claim")
     try:
-        answer, created = writes.claim(question, member=member, user=request.user)
+        answer, created = writes.claim(question, member=access.member_of(request.user), user=request.user)
     except writes.Conflict as conflict:
         messages.error(request, str(conflict))
         return redirect(question.paper)
@@ -761,7 +921,10 @@ def sign_posts(request, slug):
     paper, _rights = access.session_for(request.user, slug, "sign")
     form = SignForm(request.POST or None, paper=paper)
     if request.method == "POST" and "decide" in request.POST:
-        claim = get_object_or_404(AuthorshipClaim, pk=request.POST.get("claim"), decided_at__isnull=True)
+        claim_id = request.POST.get("claim", "")
+        if not claim_id.isascii() or not claim_id.isdigit():
+            raise BadRequest("claim is not a number")
+        claim = get_object_or_404(AuthorshipClaim, pk=int(claim_id), decided_at__isnull=True)
         try:
             signed = writes.decide_authorship(claim, request.POST["decide"] == "accept", user=request.user)
         except writes.Conflict as conflict:
@@ -832,8 +995,10 @@ def open_notification(request, pk):
 @login_required
 def mark_notifications_read(request):
     mine = Notification.objects.filter(recipient=request.user).unread()
-    if request.POST.get("notification"):
-        mine = mine.filter(pk=request.POST["notification"])
+    if wanted := request.POST.get("notification"):
+        if not wanted.isascii() or not wanted.isdigit():
+            raise BadRequest("notification is not a number")
+        mine = mine.filter(pk=int(wanted))
     mine.update(read_at=timezone.now())
     return redirect("discussions:notifications")
 
@@ -841,12 +1006,36 @@ def mark_notifications_read(request):
 @login_required
 def notification_settings(request):
     preference, _created = Preference.objects.get_or_create(user=request.user)
-    form = PreferenceForm(request.POST or None, instance=preference)
-    if request.method == "POST" and form.is_valid():
+    changing_email = "email_address" in request.POST
+    form = PreferenceForm(
+        request.POST if request.method == "POST" and not changing_email else None, instance=preference
+    )
+    email_form = EmailForm(request.POST if changing_email else None)
+    if changing_email and email_form.is_valid():
+        try:
+            address = invites.ask_to_confirm(request.user, email_form.cleaned_data["email_address"])
+        except invites.InviteError as error:
+            email_form.add_error("email_address", str(error))
+        else:
+            messages.success(
+                request,
+                _("A link is on its way to %(address)s: your email changes when you open it.")
+                % {"address": address},
+            )
+            return redirect("discussions:settings")
+    elif form.is_bound and form.is_valid():
         form.save()
         messages.success(request, _("Your notification settings are saved."))
         return redirect("discussions:settings")
-    return render(request, "discussions/settings.html", {"form": form})
+    return render(request, "discussions/settings.html", {"form": form, "email_form": email_form})
+
+
+def confirm_email(request, token):
+    try:
+        user = invites.confirm(token)
+    except invites.InviteError as error:
+        return render(request, "discussions/confirm_email.html", {"error": str(error)}, status=400)
+    return render(request, "discussions/confirm_email.html", {"email": user.email})
 
 
 @csrf_exempt  # a mail client's one-click POST (RFC 8058) carries the signed token, not a CSRF cookie
@@ -854,6 +1043,9 @@ def unsubscribe(request, token):
     user_id = mailing.user_of_token(token)
     if user_id is None:
         return render(request, "discussions/unsubscribe.html", {"bad_link": True}, status=400)
+    if not get_user_model().objects.filter(pk=user_id).exists():
+        # A member deleted since the mail was sent: no mail goes to them any more.
+        return render(request, "discussions/unsubscribe.html", {"gone": True}, status=404)
     if request.method == "POST":
         Preference.objects.update_or_create(user_id=user_id, defaults={"email": Preference.Email.NEVER})
         return render(request, "discussions/unsubscribe.html", {"done": True})

@@ -6,8 +6,7 @@ held both of the old two workers, and every other visitor waited. A gthread work
 kept-alive connections in one poller, gives a connection a thread only once it has sent data, and
 serves with THREADS threads: it now takes WORKERS × THREADS slow clients at once (16 by default)
 to make a visitor wait. On the open internet, put a buffering proxy (nginx) in front as well: it
-holds slow clients for a few kilobytes each and hands gunicorn whole requests (README, "In
-production").
+holds slow clients for a few kilobytes each and hands gunicorn whole requests (docs/operations.md).
 
 Settings from the environment: WEB_CONCURRENCY (worker processes, default 2, one per core),
 GUNICORN_THREADS (threads per worker, default 8), GUNICORN_TIMEOUT (seconds, default 30).

@@ -198,6 +198,10 @@ else:
 SESSION_ENGINE = f"django.contrib.sessions.backends.{'cached_db' if REDIS_URL else 'db'}"
 
 TAGGIT_CASE_INSENSITIVE = True
+# History versions are written by discussions.writes alone (writes.core.record), once per changed
+# row, with the user, reason and date passed: the library's own recording on every save and delete
+# (its post_save/post_delete signals) is off, so no save elsewhere records one behind a write's back.
+SIMPLE_HISTORY_ENABLED = False
 # Keyword rules that give imported questions their topics (see the file's comments).
 TOPIC_RULES = BASE_DIR / os.environ.get("TOPIC_RULES", "fixtures/topics.toml")
 
@@ -216,7 +220,7 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "0")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "studygroup@localhost")
 
-# Behind a TLS-terminating proxy (README, "In production"), Django sees plain HTTP from the proxy:
+# Behind a TLS-terminating proxy (docs/operations.md), Django sees plain HTTP from the proxy:
 # PROXY_COUNT says how many proxies stand in front of gunicorn. They must overwrite
 # X-Forwarded-Proto and append the client's address to X-Forwarded-For; both are trusted only then.
 PROXY_COUNT = envint("PROXY_COUNT", "0")

@@ -83,7 +83,7 @@ def test_a_name_that_is_another_accounts_email_does_not_become_a_username(client
 def test_the_admins_invite_action_never_links_an_account_by_name(staff_client, staff):
     before = account(staff)
     participant = import_signed("curator")  # the `staff` fixture's superuser is called curator
-    data = {"action": "send_invites", "index": 0, "_selected_action": [participant.pk]}
+    data = {"action": "send_invites", "index": 0, "_selected_action": [participant.pk], "invite": "1"}
     response = staff_client.post(reverse("admin:discussions_participant_changelist"), data, follow=True)
     participant.refresh_from_db()
     assert participant.user != staff and participant.user.username == "curator-2"

@@ -468,3 +468,72 @@ def test_a_paper_the_format_cannot_hold_stops_the_export_with_its_name(seeded, s
     response = staff_client.get(reverse("admin:discussions_paper_export"), follow=True)
     assert response.redirect_chain[-1][0] == reverse("admin:discussions_paper_changelist")
     assert f"Nothing was exported: {seeded.slug}:".encode() in response.content
+
+
+def test_an_answer_row_saved_over_a_newer_edit_is_refused_in_its_row_and_keeps_what_was_typed(
+    seeded, staff_client
+):
+    """The version each answer row was loaded at travels in the row; the write refuses it, the
+    admin's transaction rolls the question's own save back, and the page shows the row's error."""
+    from discussions import writes
+
+    question = Question.objects.get(label="Q2")
+    answer = question.answers.get()
+    loaded = answer.version
+    writes.save_text(answer, "회원이 방금 고친 답", expected_version=loaded, user=None)
+    data = {
+        "paper": question.paper_id,
+        "label": question.label,
+        "author": question.author_id,
+        "body": question.body + " (관리자가 함께 고침)",
+        "position": question.position,
+        "tags": ", ".join(question.tags.names()),
+        "expected_version": question.version,
+        "answers-TOTAL_FORMS": 1,
+        "answers-INITIAL_FORMS": 1,
+        "answers-0-id": answer.pk,
+        "answers-0-question": question.pk,
+        "answers-0-label": answer.label,
+        "answers-0-author": answer.author_id,
+        "answers-0-body": "관리자가 표에서 고친 답",
+        "answers-0-position": answer.position,
+        "answers-0-expected_version": loaded,
+    }
+    url = reverse("admin:discussions_question_change", args=[question.pk])
+    response = staff_client.post(url, data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        "회원이 방금 고친 답" in html and "관리자가 표에서 고친 답" in html and "(관리자가 함께 고침)" in html
+    )
+    assert Answer.objects.get(pk=answer.pk).body == "회원이 방금 고친 답"
+    assert Question.objects.get(pk=question.pk).body == question.body  # nothing of the page was saved
+    # Saving again, having seen it, is a deliberate overwrite.
+    data["answers-0-expected_version"] = loaded + 1
+    assert staff_client.post(url, data).status_code == 302
+    assert Answer.objects.get(pk=answer.pk).body == "관리자가 표에서 고친 답"
+
+
+def test_a_revert_to_an_older_version_over_a_newer_edit_is_refused_with_the_text_kept(seeded, staff_client):
+    """simple-history's page of one version saves it back through the same write, which refuses a
+    version older than the row's as a form error, not a server error."""
+    from discussions import writes
+
+    answer = Answer.objects.filter(question__paper=seeded).exclude(body="").first()
+    first = answer.history.get()
+    writes.save_text(answer, "회원이 나중에 고친 답", expected_version=answer.version, user=None)
+    url = reverse("admin:discussions_answer_simple_history", args=[answer.pk, first.history_id])
+    data = {
+        "question": answer.question_id,
+        "parent": "",
+        "label": answer.label,
+        "author": answer.author_id,
+        "body": first.body + " (되돌리며 고침)",
+        "position": answer.position,
+        "expected_version": first.version,
+    }
+    response = staff_client.post(url, data)
+    assert response.status_code == 200
+    assert "회원이 나중에 고친 답" in response.content.decode()
+    assert "(되돌리며 고침)" in response.content.decode()
+    assert Answer.objects.get(pk=answer.pk).body == "회원이 나중에 고친 답"

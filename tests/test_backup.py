@@ -283,3 +283,25 @@ def test_a_backup_is_readable_by_its_owner_only(seeded, tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert path.stat().st_size > 0
+
+
+def test_pages_cached_before_a_restore_are_not_served_after_it(transactional_db, seeded, tmp_path, client):
+    """The restored rows bring their pages' generations as the backup had them: a page cached
+    before the restore under the same numbers must not be served over the restored data."""
+    url = seeded.get_absolute_url()
+    out = StringIO()
+    call_command("backup", "-o", str(tmp_path), stdout=out)
+    question = seeded.questions.get(label="Q2")
+    writes.answer(question, author=Participant.objects.get(name="선민"), body="백업 뒤에 쓴 답", user=None)
+    assert "백업 뒤에 쓴 답" in client.get(url).content.decode()  # rendered, and cached
+    call_command("flush", interactive=False, verbosity=0)
+    ContentType.objects.clear_cache()
+
+    call_command("restore", out.getvalue().strip(), stdout=StringIO())
+
+    assert "백업 뒤에 쓴 답" not in client.get(url).content.decode()
+    question = Question.objects.get(pk=question.pk)
+    writes.answer(question, author=Participant.objects.get(name="선민"), body="복원 뒤에 쓴 답", user=None)
+    html = client.get(url).content.decode()
+    assert "복원 뒤에 쓴 답" in html and "백업 뒤에 쓴 답" not in html
+    assert "백업 뒤에 쓴 답" not in client.get("/").content.decode()

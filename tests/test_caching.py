@@ -585,3 +585,45 @@ def test_a_new_answer_leaves_the_pages_of_the_threads_other_writers_cached(
         with django_assert_num_queries(1):  # neither lists the new answer: no render
             assert page(client, url) == before
     assert "세 번째 사람" in page(client, Participant.objects.get(name="소연").get_absolute_url())
+
+
+def test_a_write_moves_the_pages_of_the_rows_it_changes_without_listing_them(
+    client, seeded, django_assert_num_queries
+):
+    from discussions import generation
+    from discussions.models import ListGeneration
+
+    """A kind of write no page knows of (an answer re-signed for someone else) tells core only the
+    row it changed: the pages of its author before and after, and of its question's topics, are
+    rendered afresh, and a page it does not change stays cached."""
+    question = Question.objects.get(label="Q5")  # 민상's, answered by 선민, about reasoning
+    answer = question.answers.get(author__name="선민")
+    before_author, after_author = Participant.objects.get(name="선민"), Participant.objects.get(name="소연")
+    moved = [before_author.get_absolute_url(), after_author.get_absolute_url()]
+    kept = Participant.objects.get(name="민상").get_absolute_url()
+    pages = {url: page(client, url) for url in [*moved, kept]}
+    topic_key = generation.of_list(ListGeneration.Kind.TOPIC, "reasoning")
+    excerpt = answer.body[:20]
+    assert excerpt in pages[moved[0]] and excerpt not in pages[moved[1]]
+    with writes.archive_write(question.paper_id, question.pk) as write:
+        assert write.update(answer, user=None, author=after_author)
+    assert excerpt not in page(client, moved[0]) and excerpt in page(client, moved[1])
+    # Its topic's page counts the question's answers by writer: keyed anew.
+    assert generation.of_list(ListGeneration.Kind.TOPIC, "reasoning") != topic_key
+    with django_assert_num_queries(1):  # its own generation and the structure's: no render
+        assert page(client, kept) == pages[kept]
+
+
+def test_a_row_outside_the_thread_a_write_started_in_moves_its_own_pages_too(client, seeded, make_paper):
+    """The thread a write names at its start is its first lock; a row it changes in another paper
+    still renders that paper's page and that question's block afresh."""
+    other = make_paper(questions=2, answers=1, title="Another paper")
+    url = other.get_absolute_url()
+    assert "다른 논문에서 고친 답" not in page(client, url)
+    answer = Answer.objects.filter(question__paper=other).exclude(body="").first()
+    question = seeded.questions.get(label="Q2")
+    with writes.archive_write(seeded.pk, question.pk) as write:
+        assert write.update(
+            answer, user=None, body="다른 논문에서 고친 답", body_html="<p>다른 논문에서 고친 답</p>"
+        )
+    assert "다른 논문에서 고친 답" in page(client, url)

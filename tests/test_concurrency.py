@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 
 from discussions import writes
-from discussions.merging import merge_participants
 from discussions.models import Answer, Paper, Participant, Question
+from discussions.writes.people import merge_participants
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs PostgreSQL's row locks and concurrent connections"
@@ -160,12 +160,14 @@ def _admin_save(pk, text, version):
     def job():
         with transaction.atomic():  # as the admin's change view does
             answer = Answer.objects.get(pk=pk)
+            answer.body = text
             try:
-                writes.check_version(answer, version)
+                # The version the admin's form was loaded at, checked by the write on the locked row.
+                writes.admin_save(
+                    answer, user=None, created=False, changed_fields=["body"], expected_version=version
+                )
             except writes.Conflict:
                 return False
-            answer.body = text
-            writes.admin_save(answer, user=None, created=False, changed_fields=["body"])
         return True
 
     return job
@@ -286,7 +288,10 @@ def test_a_double_click_on_answer_makes_one_answer(archive):
         assert Answer.objects.filter(body=f"두 번 {round_}").count() == 1
 
 
-def test_a_merge_while_a_member_edits_keeps_the_edit(archive):
+def test_a_merge_while_a_member_edits_keeps_the_edit_or_refuses_it(archive):
+    """The merge moves each post's version on: an edit from the version before it either commits
+    first (and the merge keeps its text) or is refused with the conflict page (which keeps it)."""
+    outcomes = set()
     for round_ in range(ROUNDS):
         twin = Participant.objects.create(name=f"쌍둥이{round_}")
         answer = writes.answer(
@@ -299,7 +304,9 @@ def test_a_merge_while_a_member_edits_keeps_the_edit(archive):
             return True
 
         edited, _ = in_threads(edit, merge)
+        outcomes.add(edited)
         answer.refresh_from_db()
         assert answer.author.name == "선민"
-        assert edited and answer.body == f"합치는 동안 고침 {round_}"
+        assert answer.version == (3 if edited else 2)  # the edit (if it won) and the merge, each once
+        assert answer.body == (f"합치는 동안 고침 {round_}" if edited else "합치기 전")
         assert answer.history.first().body == answer.body  # the latest version is the row as it is

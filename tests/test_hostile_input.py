@@ -31,6 +31,7 @@ from discussions.models import (
     TaggedQuestion,
     Topic,
 )
+from tests.browser.helpers import t
 
 # --- Odd text ------------------------------------------------------------------------------------
 
@@ -556,3 +557,111 @@ def test_a_thread_a_thousand_replies_deep_shows_on_the_paper_page_and_imports_ag
         Answer.objects.filter(body="답글 천").exists()
         and Answer.objects.filter(question__paper=paper).count() == 1001
     )
+
+
+# Issue 24: four requests that answered 500
+
+
+def test_a_reference_whose_address_the_paper_lists_already_is_a_form_error(session, as_persona):
+    url = reverse("discussions:edit_references", args=[session.slug])
+    data = {"version": session.version, "refs-TOTAL_FORMS": 2, "refs-INITIAL_FORMS": 0}
+    for i, label in enumerate(["첫 번째", "두 번째"]):
+        data |= {f"refs-{i}-label": label, f"refs-{i}-url": "https://example.com/a", f"refs-{i}-kind": "blog"}
+    response = as_persona("bob").post(url, data)
+    html = response.content.decode()
+    assert response.status_code == 200 and "두 번째" in html  # what was typed is kept
+    assert t("This paper lists this address already.") in html
+    assert not session.references.exists()
+
+
+def test_a_new_reference_with_the_address_of_a_listed_one_is_a_form_error(session, as_persona):
+    from discussions import writes
+
+    writes.save_references(
+        session,
+        expected_version=session.version,
+        user=None,
+        rows=[(None, "원래", "https://example.com/a", "blog", False)],
+    )
+    session.refresh_from_db()
+    listed = session.references.get()
+    data = {
+        "version": session.version,
+        "refs-TOTAL_FORMS": 2,
+        "refs-INITIAL_FORMS": 1,
+        "refs-0-id": listed.pk,
+        "refs-0-label": "원래",
+        "refs-0-url": "https://example.com/a",
+        "refs-0-kind": "blog",
+        "refs-1-label": "또",
+        "refs-1-url": "https://example.com/a",
+        "refs-1-kind": "blog",
+    }
+    response = as_persona("bob").post(reverse("discussions:edit_references", args=[session.slug]), data)
+    assert response.status_code == 200
+    assert t("This paper lists this address already.") in response.content.decode()
+    assert session.references.count() == 1
+
+
+def test_two_references_trading_addresses_is_a_message_not_a_500(session, as_persona):
+    from discussions import writes
+
+    rows = [
+        (None, "A", "https://example.com/a", "blog", False),
+        (None, "B", "https://example.com/b", "blog", False),
+    ]
+    writes.save_references(session, expected_version=session.version, user=None, rows=rows)
+    session.refresh_from_db()
+    a, b = session.references.order_by("position")
+    data = {"version": session.version, "refs-TOTAL_FORMS": 2, "refs-INITIAL_FORMS": 2}
+    for i, (ref, url) in enumerate([(a, b.url), (b, a.url)]):
+        data |= {
+            f"refs-{i}-id": ref.pk,
+            f"refs-{i}-label": ref.label,
+            f"refs-{i}-url": url,
+            f"refs-{i}-kind": "blog",
+        }
+    response = as_persona("bob").post(reverse("discussions:edit_references", args=[session.slug]), data)
+    assert response.status_code == 200
+    assert sorted(session.references.values_list("label", "url")) == [
+        ("A", "https://example.com/a"),
+        ("B", "https://example.com/b"),
+    ]
+
+
+@pytest.mark.parametrize("value", ["abc", "²", "-1", "1.5"])
+def test_marking_a_notification_that_is_not_a_number_read_is_a_bad_request(as_persona, value):
+    response = as_persona("alice").post(reverse("discussions:notifications_read"), {"notification": value})
+    assert response.status_code == 400
+
+
+def test_marking_a_notification_past_the_databases_numbers_read_marks_nothing(as_persona):
+    response = as_persona("alice").post(reverse("discussions:notifications_read"), {"notification": "9" * 30})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("value", ["abc", "²", "-1"])
+def test_deciding_a_claim_that_is_not_a_number_is_a_bad_request(seeded, as_persona, personas, value):
+    url = reverse("discussions:sign_posts", args=[seeded.slug])
+    response = as_persona("carol").post(url, {"claim": value, "decide": "accept"})
+    assert response.status_code == 400
+
+
+def test_deciding_a_claim_past_the_databases_numbers_is_not_found(seeded, as_persona, personas):
+    url = reverse("discussions:sign_posts", args=[seeded.slug])
+    response = as_persona("carol").post(url, {"claim": "9" * 30, "decide": "accept"})
+    assert response.status_code == 404
+
+
+def test_the_unsubscribe_link_of_a_deleted_member_says_so(personas):
+    from discussions import mailing
+
+    user = personas["bob"]
+    link = reverse("discussions:unsubscribe", args=[mailing.unsubscribe_token(user)])
+    user.delete()
+    client = Client()
+    for response in (client.get(link), client.post(link)):
+        assert response.status_code == 404
+        assert t("The account this mail was sent to no longer exists, so no more mails go to it.") in (
+            response.content.decode()
+        )

@@ -5,9 +5,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from discussions import importer, reader, rendering
+from discussions import reader, rendering
 from discussions.importer import import_discussion, import_discussions, read_file
 from discussions.models import Answer, Paper, Participant, Question, Reference, TaggedQuestion, Topic
+from discussions.writes import imports
 from tests.conftest import SEED, generated_discussion
 
 
@@ -306,7 +307,7 @@ def test_importing_with_worker_processes_writes_the_same_rows(db, monkeypatch):
     def rendered_here(text):
         raise AssertionError("a new paper's bodies were to come rendered from the workers")
 
-    monkeypatch.setattr(importer, "render_body", rendered_here)
+    monkeypatch.setattr(imports, "render_body", rendered_here)
     import_discussions(readings, workers=2)
     assert archive_rows() == serial
     assert history_rows() - before == serial_history

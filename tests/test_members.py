@@ -24,6 +24,14 @@ def targets():
     slot = open_slot()
     bobs_answer = Answer.objects.get(author__name="선민", label="A4")
     bobs_question = Question.objects.get(author__name="선민", label="Q8")
+    # Q8 has 정훈's answer, which Bob's removal may not take (issue 24): he removes a question of
+    # his that nobody answered.
+    bobs_lone_question, _ = Question.objects.get_or_create(
+        paper=bobs_question.paper,
+        label="Q10",
+        author=bobs_question.author,
+        defaults={"body": "아무도 답하지 않은 질문", "position": 99},
+    )
     return {
         "fill": reverse("discussions:fill", args=[slot.pk]),
         "answer": reverse("discussions:answer", args=[bobs_question.pk]),
@@ -32,7 +40,7 @@ def targets():
         "edit_answer": reverse("discussions:edit_answer", args=[bobs_answer.pk]),
         "edit_question": reverse("discussions:edit_question", args=[bobs_question.pk]),
         "delete_answer": reverse("discussions:delete_answer", args=[bobs_answer.pk]),
-        "delete_question": reverse("discussions:delete_question", args=[bobs_question.pk]),
+        "delete_question": reverse("discussions:delete_question", args=[bobs_lone_question.pk]),
     }
 
 

@@ -39,3 +39,32 @@ def test_a_name_that_is_a_prefix_of_another_does_not_steal_the_longer_one():
     # 정훈 and 이정훈 are two people: @이정훈 is the second, @정훈 the first.
     people = {"정훈": "a", "이정훈": "b"}
     assert mentioned("@이정훈 그리고 @정훈", people) == ["b", "a"]
+
+
+# Mentions in the rendered thread are links to whoever they name
+
+
+def test_a_mention_renders_as_a_link_and_leads_to_the_person_it_names(client, seeded):
+    from discussions.models import Participant
+    from discussions.rendering import render_markdown
+
+    html = render_markdown("@쯔위님 보셨나요? (@이정훈) `@코드` [@링크](https://example.org) a@b.org")
+    assert html.count('href="/mentions/') == 2
+    assert ">@쯔위님</a>" in html and ">@이정훈</a>" in html
+    assert "<code>@코드</code>" in html
+    Participant.objects.filter(name="정훈").update(full_name="이정훈")
+    for word, name in [("쯔위님", "쯔위"), ("이정훈", "정훈"), ("정훈님께", "정훈")]:
+        response = client.get(f"/mentions/{word}/")
+        assert response.status_code == 302
+        assert response["Location"] == Participant.objects.get(name=name).get_absolute_url()
+    assert client.get("/mentions/아무도아님/").status_code == 404
+
+
+def test_a_mention_in_a_post_is_a_link_on_the_thread(client, seeded):
+    from discussions import writes
+    from discussions.models import Participant, Question
+
+    question = Question.objects.first()
+    writes.answer(question, author=Participant.objects.get(name="선민"), body="@소연 님 말씀대로", user=None)
+    html = client.get(question.paper.get_absolute_url()).content.decode()
+    assert '<a href="/mentions/%EC%86%8C%EC%97%B0/"' in html

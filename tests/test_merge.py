@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from discussions import reader, writes
 from discussions.importer import import_discussion
-from discussions.merging import MergeError, merge_participants
 from discussions.models import Answer, Paper, Participant, Question
+from discussions.writes.people import MergeError, merge_participants
 
 ROBERTA = """\
 ## 논문
@@ -185,8 +185,8 @@ def test_a_reimport_after_a_merge_finds_the_merged_participant_by_its_old_name(d
 
     from django.core.management import call_command
 
-    from discussions.merging import merge_participants
     from discussions.models import Participant, ParticipantAlias
+    from discussions.writes.people import merge_participants
 
     first = tmp_path / "a.md"
     first.write_text("## 토론\nQ1 (Tzuyu). 질문\nA1 (소연). 답\n", encoding="utf-8")
@@ -200,3 +200,34 @@ def test_a_reimport_after_a_merge_finds_the_merged_participant_by_its_old_name(d
     call_command("import_discussion", str(first), "--title", "A", stdout=StringIO())
     assert not Participant.objects.filter(name="Tzuyu").exists()
     assert Participant.objects.get(name="쯔위").questions.count() == 2
+
+
+def test_an_edit_form_opened_before_a_merge_gets_the_conflict_page_and_keeps_its_text(twin, client, staff):
+    """The merge re-signs the post and moves its version on: the form's save would otherwise put
+    the text its writer saw over a row that changed under it."""
+    answer = Answer.objects.filter(author=twin).exclude(body="").filter(hidden_at__isnull=True).first()
+    client.force_login(twin.user)
+    url = reverse("discussions:edit_answer", args=[answer.pk])
+    assert client.get(url).status_code == 200  # the form, at the version before the merge
+    merge_participants(twin, Participant.objects.get(name="정훈"), user=staff)
+    response = client.post(url, {"body": "합친 뒤에 저장한 글", "version": answer.version})
+    assert response.status_code == 409
+    assert "합친 뒤에 저장한 글" in response.content.decode()
+    moved = Answer.objects.get(pk=answer.pk)
+    assert (moved.body, moved.version, moved.author.name) == (answer.body, answer.version + 1, "정훈")
+
+
+def test_the_history_of_a_merge_names_who_merged_not_the_account_that_moved(twin, staff):
+    merge_participants(twin, Participant.objects.get(name="정훈"), user=staff)
+    deleted = Participant.history.get(id=twin.pk, history_type="-")
+    target = Participant.history.filter(name="정훈").order_by("-history_id").first()
+    assert deleted.history_user == target.history_user == staff
+
+
+def test_a_merge_writes_one_history_version_per_row_it_changes(twin, staff):
+    jeonghun = Participant.objects.get(name="정훈")
+    posts = [*Question.objects.filter(author=twin), *Answer.objects.filter(author=twin)]
+    counts = {post.pk: post.history.count() for post in posts}
+    merge_participants(twin, jeonghun, user=staff)
+    for post in posts:
+        assert post.history.count() == counts[post.pk] + 1

@@ -6,6 +6,7 @@ import datetime
 import email
 import email.policy
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -15,10 +16,14 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.management import call_command
 from django.db import connection
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from discussions import writes
 from discussions.models import Answer, Notification, OutboxMail, Paper, Participant, Preference, Question
@@ -352,9 +357,22 @@ def test_two_runs_at_once_never_send_a_mail_twice(transactional_db, smtp):
     assert delivered(smtp) == sorted(user.email for user in users)
 
 
-def test_the_readme_shows_how_to_run_the_sender_on_a_timer():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "manage.py send_notifications" in readme and "OnCalendar" in readme and "*/5 * * * *" in readme
+def test_the_operations_doc_shows_how_to_run_the_sender_on_a_timer():
+    operations = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    assert "manage.py send_notifications" in operations and "OnCalendar" in operations
+    assert "*/5 * * * *" in operations
+    assert "docs/operations.md" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_mail_doc_names_the_smtp_backend_that_sends_mail():
+    # SMTP needs EMAIL_BACKEND as well as EMAIL_HOST: the value the doc gives must be Django's
+    # SMTP backend, and the one the sender then uses.
+    mail_doc = (ROOT / "docs" / "mail.md").read_text(encoding="utf-8")
+    value = re.search(r"^export EMAIL_BACKEND=(\S+)$", mail_doc, flags=re.MULTILINE)[1]
+    assert import_string(value) is SmtpBackend
+    with override_settings(EMAIL_BACKEND=value):
+        assert isinstance(get_connection(), SmtpBackend)
+    assert "docs/mail.md" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_a_past_session_is_reminded_once_to_whoever_asked_and_to_nobody_else(soyeon, personas, smtp, client):

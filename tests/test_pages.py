@@ -27,6 +27,19 @@ def test_home_shows_the_newest_session_first(client, make_paper):
     assert html.index("New one") < html.index("Old one")
 
 
+def test_home_lists_a_session_to_come_once_with_one_wording_for_its_open_answers(client, session):
+    from discussions import writes
+    from discussions.models import Participant
+
+    question, _ = writes.ask(session, author=session.presenter, body="Why attention?", user=None)
+    writes.claim(question, member=Participant.objects.get(name="쯔위"), user=None)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    html = client.get("/").content.decode()
+    assert html.count(session.get_absolute_url() + '"') == 1  # under "Next sessions" only
+    assert "Language Models are Few-Shot Learners" in html  # the archive still lists the rest
+    assert "1 open answer" in html and "still owed" not in html
+
+
 def test_the_paper_page_shows_the_thread_as_written(client, seeded):
     response = client.get(seeded.get_absolute_url())
     html = response.content.decode()

@@ -175,6 +175,17 @@ def test_a_member_claims_a_question_and_takes_the_claim_back_while_empty(as_pers
     assert not Answer.objects.open().filter(pk=claim.pk).exists()
 
 
+def test_nobody_is_offered_to_answer_their_own_question(as_persona):
+    client = as_persona("bob")
+    own = Question.objects.filter(author__name="선민").first()
+    other = Question.objects.exclude(author__name="선민").exclude(author=None).first()
+    html = client.get(own.paper.get_absolute_url()).content.decode()
+    assert reverse("discussions:claim", args=[other.pk]) in html
+    assert reverse("discussions:claim", args=[own.pk]) not in html
+    assert client.post(reverse("discussions:claim", args=[own.pk])).status_code == 403
+    assert not Answer.objects.filter(question=own, author__name="선민", body="").exists()
+
+
 def test_a_filled_claim_cannot_be_taken_back(as_persona):
     client = as_persona("bob")
     question = Question.objects.get(label="Q2")

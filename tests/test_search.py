@@ -150,7 +150,7 @@ def test_the_filter_lists_show_a_session_renamed_and_a_topic_made_by_a_member(cl
     # they show here, and the next page shows it.
     paper = Paper.objects.get()
     assert f'<option value="{paper.slug}">{paper.title[:59]}' in search(client, q="효율")
-    writes.update_session(paper, expected_version=paper.version, user=None, title="새 제목의 회차")
+    paper = writes.update_session(paper, expected_version=paper.version, user=None, title="새 제목의 회차")
     question = paper.questions.shown().first()
     writes.set_topics(question, ["처음 보는 주제"], user=None, by_hand=True)
     html = search(client, q="효율")
@@ -158,3 +158,14 @@ def test_the_filter_lists_show_a_session_renamed_and_a_topic_made_by_a_member(cl
     topic = Topic.objects.get(name="처음 보는 주제")
     assert f'<option value="{topic.slug}">처음 보는 주제</option>' in html
     assert f'<option value="{topic.slug}" selected>' in search(client, q="효율", topic=topic.slug)
+
+
+def test_quotes_make_a_phrase_that_finds_its_words_side_by_side_only(client, seeded):
+    q5 = Question.objects.get(label="Q5", body__contains="common sense")
+    apart = writes.ask(seeded, author=None, body="sense of the common good", user=None)[0]
+    for query in ['"common sense"', "“common sense”", '"common   sense']:
+        html = search(client, q=query)
+        assert link(q5) in html, query
+        assert link(apart) not in html, query
+    assert link(apart) in search(client, q="common sense")  # without quotes, both words anywhere
+    assert "<mark>common sense</mark>" in search(client, q='"common sense"')

@@ -21,11 +21,20 @@ from studygroup import settings as project_settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
+OPERATIONS = ROOT / "docs" / "operations.md"
+
+
+def documented_environment(*, having):
+    """The variables of docs/operations.md's `export DEBUG=0 …` line that sets `having`."""
+    lines = OPERATIONS.read_text(encoding="utf-8").splitlines()
+    line = next(line for line in lines if line.startswith("export DEBUG=0 ") and f" {having}=" in line)
+    return dict(item.split("=", 1) for item in shlex.split(line.removeprefix("export ")))
+
+
 def production_environment(tmp_path):
-    """The README's production recipe (its `export DEBUG=0 …` line), with its … filled in."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    line = next(line for line in readme.splitlines() if line.startswith("export DEBUG=0 "))
-    env = dict(item.split("=", 1) for item in shlex.split(line.removeprefix("export ")))
+    """docs/operations.md's production recipe (its `export DEBUG=0 … PROXY_COUNT=1 …` line), with
+    its … filled in."""
+    env = documented_environment(having="PROXY_COUNT")
     env["SECRET_KEY"] = secrets.token_urlsafe(50)
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     assert not [name for name, value in env.items() if "…" in value]
@@ -41,7 +50,7 @@ def manage(env, *args):
 # The deployment
 
 
-def test_the_readmes_production_recipe_passes_check_deploy_without_a_warning(tmp_path):
+def test_the_production_recipe_passes_check_deploy_without_a_warning(tmp_path):
     env = production_environment(tmp_path)
     assert env["DEBUG"] == "0" and env["SITE_URL"].startswith("https://")
     result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
@@ -61,6 +70,59 @@ def test_production_settings_trust_the_proxy_and_make_the_site_https_only(tmp_pa
     assert result.stdout.strip() == (
         "('HTTP_X_FORWARDED_PROTO', 'https') ['https://study.example.org'] True 31536000 True True"
     ), result.stderr
+
+
+def plain_http_redirect(env):
+    """What SecurityMiddleware answers a plain-HTTP request for / to the first allowed host under
+    `env`: a redirect's address, or None when the request goes through."""
+    host = env["ALLOWED_HOSTS"].split(",")[0]
+    code = (
+        "from django.middleware.security import SecurityMiddleware; "
+        "from django.test import RequestFactory; "
+        "response = SecurityMiddleware(lambda request: None).process_request("
+        f"RequestFactory().get('/', HTTP_HOST={host!r})); "
+        "print(response and response['Location'])"
+    )
+    result = manage(env, "shell", "--no-imports", "-c", code)
+    assert result.returncode == 0, result.stderr
+    return None if result.stdout.strip() == "None" else result.stdout.strip()
+
+
+def test_the_production_recipe_sends_plain_http_to_https(tmp_path):
+    assert plain_http_redirect(production_environment(tmp_path)) == "https://study.example.org/"
+
+
+def test_the_local_try_of_the_production_settings_answers_over_plain_http(tmp_path):
+    # docs/operations.md, "Trying the production settings locally": DEBUG=0 without the redirect,
+    # secure cookies or HSTS, so a browser at http://127.0.0.1:8000 can log in.
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        **documented_environment(having="SECURE_SSL_REDIRECT"),
+    }
+    assert env["DEBUG"] == "0" and "…" not in "".join(env.values())
+    assert plain_http_redirect(env) is None
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, "
+        "'127.0.0.1' in s.ALLOWED_HOSTS)"
+    )
+    result = manage(env, "shell", "--no-imports", "-c", code)
+    assert result.stdout.strip() == "False False False 0 True", result.stderr
+
+
+def test_every_environment_variable_the_settings_read_is_in_the_operations_table():
+    # os.environ.get("X", …) and the settings' helpers envbool("X", …), envint, envlist, envorigins.
+    reads = re.compile(r'(?:os\.environ\.get|env(?:bool|int|list|origins))\(\s*"([A-Z_0-9]+)"')
+    read = set()
+    for source in ("studygroup/settings.py", "studygroup/gunicorn.conf.py"):
+        read |= set(reads.findall((ROOT / source).read_text(encoding="utf-8")))
+    assert {"DEBUG", "DATABASE_URL", "EMAIL_BACKEND", "WEB_CONCURRENCY"} <= read  # the pattern still works
+    table = OPERATIONS.read_text(encoding="utf-8").partition("## Every environment variable")[2]
+    documented = set(re.findall(r"^\|([^|]+)\|", table, flags=re.MULTILINE))
+    documented = {name for cell in documented for name in re.findall(r"`([A-Z_0-9]+)`", cell)}
+    assert read - documented == set(), "add these to docs/operations.md's table, with their defaults"
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,7 @@ def server(transactional_db, seeded, static_root, tmp_path):
         "DATABASE_URL": database_url(tmp_path),
         "STATIC_ROOT": str(static_root),
         "SECURE_COOKIES": "0",
-        # Plain HTTP on loopback: in production a TLS proxy sits in front (README).
+        # Plain HTTP on loopback: in production a TLS proxy sits in front (docs/operations.md).
         "SECURE_SSL_REDIRECT": "0",
     }
     env.pop("REDIS_URL", None)

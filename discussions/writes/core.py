@@ -1,14 +1,24 @@
-"""Every write to the archive, in one place.
+"""What every write to the archive does, in one place.
 
-Each write here
+Each write
 - applies to the row as it is at that moment: a conditional UPDATE on the version the writer
   started from, or a row lock (`select_for_update`) taken before the check; otherwise it is
   refused with `Conflict`, which carries the row as it is now so the caller can show it and keep
   the writer's text;
-- records history once, with the user who wrote it passed explicitly;
-- moves the archive's generation once (`archive_write`), so cached pages are rendered afresh;
+- tells the `Write` it runs in (what `archive_write` yields) each row it changed, once:
+  `changed(row, before)` after an UPDATE or an insert, `delete(rows)` for a DELETE. That is the
+  one place a history version is written (`record`, given the user, the reason and the date), and
+  the one place the pages a write touches are worked out: from the rows themselves (a post's
+  author before and after, its question's topics before and after, those waiting to answer a
+  question whose text changed, a session's title), so no write lists them by hand;
+- moves the archive's generations once: its thread's first (the lock order below), the lists'
+  at its end;
 - when it creates a post, is idempotent: the form's one-time token finds the post that the first
   submit made.
+
+History is never recorded behind a write's back: `SIMPLE_HISTORY_ENABLED = False` (settings)
+turns off django-simple-history's post_save and post_delete recording, so a `.save()` anywhere
+records nothing and no instance attribute steers what is recorded.
 
 Lock order, the same for every writer so none waits on another in a cycle: the paper's thread
 generation, then the question's, then question, then answer (parent before child), and last the
@@ -18,17 +28,19 @@ foreign-key checks at a commit (a notification pointing at a question) do not wa
 """
 
 import contextlib
+import copy
 import uuid
+from collections import defaultdict
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import connection, router, transaction
+from django.db.models import F, QuerySet
+from django.db.models.deletion import Collector
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from discussions import generation, notify
-from discussions.models import (
-    Question,
-)
+from discussions.models import Attachment, Paper, Post, Question, Reference
 
 
 class Refused(Exception):
@@ -43,39 +55,145 @@ class Conflict(Refused):
         self.current = current
 
 
-class Lists:
-    """The topics' and participants' pages a write changes (discussions.generation), besides those
-    of its question's topics: moved once, at its end. whole_paper: those of every topic and writer
-    of its paper's questions (a session's title is on all of them)."""
+class Write:
+    """One write in progress (`archive_write` yields it). Every row the write changes is told here
+    once, and that records its history version and notes the pages it shows on; the generations
+    of those pages move once, when the write ends."""
 
-    def __init__(self):
-        self.topics, self.participants, self.whole_paper = set(), set(), False
+    def __init__(self, paper_id=None, question_id=None):
+        self.paper_id, self.question_id = paper_id, question_id
+        self.papers, self.questions = set(), set()  # the threads its rows are in
+        self.participants = set()  # whose lists show its rows, before and after
+        self.topic_names = set()  # topics its questions had before (those after are read at the end)
+        self.quoted = set()  # questions whose text those waiting to answer them see on their lists
+        self.renamed = set()  # papers whose title every list of their questions shows
+        self.structure = False  # a row every page may show (a participant's name)
+
+    def changed(self, row, before, *, user, reason="", when=None):
+        """`row`, as it is now, was written: an UPDATE (`before`: a copy of the row as the write
+        found it) or an insert (`before` None). Records its history version and notes its pages."""
+        record([row], user, reason=reason, when=when, kind="+" if before is None else "~")
+        self._touches(row, before)
+
+    def update(
+        self, row, *, user, reason="", when=None, expected_version=None, bump=True, where=None, **fields
+    ):
+        """Write `fields` on `row` (a post or a paper: a row with a version) in one UPDATE,
+        conditional on the version the writer started from
+        (expected_version; None: the row is locked already and its version read under the lock) and
+        on `where` (more filter arguments); `bump` moves the version on, so a form opened before
+        this write is refused. On PostgreSQL a second writer's UPDATE waits for the first to
+        commit, then finds the version changed and updates nothing. Returns False, having written
+        nothing, when the condition does not hold; else sets the fields on `row` and tells
+        `changed`."""
+        version = row.version if expected_version is None else expected_version
+        rows = type(row).objects.filter(pk=row.pk, version=version, **(where or {}))
+        if not rows.update(**fields, **({"version": F("version") + 1} if bump else {})):
+            return False
+        before = copy.copy(row)
+        for name, value in fields.items():
+            setattr(row, name, value)
+        if bump:
+            row.version = version + 1
+        self.changed(row, before, user=user, reason=reason, when=when)
+        return True
+
+    def created(self, rows, *, user, when=None):
+        """New rows inserted in bulk (an import): their first history versions, and their pages."""
+        rows = list(rows)
+        record(rows, user, when=when, kind="+")
+        for row in rows:
+            self._touches(row, None)
+
+    def delete(self, rows, *, user, reason="", when=None):
+        """Delete `rows` (a queryset, or a list of rows of one model) and what they take with them,
+        each recorded in the history as deleted ("-") first."""
+        if not isinstance(rows, QuerySet) and not rows:
+            return
+        model = rows.model if isinstance(rows, QuerySet) else type(rows[0])
+        collector = Collector(using=router.db_for_write(model))
+        collector.collect(rows)
+        # Deleted without being read (no signal asks for them): read here for their history.
+        fast = [list(queryset) for queryset in collector.fast_deletes if _tracked(queryset.model)]
+        for instances in [*(collector.data[model] for model in collector.data if _tracked(model)), *fast]:
+            deleted = sorted(instances, key=lambda row: row.pk)
+            record(deleted, user, reason=reason, when=when, kind="-")
+            for row in deleted:
+                self._touches(row, row)
+        collector.delete()
+
+    def _touches(self, row, before):
+        """The pages `row` shows on, worked out from the row itself."""
+        if isinstance(row, Post):
+            self.participants |= {row.author_id, getattr(before, "author_id", None)}
+            if isinstance(row, Question):
+                self.questions.add(row.pk)
+                self.papers.add(row.paper_id)
+                self.quoted.add(row.pk)
+                self.topic_names |= _names(getattr(before, "topic_names", None))
+            else:
+                self.questions.add(row.question_id)
+                if self.paper_id is not None and row.question_id != self.question_id:
+                    self.papers.add(row.question.paper_id)  # in another question: maybe another paper
+        elif isinstance(row, Paper):
+            self.papers.add(row.pk)
+            if before is not None and before.title != row.title:
+                self.renamed.add(row.pk)
+        elif isinstance(row, Reference | Attachment):
+            self.papers.add(row.paper_id)
+        else:  # a participant, a topic: shown on pages of every paper
+            self.structure = True
+
+    def _finish(self, own_transaction):
+        """Move the generations of the pages its rows show on, beyond those moved at its start."""
+        self.participants.discard(None)
+        self.papers.discard(None)
+        if self.paper_id is None:
+            return  # the structure moved at the start: every page is rendered afresh
+        if self.structure:
+            generation.move(own_transaction=own_transaction)
+            return
+        # Rows outside the thread it started in (none of today's writes has them): moved last.
+        generation.move_threads(
+            papers=sorted(self.papers - {self.paper_id}),
+            questions=sorted(self.questions - {self.question_id, None}),
+        )
+        if self.questions or self.topic_names or self.participants or self.renamed:
+            generation.move_lists(
+                questions=sorted(self.questions - {None}),
+                topic_names=sorted(self.topic_names),
+                participants=sorted(self.participants),
+                quoted=sorted(self.quoted),
+                papers=sorted(self.renamed),
+            )
+
+
+def _tracked(model):
+    """Whether the model keeps a history (django-simple-history's HistoricalRecords)."""
+    return hasattr(model._meta, "simple_history_manager_attribute")
+
+
+def _names(topic_names):
+    return {name.strip() for name in (topic_names or "").split(",") if name.strip()}
 
 
 @contextlib.contextmanager
 def archive_write(paper_id=None, question_id=None):
-    """A transaction that moves the archive's generation once, whatever it writes.
+    """A transaction that moves the archive's generations once, whatever it writes; yields the
+    `Write` that each changed row is told to.
 
-    paper_id: everything it writes is within that paper's thread, so only that paper's own pages
-    and the archive-wide lists are rendered afresh (discussions.generation). question_id: within
-    that question's thread too, so of the paper's page only that question's block is rendered afresh,
-    and of the topics' pages those of its topics. It yields the Lists the write adds to: the topics
-    it takes the question out of, the participants whose pages it changes."""
+    paper_id: the write starts within that paper's thread, so only that paper's own pages and the
+    archive-wide lists are rendered afresh (discussions.generation). question_id: within that
+    question's thread too, so of the paper's page only that question's block is rendered afresh.
+    The lists of topics and participants it touches are worked out from the rows it changes."""
     own_transaction = not connection.in_atomic_block
     with transaction.atomic():
         # First, so that every writer takes the same lock first: the generation row on SQLite,
         # the paper's row for a write within its thread (then its questions, then its answers).
         generation.move(own_transaction=own_transaction, paper_id=paper_id, question_id=question_id)
-        lists = Lists()
-        yield lists
-        lists.participants.discard(None)
-        if question_id is not None or lists.topics or lists.participants or lists.whole_paper:
-            generation.move_lists(
-                question_id=question_id,
-                topics=sorted(lists.topics),
-                participants=sorted(lists.participants),
-                paper_id=paper_id if lists.whole_paper else None,
-            )
+        write = Write(paper_id, question_id)
+        yield write
+        write._finish(own_transaction)
 
 
 def paper_of(post):
@@ -92,12 +210,39 @@ def new_token() -> str:
     return str(uuid.uuid4())
 
 
-def record(post, user, *, reason="", when=None):
-    """One history version of `post` as it is now (an UPDATE sends no signal to the history),
-    dated `when` (None: now)."""
-    type(post).history.bulk_history_create(
-        [post], update=True, default_user=_user(user), default_change_reason=reason[:100], default_date=when
-    )
+def record(rows, user, *, reason="", when=None, kind="~"):
+    """The history versions of `rows` as they are now, in one insert per model: the only place a
+    history row is written. kind: "+" made, "~" changed, "-" deleted; when: their date (None: now).
+
+    Built here rather than by django-simple-history's bulk_history_create, which writes nothing
+    while its automatic recording is off (SIMPLE_HISTORY_ENABLED)."""
+    date, by = when or timezone.now(), _user(user)
+    by_model = defaultdict(list)
+    for row in rows:
+        by_model[type(row)].append(row)
+    for model, same in by_model.items():
+        if not _tracked(model):
+            continue  # a topic: the admin's own log is its history
+        history = model.history.model
+        history.objects.bulk_create(
+            history(
+                history_date=date,
+                history_type=kind,
+                history_user=by,
+                history_change_reason=reason[:100] or None,
+                **{field.attname: getattr(row, field.attname) for field in history.tracked_fields},
+            )
+            for row in same
+        )
+
+
+def create(row, *, user, when=None):
+    """Save a new row where no Write is at hand, with its first history version: the participants
+    that an import or give_full_names finds a file's names to be. Only inside an archive-wide
+    write, whose move of the structure generation renders afresh every page that could show it."""
+    row.save()
+    record([row], user, when=when, kind="+")
+    return row
 
 
 def _user(user):
@@ -133,10 +278,9 @@ def _made_already(model, token, author, body, **place):
     return recent.order_by("-pk").first()
 
 
-def _create(post, user):
-    # The library records the new post's first version on save, with this user.
-    post._history_user = _user(user)
+def _create(write, post, user):
     post.save()
+    write.changed(post, None, user=user)
     if post.author_id:
         # Whoever writes in a session takes part in it, as a file's signers do.
         paper_of(post).participants.add(post.author_id)

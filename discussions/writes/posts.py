@@ -1,10 +1,12 @@
-"""Posts: a member's text, new answers and questions, removal, topics, claims, authorship."""
+"""Posts: a member's text, new answers and questions, removal, topics, claims, authorship.
 
-from django.db.models import F
+Each write's docstring says which rows it locks, after its thread's generations (writes.core).
+"""
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from discussions import notify
+from discussions import access, notify
 from discussions.models import (
     Answer,
     AuthorshipClaim,
@@ -13,13 +15,13 @@ from discussions.models import (
 from discussions.rendering import render_body
 from discussions.writes.core import (
     Conflict,
+    Refused,
     _conflict,
     _create,
     _made_already,
     archive_write,
     paper_of,
     question_of,
-    record,
 )
 
 # A post's text
@@ -30,33 +32,27 @@ def save_text(post, body, *, expected_version, user, only_if_open=False):
 
     One conditional UPDATE both checks and writes: on PostgreSQL a second writer waits for the
     first to commit, then finds the version (or the empty body) changed and updates nothing.
-    Markdown is rendered before the transaction, so locks are held briefly.
+    Markdown is rendered before the transaction, so locks are held briefly. Locks the post's row
+    (its UPDATE), after its paper's and question's generations.
     """
     (html, places), now = render_body(body), timezone.now()
     model = type(post)
     previous = post.body  # as the writer saw it: what an edit newly mentions is told
-    with archive_write(paper_of(post).pk, question_of(post)) as lists:
-        rows = model.objects.shown().filter(pk=post.pk, version=expected_version)
-        if only_if_open:
-            rows = rows.filter(body="")
-        changed = rows.update(
+    where = {"hidden_at__isnull": True, **({"body": ""} if only_if_open else {})}
+    with archive_write(paper_of(post).pk, question_of(post)) as write:
+        saved = write.update(
+            post,
+            user=user,
+            expected_version=expected_version,
+            where=where,
             body=body,
             body_html=html,
             places=places,
-            version=F("version") + 1,
             written_in_app=True,
             updated_at=now,
         )
-        if not changed:
+        if not saved:
             raise _conflict(model, post.pk)
-        post.body, post.body_html, post.updated_at = body, html, now
-        post.version, post.written_in_app = expected_version + 1, True
-        lists.participants.add(post.author_id)
-        if isinstance(post, Question):  # the lists of those waiting to answer it quote it
-            lists.participants.update(
-                Answer.objects.open().filter(question=post).values_list("author", flat=True)
-            )
-        record(post, user)
         notify.after_post(
             post, user=user, filled=only_if_open, previous_body="" if only_if_open else previous
         )
@@ -64,7 +60,16 @@ def save_text(post, body, *, expected_version, user, only_if_open=False):
 
 
 def fill(answer, body, *, expected_version, user):
+    """An open answer's text, unless someone filled it first (save_text: locks the answer's row)."""
     return save_text(answer, body, expected_version=expected_version, user=user, only_if_open=True)
+
+
+class OthersWrote(Refused):
+    """A member's removal that would take others' posts with it. `others`: those posts."""
+
+    def __init__(self, message, others):
+        super().__init__(message)
+        self.others = others
 
 
 def remove(post, *, expected_version, user):
@@ -72,26 +77,70 @@ def remove(post, *, expected_version, user):
 
     What is under it goes too (a question's answers, an answer's replies at any depth), so that
     "shown" stays one column (models.shown) and nothing can be written under a removed post.
+    A member's removal never takes what others wrote (access.PostRights.remove): it is refused
+    with OthersWrote if someone answered, replied or claimed under the post, even a moment ago.
+    Locks the post's row (its UPDATE), then every shown answer under it, level by level; a new
+    answer or reply locks its question and parent first (answer()), so it is either seen here or
+    refused.
     """
     model, now = type(post), timezone.now()
-    with archive_write(paper_of(post).pk, question_of(post)) as lists:
-        changed = (
-            model.objects.shown()
-            .filter(pk=post.pk, version=expected_version)
-            .update(hidden_at=now, version=F("version") + 1)
-        )
-        if not changed:
+    with archive_write(paper_of(post).pk, question_of(post)) as write:
+        shown = {"hidden_at__isnull": True}
+        if not write.update(post, user=user, expected_version=expected_version, where=shown, hidden_at=now):
             raise _conflict(model, post.pk)
-        post.hidden_at, post.version = now, expected_version + 1
-        record(post, user)
-        lists.participants.add(post.author_id)
+        under = _shown_under(post)  # locked: each one's version is as read
+        if not access.removes_others(user) and (others := access.others_among(post, under)):
+            # Raised inside the transaction: the post's UPDATE above is rolled back with it.
+            raise OthersWrote(_("Others answered this post: it stays in the thread."), others)
         reason = f"removed with {post.signature}"
-        for under in _shown_under(post):
-            lists.participants.add(under.author_id)
-            Answer.objects.filter(pk=under.pk).update(hidden_at=now, version=F("version") + 1)
-            under.hidden_at, under.version = now, under.version + 1
-            record(under, user, reason=reason)
+        for item in under:
+            write.update(item, user=user, reason=reason, hidden_at=now)
     return post
+
+
+def restore(post, *, expected_version, user):
+    """Bring a removed post back into the thread with what its removal took: the posts under it
+    hidden at the same moment (remove() dates them all alike). What was removed before, on its
+    own, stays removed. Refused while the post it is under is removed: that one comes back first.
+
+    Locks, in the order every writer takes them: the question, the parent answer, the post, then
+    the posts under it level by level. Returns the posts brought back with it."""
+    model = type(post)
+    with archive_write(paper_of(post).pk, question_of(post)) as write:
+        if isinstance(post, Answer):
+            question = Question.objects.shown().select_for_update(no_key=True).filter(pk=post.question_id)
+            parent = Answer.objects.shown().select_for_update(no_key=True).filter(pk=post.parent_id)
+            if question.first() is None or (post.parent_id and parent.first() is None):
+                raise Conflict(_("The post this one is under is removed: restore that one first."))
+        current = (
+            model.objects.select_for_update(no_key=True)
+            .filter(pk=post.pk, version=expected_version, hidden_at__isnull=False)
+            .first()
+        )
+        if current is None:
+            raise Conflict(
+                _("This post was restored or changed meanwhile."), model.objects.filter(pk=post.pk).first()
+            )
+        with_it = _removed_with(current, current.hidden_at)
+        write.update(current, user=user, reason="restored", hidden_at=None)
+        post.hidden_at, post.version = None, current.version
+        reason = f"restored with {current.signature}"
+        for item in with_it:  # locked: each one's version is as read
+            write.update(item, user=user, reason=reason, hidden_at=None)
+    return with_it
+
+
+def _removed_with(post, removed_at):
+    """The posts under `post` hidden by the same removal (at `removed_at`), level by level, locked."""
+    removed = Answer.objects.filter(hidden_at=removed_at).select_for_update(no_key=True).order_by("pk")
+    if isinstance(post, Question):
+        return list(removed.filter(question=post))
+    found, level = [], [post.pk]
+    while level:
+        replies = list(removed.filter(parent__in=level))
+        found += replies
+        level = [reply.pk for reply in replies]
+    return found
 
 
 def _shown_under(post):
@@ -117,8 +166,9 @@ def answer(question, *, author, body, user, token=None, parent=None):
     """A member's answer to a question (`A4` under `Q4`), or a reply to an answer (its label).
 
     Returns (answer, created). The same token again returns the first answer made with it.
+    Locks the question's row, then the answer replied to.
     """
-    with archive_write(question.paper_id, question.pk) as lists:
+    with archive_write(question.paper_id, question.pk) as write:
         # Locked, so a removal of the question or the answer replied to waits for this post,
         # and this post for the removal: a post is never written under a removed one.
         locked = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
@@ -143,8 +193,7 @@ def answer(question, *, author, body, user, token=None, parent=None):
             written_in_app=True,
             client_token=token or None,
         )
-        _create(made, user)
-        lists.participants.add(made.author_id)
+        _create(write, made, user)
     return made, True
 
 
@@ -155,7 +204,7 @@ def ask(paper, *, author, body, user, token=None):
     first), so two members asking at once get Q27 and Q28, not two Q27s. (A file's own repeated
     labels, like the seed's two Q4s, stay as they are.)
     """
-    with archive_write(paper.pk) as lists:
+    with archive_write(paper.pk) as write:
         if made := _made_already(Question, token, author, body, paper=paper):
             return made, False
         made = Question(
@@ -167,8 +216,7 @@ def ask(paper, *, author, body, user, token=None):
             written_in_app=True,
             client_token=token or None,
         )
-        _create(made, user)
-        lists.participants.add(made.author_id)
+        _create(write, made, user)
     return made, True
 
 
@@ -176,21 +224,23 @@ def ask(paper, *, author, body, user, token=None):
 
 
 def set_topics(question, names, *, user, by_hand):
-    """Replace a question's topics; by hand means a member or admin chose them, so imports keep them."""
+    """Replace a question's topics; by hand means a member or admin chose them, so imports keep them.
+    Locks the question's row."""
     names = sorted({name.strip() for name in names if name.strip()}, key=str.casefold)
-    with archive_write(question.paper_id, question.pk) as lists:
+    with archive_write(question.paper_id, question.pk) as write:
         # The locked row, not the caller's copy: its history version must carry the text as it is.
         current = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
         if current is None:
             raise Conflict(_("This question was removed from the thread meanwhile."))
-        lists.topics.update(current.tags.values_list("pk", flat=True))
         current.tags.set(names)
-        current.topic_names = ", ".join(names)
-        current.tags_by_hand = current.tags_by_hand or by_hand
-        Question.objects.filter(pk=current.pk).update(
-            topic_names=current.topic_names, tags_by_hand=current.tags_by_hand
+        # Topics are not the text: an edit form open meanwhile still saves (no new version).
+        write.update(
+            current,
+            user=user,
+            bump=False,
+            topic_names=", ".join(names),
+            tags_by_hand=current.tags_by_hand or by_hand,
         )
-        record(current, user)
     question.topic_names, question.tags_by_hand = current.topic_names, current.tags_by_hand
     return current
 
@@ -200,12 +250,12 @@ def set_topics(question, names, *, user, by_hand):
 
 def claim(question, *, member, user):
     """An open answer for `member` under `question` (theirs, or asked of them by the presenter or
-    staff). Returns (answer, created): a member already waiting there is not added twice."""
-    with archive_write(question.paper_id, question.pk) as lists:
+    staff). Returns (answer, created): a member already waiting there is not added twice. Locks the
+    question's row."""
+    with archive_write(question.paper_id, question.pk) as write:
         locked = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
         if locked is None:
             raise Conflict(_("This question was removed from the thread meanwhile."))
-        lists.participants.add(member.pk)
         if waiting := Answer.objects.open().filter(question=question, author=member, parent=None).first():
             return waiting, False
         answer = Answer(
@@ -216,36 +266,33 @@ def claim(question, *, member, user):
             position=Answer.objects.next_position(question=question),
             written_in_app=True,
         )
-        _create(answer, user)
+        _create(write, answer, user)
         if member.user_id is None or member.user_id != getattr(user, "pk", None):
             notify.after_request(answer, user=user)  # asked of them by the presenter or staff
     return answer, True
 
 
 def unclaim(answer, *, user):
-    """Take a claim back while it is still empty: it leaves the thread (its history stays)."""
-    now = timezone.now()
-    with archive_write(answer.question.paper_id, answer.question_id) as lists:
-        lists.participants.add(answer.author_id)
-        taken_back = Answer.objects.open().filter(pk=answer.pk, version=answer.version)
-        if not taken_back.update(hidden_at=now, version=F("version") + 1):
+    """Take a claim back while it is still empty: it leaves the thread (its history stays).
+    Locks the answer's row (its UPDATE)."""
+    now, still_open = timezone.now(), {"hidden_at__isnull": True, "body": ""}
+    with archive_write(answer.question.paper_id, answer.question_id) as write:
+        if not write.update(answer, user=user, reason="claim taken back", where=still_open, hidden_at=now):
             raise _conflict(Answer, answer.pk)
-        answer.hidden_at, answer.version = now, answer.version + 1
-        record(answer, user, reason="claim taken back")
     return answer
 
 
 def mark_discussed(question, discussed, *, user):
-    """The agenda's check mark: a question gone through in the meeting (or not, after all)."""
-    with archive_write(question.paper_id, question.pk):
+    """The agenda's check mark: a question gone through in the meeting (or not, after all).
+    Locks the question's row."""
+    with archive_write(question.paper_id, question.pk) as write:
         current = Question.objects.shown().select_for_update(no_key=True).filter(pk=question.pk).first()
         if current is None:
             raise Conflict(_("This question was removed from the thread meanwhile."))
         if current.discussed == discussed:
             return current
-        Question.objects.filter(pk=current.pk).update(discussed=discussed)
-        current.discussed = discussed
-        record(current, user, reason="discussed in the meeting" if discussed else "not discussed after all")
+        reason = "discussed in the meeting" if discussed else "not discussed after all"
+        write.update(current, user=user, reason=reason, bump=False, discussed=discussed)
     return current
 
 
@@ -254,9 +301,9 @@ def mark_discussed(question, discussed, *, user):
 
 def set_authors(posts, participant, *, user):
     """Sign unsigned posts for `participant`; a post someone signed meanwhile is left as it is.
-    Returns how many were signed."""
+    Returns how many were signed. Locks each post's row in turn."""
     signed = 0
-    with archive_write():
+    with archive_write() as write:
         for post in posts:
             model = type(post)
             current = (
@@ -264,15 +311,14 @@ def set_authors(posts, participant, *, user):
             )
             if current is None:
                 continue
-            model.objects.filter(pk=current.pk).update(author=participant, version=F("version") + 1)
-            current.author, current.version = participant, current.version + 1
-            record(current, user, reason=f"signed for {participant.name}")
+            write.update(current, user=user, reason=f"signed for {participant.name}", author=participant)
             signed += 1
     return signed
 
 
 def claim_authorship(post, *, member, user):
-    """A member says an unsigned post is theirs; staff decide (decide_authorship)."""
+    """A member says an unsigned post is theirs; staff decide (decide_authorship). Locks the post's
+    row (no post changes: the claim is a row of its own, without history)."""
     field = "question" if isinstance(post, Question) else "answer"
     with archive_write(paper_of(post).pk):
         current = type(post).objects.shown().select_for_update(no_key=True).filter(pk=post.pk).first()
@@ -287,6 +333,8 @@ def claim_authorship(post, *, member, user):
 
 
 def decide_authorship(claim_, accept, *, user):
+    """Staff accept or refuse a claim; accepted, the post is signed (set_authors). Locks the claim's
+    row, then the post's."""
     with archive_write():
         current = (
             AuthorshipClaim.objects.select_for_update(no_key=True)

@@ -1,4 +1,9 @@
-"""Sessions: a paper with a date and a presenter, prepared in the app; its references and files."""
+"""Sessions: a paper with a date and a presenter, prepared in the app; its references and files.
+
+Each write's docstring says which rows it locks, after its thread's generations (writes.core).
+"""
+
+import copy
 
 from django.db.models import F
 from django.utils import timezone
@@ -7,8 +12,10 @@ from django.utils.translation import gettext as _
 from discussions import notify, pdfindex
 from discussions.models import (
     Attachment,
+    OldPaperSlug,
     Paper,
     Reference,
+    unique_slug,
 )
 from discussions.writes.core import RESUBMIT_WINDOW, Conflict, _user, archive_write
 
@@ -17,8 +24,9 @@ from discussions.writes.core import RESUBMIT_WINDOW, Conflict, _user, archive_wr
 
 def propose(*, proposer, title, url="", session_date=None, user, token=None):
     """Any member proposes the next session; they present it unless the presenter or staff say
-    otherwise. Returns (paper, created); the same form token again returns the first proposal."""
-    with archive_write():
+    otherwise. Returns (paper, created); the same form token again returns the first proposal.
+    Locks nothing but the archive's generation (a new row)."""
+    with archive_write() as write:
         if token and (made := Paper.objects.filter(client_token=token).first()):
             return made, False
         recent = Paper.objects.filter(
@@ -35,8 +43,8 @@ def propose(*, proposer, title, url="", session_date=None, user, token=None):
             client_token=token or None,
         )
         paper.lock({"title", "url"} if url else {"title"})
-        paper._history_user = _user(user)
         paper.save()
+        write.changed(paper, None, user=user)
         paper.participants.add(proposer)
     return paper, True
 
@@ -45,22 +53,25 @@ SESSION_FIELDS = ["title", "url", "session_date", "presenter", "description"]
 
 
 def update_session(paper, *, expected_version, user, participants=None, **fields):
-    """The presenter or staff complete a session: its fields, participants; one version, or Conflict."""
-    with archive_write(paper.pk) as lists:
+    """The presenter or staff complete a session: its fields, participants; one version, or Conflict.
+    Locks the paper's row."""
+    with archive_write(paper.pk) as write:
         current = Paper.objects.select_for_update(no_key=True).filter(pk=paper.pk).first()
         if current is None:
             raise Conflict(_("This session was deleted meanwhile."))
         if current.version != expected_version:
             raise Conflict(_("Someone changed this session while you were editing it."), current)
-        lists.whole_paper = fields.get("title", current.title) != current.title
+        before = copy.copy(current)
+        if fields.get("title", current.title) != current.title:
+            _follow_title(current, fields["title"])
         for name, value in fields.items():
             setattr(current, name, value)
         # Set here by hand: a later import of the session's file keeps them (a URL emptied is
         # no URL given: the file's may fill it).
         current.lock({name for name, value in fields.items() if value})
         current.version += 1
-        current._history_user = _user(user)
         current.save()
+        write.changed(current, before, user=user)
         if participants is not None:
             current.participants.set({*participants, *([current.presenter] if current.presenter else [])})
         if {"session_date", "presenter", "title"} & set(fields):
@@ -68,12 +79,23 @@ def update_session(paper, *, expected_version, user, participants=None, **fields
     return current
 
 
+def _follow_title(paper, title):
+    """The session's address says its title: a new title gives a new slug, and the old one is
+    kept so that links to it still lead here (views.follows_renames)."""
+    slug = unique_slug(Paper, title, exclude_pk=paper.pk)
+    if slug == paper.slug:
+        return
+    OldPaperSlug.objects.update_or_create(slug=paper.slug, defaults={"paper": paper})
+    OldPaperSlug.objects.filter(slug=slug).delete()  # the paper's own address now, not an old one
+    paper.slug = slug
+
+
 def save_references(paper, *, expected_version, user, rows):
     """Replace a session's background references with `rows` in order.
 
     rows: (reference or None, label, url, kind, remove) as the form gave them; every added,
-    changed, moved or removed reference gets a version in its history."""
-    with archive_write(paper.pk):
+    changed, moved or removed reference gets a version in its history. Locks the paper's row."""
+    with archive_write(paper.pk) as write:
         current = Paper.objects.select_for_update(no_key=True).filter(pk=paper.pk).first()
         if current is None or current.version != expected_version:
             raise Conflict(
@@ -83,10 +105,10 @@ def save_references(paper, *, expected_version, user, rows):
         for reference, label, url, kind, remove in rows:
             if remove:
                 if reference is not None:
-                    reference._history_user = _user(user)
-                    reference.delete()
+                    write.delete([reference], user=user)
                 continue
             position += 1
+            before = copy.copy(reference)
             if reference is None:
                 reference = Reference(paper=current, origin=Reference.Origin.LISTED)
             elif (reference.label, reference.url, reference.kind, reference.position) == (
@@ -97,8 +119,10 @@ def save_references(paper, *, expected_version, user, rows):
             ):
                 continue
             reference.label, reference.url, reference.kind, reference.position = label, url, kind, position
-            reference._history_user = _user(user)
             reference.save()
+            write.changed(reference, before, user=user)
+        # The session's own version moves (no history: its fields are as they were), so a second
+        # editor of the references gets a conflict.
         Paper.objects.filter(pk=current.pk).update(version=F("version") + 1)
         current.version += 1
     return current
@@ -113,6 +137,7 @@ def attach(paper, checked, *, kind, user):
     The same bytes for the same paper and kind are the attachment already there: a second upload,
     a double click or a retry makes nothing new. The file is stored before the transaction (a
     30 MB write holds no lock); stored twice, it is one file, as its name is its SHA-256.
+    Locks the paper's thread generation (no row of its own: the attachment is new).
     """
     from discussions.attachments import store
 
@@ -129,7 +154,7 @@ def attach(paper, checked, *, kind, user):
             pass  # a PDF whose text cannot be read still shows; its places open page 1
     # The paper's row, locked first (its thread's generation), so two uploads of the same file at
     # once make one row, not an IntegrityError.
-    with archive_write(paper.pk):
+    with archive_write(paper.pk) as write:
         if made := Attachment.objects.filter(paper=paper, kind=kind, sha256=sha256).first():
             return made, False
         made = Attachment(
@@ -143,6 +168,6 @@ def attach(paper, checked, *, kind, user):
             uploaded_by=_user(user),
             page_index=page_index,
         )
-        made._history_user = _user(user)
         made.save()
+        write.changed(made, None, user=user)
     return made, True

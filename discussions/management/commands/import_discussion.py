@@ -1,8 +1,10 @@
+import hashlib
 import os
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from discussions import links, rules
+from discussions import links, rules, sources
 from discussions.importer import import_discussions, read_file
 from discussions.reader import FormatError
 
@@ -52,6 +54,9 @@ class Command(BaseCommand):
             raise CommandError(f"{len(refused)} file(s) refused; nothing was imported")
 
         reports = import_discussions(readings, dry_run=dry_run, workers=workers, title=title, url=url)
+        if not dry_run:
+            for (path, reading), report in zip(readings, reports, strict=True):
+                _keep_source(path, reading, report.paper)
         for report in reports:
             self.stdout.write(("(dry run) " if dry_run else "") + report.summary())
             for line in report.warning_lines():
@@ -60,3 +65,11 @@ class Command(BaseCommand):
             # Exit 0: with --skip-bad, skipping the refused files is what was asked for, and the
             # rest was imported. The refusals are printed above, each with its line, and counted here.
             self.stderr.write(f"{len(refused)} file(s) refused and skipped; the others were imported")
+
+
+def _keep_source(path, reading, paper):
+    """The file as imported, for export_repository (discussions.sources); not when it changed
+    on disk since it was read."""
+    data = Path(path).read_bytes()
+    if hashlib.sha256(data).hexdigest() == reading.digest:
+        sources.keep(paper, season="", path=Path(path).name, data=data, discussion=reading)

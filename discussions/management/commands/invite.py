@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from discussions.invites import InviteError, invite
 from discussions.models import Participant, ParticipantAlias, nfc
+from discussions.writes.core import create
 
 
 def find_participant(name):
@@ -53,7 +55,7 @@ class Command(BaseCommand):
                         f"no participant called {name!r}; to add someone who is in no file yet, "
                         f"give their full name: invite {name} --full-name … --email …"
                     )
-                participant = Participant.objects.create(name=name, full_name=full_name)
+                participant = create(Participant(name=name, full_name=full_name), user=None)
                 created = True
             try:
                 user, link = invite(participant, email=email)
@@ -61,6 +63,11 @@ class Command(BaseCommand):
                 raise CommandError(str(error)) from None  # rolls the new participant back too
         if created:
             self.stdout.write(f"added {participant.name} ({participant.full_name}) as a new participant")
+        if user.email:
+            days = settings.PASSWORD_RESET_TIMEOUT // 86400
+            self.stdout.write(
+                f"the link is mailed to {user.email} by the next send_notifications (valid {days} days)"
+            )
         self.stdout.write(
             f"{participant.name} logs in as {user.username}"
             + (f" (or {user.email})" if user.email else "")

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from discussions.merging import MergeError, merge_participants
 from discussions.models import Participant, nfc
+from discussions.writes.people import MergeError, merge_participants
 
 
 class Command(BaseCommand):

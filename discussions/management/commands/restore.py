@@ -4,8 +4,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from discussions.archive import ACCOUNTS_FILE, ARCHIVE_FILE, restore_backup, rows_in_the_way
+from discussions.archive import ACCOUNTS_FILE, ARCHIVE_FILE
 from discussions.limits import RestoreRefused
+from discussions.writes.restore import restore_backup, rows_in_the_way
 
 
 class Command(BaseCommand):
