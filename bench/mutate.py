@@ -193,7 +193,7 @@ def copy_project(into: Path):
     shutil.copytree(ROOT, into, ignore=ignore, dirs_exist_ok=True)
 
 
-def run_tests(where: Path, tests, timeout):
+def run_tests(where: Path, tests, timeout, *, show_failure=False):
     """ "killed", "survived" or "timeout" (a mutant that loops or waits forever: killed too)."""
     # No bytecode: a mutant of the same length written within the same second as the file before
     # it would otherwise be run from the cache of that one.
@@ -203,6 +203,8 @@ def run_tests(where: Path, tests, timeout):
         result = subprocess.run(command, cwd=where, env=env, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return "timeout"
+    if show_failure and result.returncode:
+        print(result.stdout.decode(errors="replace")[-3000:], result.stderr.decode(errors="replace")[-2000:])
     return "survived" if result.returncode == 0 else "killed"
 
 
@@ -239,7 +241,7 @@ def main():
         where = Path(folder)
         copy_project(where)
         started = time.monotonic()
-        if run_tests(where, args.tests, args.timeout * 2) != "survived":
+        if run_tests(where, args.tests, args.timeout * 2, show_failure=True) != "survived":
             print("The tests fail without any mutant: fix them first.", file=sys.stderr)
             return 2
         survivors, outcomes = [], []
