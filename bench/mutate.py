@@ -215,6 +215,14 @@ def main():
     parser.add_argument("-n", type=int, default=40, help="how many mutants (default 40)")
     parser.add_argument("--seed", type=int, default=22, help="the random seed (default 22)")
     parser.add_argument("--timeout", type=int, default=300, help="seconds per mutant's tests (default 300)")
+    parser.add_argument(
+        "--tests-for",
+        nargs="+",
+        default=[],
+        metavar="FILE=TESTS",
+        help="more tests for the mutants of one file: FILE=tests/a.py,tests/b.py (a package's modules "
+        "are tested in different files)",
+    )
     parser.add_argument("--list", action="store_true", help="only list the chosen mutants")
     parser.add_argument(
         "--only",
@@ -237,11 +245,20 @@ def main():
             print(f"  {mutant.path}:{mutant.line}  {mutant.what}")
         return 0
 
+    more = {}
+    for entry in args.tests_for:
+        path, _, tests = entry.partition("=")
+        more[Path(path)] = [test for test in tests.split(",") if test]
+
+    def tests_of(mutant):
+        return list(dict.fromkeys([*args.tests, *more.get(mutant.path, [])]))
+
     with tempfile.TemporaryDirectory(prefix="mutate-") as folder:
         where = Path(folder)
         copy_project(where)
         started = time.monotonic()
-        if run_tests(where, args.tests, args.timeout * 2, show_failure=True) != "survived":
+        every_test = list(dict.fromkeys([*args.tests, *(test for tests in more.values() for test in tests)]))
+        if run_tests(where, every_test, args.timeout * 2, show_failure=True) != "survived":
             print("The tests fail without any mutant: fix them first.", file=sys.stderr)
             return 2
         survivors, outcomes = [], []
@@ -250,7 +267,7 @@ def main():
             original = target.read_text(encoding="utf-8")
             target.write_text(mutant.apply(original), encoding="utf-8")
             try:
-                outcome = run_tests(where, args.tests, args.timeout)
+                outcome = run_tests(where, tests_of(mutant), args.timeout)
             finally:
                 target.write_text(original, encoding="utf-8")
             outcomes.append(outcome)
