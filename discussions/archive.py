@@ -4,7 +4,7 @@ A discussion file (FORMAT.md) carries what the group wrote, but not who may log 
 history of every edit, nor which posts were removed. So a backup holds both: the files, readable
 by people and by `import_discussion`, and a `dumpdata` of the rows, which `restore` loads back
 with the same ids, so every link to a paper, question or answer keeps working (the restore is a
-write: discussions.writes.restore).
+write: discussions.writes.backups).
 """
 
 import io

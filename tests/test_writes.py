@@ -1,5 +1,6 @@
 """The one write path (discussions.writes): idempotent creates, labels, removal, conflicts, limits."""
 
+import inspect
 import uuid
 
 import pytest
@@ -762,3 +763,18 @@ def test_a_reimport_records_each_post_it_removes_as_deleted(make_paper):
         *Answer.history.filter(history_type="-").values_list("id", flat=True),
     ]
     assert sorted(deleted) == sorted(gone)
+
+
+def test_every_write_module_imported_leaves_writes_restore_the_post_restore():
+    """A module of the package named like one of its functions would replace that function on
+    `writes` once imported (the restore command imports the backup module): the restore view
+    then called a module."""
+    import importlib
+    import pkgutil
+
+    import discussions.writes
+
+    for module in pkgutil.iter_modules(discussions.writes.__path__):
+        importlib.import_module(f"discussions.writes.{module.name}")
+    for name in writes.__all__:
+        assert not inspect.ismodule(getattr(writes, name)), name

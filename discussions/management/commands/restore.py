@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from discussions.archive import ACCOUNTS_FILE, ARCHIVE_FILE
 from discussions.limits import RestoreRefused
-from discussions.writes.restore import restore_backup, rows_in_the_way
+from discussions.writes.backups import restore_backup, rows_in_the_way
 
 
 class Command(BaseCommand):
