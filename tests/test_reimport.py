@@ -450,6 +450,10 @@ def test_a_replayed_version_of_a_file_dates_its_rows_and_history_by_its_commit(d
     paper = Paper.objects.get()
     assert (paper.title, paper.updated_at) == ("Signatures, again", when)
     assert paper.history.latest("history_id").history_date == when
+    # A post the version adds was written then, too.
+    added = changed + "\nA1 (다). 그때 더한 답\n"
+    import_discussions([("p.md", reader.read(added, "p.md"))], when=when)
+    assert Answer.objects.get(body="그때 더한 답").created_at == when
 
 
 def test_a_title_changed_in_the_app_survives_the_next_import(make_paper):
@@ -501,3 +505,36 @@ def test_a_file_that_marks_a_question_discussed_marks_it_with_one_version(db):
     assert q.discussed and history(q) == versions + 1
     assert q.history.latest("history_id").discussed
     assert report.counts["changed"] == 1
+
+
+def test_a_key_as_long_as_the_column_is_kept_and_a_longer_one_becomes_its_digest():
+    from discussions import rules
+    from discussions.importer import answer_key
+
+    fits = "A1|가|1>" + "x" * (rules.IMPORT_KEY_LENGTH - len("A1|가|1>"))
+    assert answer_key("", fits) == fits
+    longer = answer_key("", fits + "x")
+    assert longer.startswith("#") and len(longer) <= rules.IMPORT_KEY_LENGTH
+    assert answer_key("", fits + "x") == longer  # the same every import
+
+
+def test_a_reply_chain_deeper_than_the_key_column_imports_and_reimports_unchanged(db):
+    author = "아주긴서명" * 8  # 40 characters a level: a dozen levels outgrow the column
+
+    def chain(depth):
+        reply = None
+        for level in reversed(range(depth)):
+            reply = reader.Answer(
+                label="A1", author=author, body=f"깊이 {level}", replies=[reply] if reply else []
+            )
+        return reply
+
+    def discussion():
+        question = reader.Question(label="Q1", author="가", body="질문", answers=[chain(20)])
+        return reader.Discussion(title="Deep", title_source="header", questions=[question])
+
+    import_discussion(discussion(), filename="deep.md")
+    keys = list(Answer.objects.order_by("pk").values_list("import_key", flat=True))
+    assert len(keys) == 20 and keys[-1].startswith("#")
+    report = import_discussion(discussion(), filename="deep.md")
+    assert (report.counts["changed"], report.counts["removed"], report.counts["added"]) == (0, 0, 0)

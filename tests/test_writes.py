@@ -778,3 +778,13 @@ def test_every_write_module_imported_leaves_writes_restore_the_post_restore():
         importlib.import_module(f"discussions.writes.{module.name}")
     for name in writes.__all__:
         assert not inspect.ismodule(getattr(writes, name)), name
+
+
+def test_a_conflict_on_a_removed_post_says_it_was_removed_not_saved_by_someone(seeded):
+    from django.utils import translation
+
+    answer = Answer.objects.get(author__name="선민", label="A4")
+    writes.remove(answer, expected_version=answer.version, user=None)
+    with translation.override("en"), pytest.raises(writes.Conflict) as refused:
+        writes.save_text(answer, "늦은 고침", expected_version=answer.version, user=None)
+    assert str(refused.value) == "This post was removed from the thread meanwhile."
