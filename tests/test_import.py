@@ -362,3 +362,17 @@ def test_a_new_papers_file_may_tag_a_topic_no_one_has_made_yet(db):
     question = paper.questions.get()
     assert list(question.tags.names()) == ["아무도 안 만든 주제"]
     assert Topic.objects.filter(name="아무도 안 만든 주제").count() == 1
+
+
+def test_a_new_papers_posts_are_numbered_from_one_in_the_files_order(make_paper):
+    paper = make_paper(questions=2, answers=4)
+    assert list(paper.questions.order_by("position").values_list("position", flat=True)) == [1, 2]
+    for question in paper.questions.all():
+        top = question.answers.filter(parent=None).order_by("position")
+        assert list(top.values_list("position", flat=True)) == [1, 2, 3, 4]
+        assert list(top.values_list("body", flat=True)) == [
+            answer.body
+            for answer in generated_discussion(questions=2, answers=4)
+            .questions[question.position - 1]
+            .answers
+        ]
