@@ -788,3 +788,17 @@ def test_a_conflict_on_a_removed_post_says_it_was_removed_not_saved_by_someone(s
     with translation.override("en"), pytest.raises(writes.Conflict) as refused:
         writes.save_text(answer, "늦은 고침", expected_version=answer.version, user=None)
     assert str(refused.value) == "This post was removed from the thread meanwhile."
+
+
+def test_topics_saved_come_back_on_the_question_as_saved(seeded):
+    saved = writes.set_topics(question(), ["scaling"], user=None, by_hand=True)
+    assert (saved.pk, saved.topic_names) == (question().pk, "scaling")
+
+
+def test_a_claim_filled_meanwhile_cannot_be_taken_back(seeded):
+    member = Participant.objects.get(name="선민")
+    claim, _ = writes.claim(question(), member=member, user=None)
+    writes.fill(Answer.objects.get(pk=claim.pk), "그 사이 채운 답", expected_version=claim.version, user=None)
+    with pytest.raises(writes.Conflict):
+        writes.unclaim(claim, user=None)
+    assert Answer.objects.get(pk=claim.pk).hidden_at is None
