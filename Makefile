@@ -67,3 +67,13 @@ SIZE ?= full
 .PHONY: bench
 bench: install
 	$(PY) bench/run.py --size $(SIZE)
+
+# Mutation sampling (docs/testing.md): N random small changes to MODULE (a file or a folder), one
+# at a time, each run against TESTS; reports the share the tests catch, and the lines they miss.
+MODULE ?= discussions/writes/
+TESTS ?= tests/test_writes.py
+N ?= 40
+SEED ?= 22
+.PHONY: mutate
+mutate: install
+	$(PY) bench/mutate.py $(MODULE) --tests $(TESTS) -n $(N) --seed $(SEED) $(if $(ONLY),--only $(ONLY))

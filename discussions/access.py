@@ -103,16 +103,11 @@ class PostRights:
 
     @property
     def may_post(self):
-        return self.user.is_authenticated and (self.user.is_staff or self.member is not None)
+        return may_post(self.user, lambda: self.member)
 
     @property
     def topics(self):
-        return (
-            self.shown
-            and isinstance(self.post, Question)
-            and self.user.is_authenticated
-            and (self.user.is_staff or self.member is not None)
-        )
+        return self.shown and isinstance(self.post, Question) and self.may_post
 
     @property
     def history(self):
@@ -185,9 +180,13 @@ def post_for(user, kind, pk, action):
     return post
 
 
-def may_post(user):
-    """Whether `user` may ask, answer and reply: a member signs as themselves, staff for anyone."""
-    return user.is_authenticated and (user.is_staff or member_of(user) is not None)
+def may_post(user, member=None):
+    """Whether `user` may ask, answer and reply (and claim, choose topics): a member signs as
+    themselves, staff for anyone. member: a function giving the user's participant (a rights
+    object's, looked up once), called only when the answer depends on it."""
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or (member or (lambda: member_of(user)))() is not None
 
 
 class SessionRights:
@@ -211,8 +210,8 @@ class SessionRights:
 
     @property
     def take_part(self):
-        """Claim questions, mark them discussed in the meeting."""
-        return self.user.is_authenticated and (self.user.is_staff or self.member is not None)
+        """Claim questions, mark them discussed in the meeting: who may post."""
+        return may_post(self.user, lambda: self.member)
 
     @property
     def files(self):

@@ -6,16 +6,13 @@ prefetch_related, so a page costs the same number of queries however big the arc
 the forms, so every paper can always be downloaded as a file.
 """
 
-import base64
-import secrets
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -29,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from taggit.models import Tag
 
-from discussions import limits, reader, writer, writes
+from discussions import limits, reader, uploads, writer, writes
 from discussions.archive import papers_zip
 from discussions.forms import clean_body_text, validate_link, validate_title, validate_topic
 from discussions.importer import import_discussions
@@ -49,13 +46,12 @@ from discussions.models import (
     still_open,
 )
 from discussions.writes import archive_write
+from discussions.writes.imports import _has_app_writing as has_app_writing
 from discussions.writes.people import MergeError, merge_participants
 from studygroup.middleware import allow_body
 
 # Our topics are a custom tag model; taggit's own Tag table stays empty, so it has no page.
 admin.site.unregister(Tag)
-
-UPLOAD_SESSION_KEY = "discussions.upload"
 
 
 def count_of(model, link, *conditions, **filters):
@@ -480,60 +476,6 @@ class PaperForm(forms.ModelForm):
         return cleaned
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one field, as Django's documentation shows."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".md,.markdown,.txt"}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        uploads = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(upload, initial) for upload in uploads]
-
-
-class UploadForm(forms.Form):
-    files = MultipleFileField(
-        label=_("Discussion files"),
-        help_text=_(
-            "Markdown files as the group writes them (FORMAT.md), 2 MB each at most, "
-            "20 files and 8 MB at once."
-        ),
-        # An empty file is refused by the reader, with its name and line like any other refusal.
-        allow_empty_file=True,
-    )
-
-    def clean_files(self):
-        uploads = self.cleaned_data["files"]
-        if len(uploads) > limits.MAX_UPLOAD_FILES:
-            raise forms.ValidationError(
-                _("%(count)s files is more than the %(limit)s an upload may hold. Nothing was imported."),
-                params={"count": len(uploads), "limit": limits.MAX_UPLOAD_FILES},
-            )
-        total = sum(upload.size for upload in uploads)
-        if total > limits.MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(
-                _("These files are %(size)s MB in all; an upload may hold 8 MB. Nothing was imported."),
-                params={"size": f"{total / 1024 / 1024:.1f}"},
-            )
-        too_big = [upload for upload in uploads if upload.size > limits.MAX_FILE_BYTES]
-        if too_big:
-            raise forms.ValidationError(
-                [
-                    forms.ValidationError(
-                        _("%(name)s is %(size)s MB; the limit is 2 MB per file. Nothing was imported."),
-                        params={"name": upload.name, "size": f"{upload.size / 1024 / 1024:.1f}"},
-                    )
-                    for upload in too_big
-                ]
-            )
-        return uploads
-
-
 @admin.register(Paper)
 class PaperAdmin(HistoryAdmin):
     form = PaperForm
@@ -679,34 +621,31 @@ class PaperAdmin(HistoryAdmin):
         if request.method == "POST" and "confirm" in request.POST:
             return self.confirm_upload(request)
 
-        form = UploadForm(request.POST or None, request.FILES or None)
+        form = uploads.UploadForm(request.POST or None, request.FILES or None)
         context = {"form": form, "refused": [], "reports": [], "token": ""}
         if request.method == "POST" and form.is_valid():
             files = [(upload.name, upload.read()) for upload in form.cleaned_data["files"]]
-            readings, refused = read_uploads(files)
+            readings, refused = uploads.read_uploads(files)
             context["refused"] = refused
             if not refused:
                 context["reports"] = import_discussions(readings, dry_run=True)
-                context["token"] = secrets.token_urlsafe(16)
-                request.session[UPLOAD_SESSION_KEY] = {
-                    "token": context["token"],
-                    "files": [[name, base64.b64encode(data).decode("ascii")] for name, data in files],
-                }
+                context["token"] = uploads.keep_for_confirmation(request.session, files)
         return self.render_upload(request, context)
 
     def confirm_upload(self, request):
-        pending = request.session.get(UPLOAD_SESSION_KEY)
-        if not pending or not secrets.compare_digest(pending["token"], request.POST.get("token", "")):
+        files = uploads.confirmed(request.session, request.POST.get("token", ""))
+        if files is None:
             self.message_user(
                 request, _("This preview is out of date: upload the files again."), messages.ERROR
             )
             return redirect("admin:discussions_paper_upload")
-        files = [(name, base64.b64decode(data)) for name, data in pending["files"]]
-        readings, refused = read_uploads(files)
+        readings, refused = uploads.read_uploads(files)
         if refused:  # the same bytes read the same way; only a changed reader could get here
-            return self.render_upload(request, {"form": UploadForm(), "refused": refused, "reports": []})
+            return self.render_upload(
+                request, {"form": uploads.UploadForm(), "refused": refused, "reports": []}
+            )
         reports = import_discussions(readings)
-        del request.session[UPLOAD_SESSION_KEY]
+        uploads.forget(request.session)
         for report in reports:
             self.message_user(request, _("Imported: %(summary)s") % {"summary": report.summary()})
             for line in report.warning_lines():
@@ -723,37 +662,19 @@ class PaperAdmin(HistoryAdmin):
         return TemplateResponse(request, "admin/discussions/paper/upload.html", context)
 
 
-def read_uploads(files):
-    """(name, bytes) pairs → (readings, refusals); a refusal is `file:line: message`, or
-    `file: message` for a file above the limits (discussions/limits.py)."""
-    readings, refused = [], []
-    for name, data in files:
-        try:
-            readings.append((name, limits.read_discussion(data, name)))
-        except reader.FormatError as error:
-            refused.append(str(error))
-    posts = sum(limits.posts_in(discussion) for _name, discussion in readings)
-    if not refused and posts > limits.MAX_UPLOAD_POSTS:
-        # The preview is a dry-run import: bounded, so that it answers in seconds.
-        refused.append(
-            _(
-                "These files hold %(count)s questions and answers in all; an upload may hold "
-                "%(limit)s. Upload fewer files at once, or use import_discussion."
-            )
-            % {"count": f"{posts:,}", "limit": f"{limits.MAX_UPLOAD_POSTS:,}"}
-        )
-    return readings, refused
-
-
 # Questions and answers
 
 
 def _has_app_writing(paper):
-    app_made = Q(written_in_app=True) | Q(import_key="")
-    return (
-        paper.questions.filter(app_made).exists()
-        or Answer.objects.filter(app_made, question__paper=paper).exists()
+    """Whether members wrote in the paper's thread, by the rule a re-import keeps posts by."""
+    # The questions first: when members asked one, the answers need not be read (one query).
+    questions = paper.questions.only("pk", "paper", "import_key", "written_in_app")
+    if has_app_writing(questions, [])[0]:
+        return True
+    answers = Answer.objects.filter(question__paper=paper).only(
+        "pk", "question_id", "parent_id", "import_key", "written_in_app"
     )
+    return bool(has_app_writing([], answers)[1])
 
 
 class AnswerInlineForm(VersionedForm):

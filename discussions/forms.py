@@ -1,4 +1,3 @@
-import re
 import unicodedata
 
 from django import forms
@@ -7,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from taggit.forms import TagField
 
 from discussions import attachments, links, rules
-from discussions.models import Answer, Participant, Preference, Question, Reference, arxiv_id_of
+from discussions.models import Answer, Participant, Preference, Question, Reference
 
 # One limit for every post, in every form (and the admin's): checked by the server, with a
 # message that keeps the text. No `maxlength` on the textarea: a browser would cut a long paste
@@ -153,19 +152,16 @@ class TopicsForm(forms.Form):
 
 
 def paper_url(text):
-    """An arXiv id (`2005.14165`, `arXiv:2005.14165v2`) or a paper's URL → (canonical URL, arXiv id)."""
+    """An arXiv id (`2005.14165`, `arXiv:2005.14165v2`, `hep-th/9901001`) or a paper's URL →
+    (canonical URL, arXiv id); arXiv's rules are discussions.links'."""
     text = text.strip()
     if not text:
         return "", ""
-    match = ARXIV_TYPED.fullmatch(text)
-    if match:
-        return f"https://arxiv.org/abs/{match.group(1)}", match.group(1)
-    URLValidator(schemes=["http", "https"], message=_("Give an arXiv id or an http(s) address."))(text)
-    arxiv_id = arxiv_id_of(text)
-    return (f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else text), arxiv_id
-
-
-ARXIV_TYPED = re.compile(r"(?:arxiv:\s*)?(\d{4}\.\d{4,5})(?:v\d+)?", re.I)
+    arxiv_id = links.arxiv_id_typed(text)
+    if not arxiv_id:
+        URLValidator(schemes=["http", "https"], message=_("Give an arXiv id or an http(s) address."))(text)
+        arxiv_id = links.arxiv_id_of(text)
+    return (links.arxiv_url(arxiv_id) if arxiv_id else text), arxiv_id
 
 
 class PaperURLField(forms.CharField):

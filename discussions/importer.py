@@ -16,14 +16,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
 
 from discussions import limits, reader, rules
 from discussions.models import (
     Answer,
     Paper,
-    Participant,
-    ParticipantAlias,
     Question,
     TaggedQuestion,
     Topic,
@@ -31,10 +28,10 @@ from discussions.models import (
     nfc,
     normalise_url,
 )
+from discussions.people import participants, presenter
 from discussions.rendering import rendered_ahead
 from discussions.topics import load_rules
 from discussions.writes import archive_write
-from discussions.writes.core import create, record
 from discussions.writes.imports import (
     _apply,
     _create_references,
@@ -179,12 +176,12 @@ def _import_one(
         paper = paper or Paper(title=discussion.title or rules.clean_title(Path(filename).stem))
         if when is not None:
             paper.created_at = when
-    people = _participants(discussion)
+    people = participants((post.author for post in _walk(discussion.questions)), discussion.participants)
     found = None if created else copy.copy(paper)
     before = None if created else _paper_fields(paper)
     _set_paper_fields(paper, discussion, filename, title=title, url=url)
     if discussion.presenter:
-        paper.presenter = _presenter(discussion.presenter, people)
+        paper.presenter = presenter(discussion.presenter, people)
     if _paper_fields(paper) != before:
         paper.source_digest = discussion.digest or paper.source_digest
         paper.save()
@@ -223,27 +220,6 @@ def find_paper(discussion):
     return _find_paper(discussion, title="", url="", papers=Paper.objects.all())
 
 
-def give_full_names(full_names, signers=frozenset(), *, only_signed=False) -> list[Participant]:
-    """A list of full names (a repository's README): each becomes the full name of the participant
-    whose signature ends it (`이정훈` → `정훈`), else a participant of its own. `signers`: the
-    signatures the files will bring, so that a name is matched before the file signing it is
-    imported; only_signed leaves out a name no signature ends (for later). Returns those written;
-    names known already write nothing, and move no generation."""
-    names = [nfc(name) for name in full_names if name.strip()]
-    known = _known(set(names))
-    unknown = [name for name in dict.fromkeys(names) if name not in known]
-    if only_signed:
-        unknown = [name for name in unknown if _ending(name, signers)]
-    if not unknown:
-        return []
-    with archive_write():
-        return [_by_signature(name, set(signers), {}) for name in unknown]
-
-
-def _ending(full_name, signers):
-    return any(full_name.endswith(signature) and signature != full_name for signature in signers)
-
-
 def _find_paper(discussion, *, title, url, papers=None):
     """The paper this file is, locked, or None.
 
@@ -273,11 +249,13 @@ def _find_paper(discussion, *, title, url, papers=None):
 def _set_paper_fields(paper, discussion, filename, *, title, url):
     url = url or discussion.url
     if title:
-        paper.title, paper.title_locked = title, True
+        paper.title = title
+        paper.lock({"title"})
     elif not paper.title_locked and discussion.title_source == "header":
         paper.title = discussion.title
     if url and url != discussion.url:
-        paper.url, paper.url_locked = url, True
+        paper.url = url
+        paper.lock({"url"})
     elif discussion.url and not paper.url_locked:
         paper.url = discussion.url
     paper.description = discussion.description
@@ -291,13 +269,6 @@ def _set_paper_fields(paper, discussion, filename, *, title, url):
     if discussion.session_date:
         paper.date_from_history = discussion.date_from_history
     paper.source_path = discussion.source_path or paper.source_path
-
-
-def _presenter(name, people):
-    """The `- 발표 :` name: a signer or listed name of the file, else someone the archive knows."""
-    name = nfc(name)
-    found = people.get(name) or _known({name}).get(name)
-    return found or create(Participant(name=name), user=None)
 
 
 def _paper_fields(paper):
@@ -314,53 +285,6 @@ def _paper_fields(paper):
         paper.date_from_history,
         paper.source_path,
     )
-
-
-def _participants(discussion) -> dict[str, Participant]:
-    """Signers and listed names → participants; a listed full name finds the one signer it ends with."""
-    signers = {nfc(post.author) for post in _walk(discussion.questions) if post.author}
-    listed = {nfc(name) for name in discussion.participants}
-    known = _known(signers | listed)
-    people = {name: known.get(name) or create(Participant(name=name), user=None) for name in sorted(signers)}
-
-    for name in discussion.participants:
-        name_nfc = nfc(name)
-        if name_nfc not in people:
-            people[name_nfc] = known.get(name_nfc) or _by_signature(name_nfc, signers, people)
-        people[name] = people[name_nfc]
-    return people
-
-
-def _known(names) -> dict[str, Participant]:
-    """Who these names are: the participant who signs with one, is listed under it, or was merged
-    from it; in two queries however many names there are."""
-    aliases = ParticipantAlias.objects.filter(name__in=names).select_related("participant")
-    found = {alias.name: alias.participant for alias in aliases}
-    people = list(Participant.objects.filter(Q(name__in=names) | Q(full_name__in=names)))
-    found |= {person.full_name: person for person in people if person.full_name}
-    found |= {person.name: person for person in people}  # a signature wins over another's full name
-    return found
-
-
-def _by_signature(full_name, signers, people):
-    """`남궁민상` is the one participant whose signature ends it (`민상`), else a participant of its own."""
-    suffixes = {full_name[i:] for i in range(1, len(full_name))}
-    candidates = {s for s in signers if s in suffixes}
-    candidates |= set(Participant.objects.filter(name__in=suffixes).values_list("name", flat=True))
-    if len(candidates) != 1:
-        return create(Participant(name=full_name), user=None)
-    (signature,) = candidates
-    # A signer of a file not imported yet (give_full_names) is made here, with the name they sign.
-    person = (
-        people.get(signature)
-        or Participant.objects.filter(name=signature).first()
-        or create(Participant(name=signature), user=None)
-    )
-    if not person.full_name:
-        person.full_name = full_name
-        person.save(update_fields=["full_name"])
-        record([person], None)
-    return person
 
 
 def _walk(questions):

@@ -74,13 +74,28 @@ def refusal(url: str, *, relative=True) -> str:
 
 # --- Which document a URL names ------------------------------------------------------------------
 
-ARXIV_ID = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})", re.I)
+# An arXiv id: new-style (`2005.14165`) or old-style, an archive and its number (`hep-th/9901001`,
+# `math.GT/0309136`).
+_ARXIV = r"\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7}"
+ARXIV_ID = re.compile(rf"arxiv\.org/(?:abs|pdf)/({_ARXIV})", re.I)
+ARXIV_TYPED = re.compile(rf"(?:arxiv:\s*)?({_ARXIV})(?:v\d+)?", re.I)
 
 
 def arxiv_id_of(url: str) -> str:
     """`/abs/ID`, `/pdf/ID.pdf` and `/abs/IDv2` all name one arXiv paper."""
     match = ARXIV_ID.search(url or "")
     return match.group(1) if match else ""
+
+
+def arxiv_id_typed(text: str) -> str:
+    """The id a person typed for a paper (`2005.14165`, `arXiv:2005.14165v2`, `hep-th/9901001`), or ""."""
+    match = ARXIV_TYPED.fullmatch((text or "").strip())
+    return match.group(1) if match else ""
+
+
+def arxiv_url(arxiv_id: str) -> str:
+    """The one URL an arXiv paper is stored under, whichever of its forms was given."""
+    return f"https://arxiv.org/abs/{arxiv_id}"
 
 
 def normalise_url(url: str) -> str:

@@ -16,8 +16,8 @@ from taggit.models import ItemBase, TagBase
 
 from discussions import links, rules
 from discussions.links import arxiv_id_of, normalise_url  # noqa: F401 (importer, synthetic archive)
-from discussions.places import places_in
-from discussions.rendering import render_markdown
+from discussions.places import places_in  # noqa: F401 (migration 0015)
+from discussions.rendering import render_body, render_markdown
 
 
 def nfc(text: str) -> str:
@@ -259,6 +259,12 @@ class Paper(models.Model):
     def get_absolute_url(self):
         return reverse_slug("discussions:paper", self.slug)
 
+    def lock(self, given):
+        """A title or URL given by hand (a session's forms, the admin, import_discussion's --title
+        and --url) is locked: later imports of the paper's file keep it. given: their names."""
+        self.title_locked = self.title_locked or "title" in given
+        self.url_locked = self.url_locked or "url" in given
+
     def when(self, today):
         """`upcoming`, `today`, `past`, or `unscheduled` (no date yet), relative to `today`."""
         if self.session_date is None:
@@ -394,8 +400,7 @@ class Post(models.Model):
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
         if update_fields is None or "body" in update_fields:
-            self.body_html = render_markdown(self.body)
-            self.places = places_in(self.body)
+            self.body_html, self.places = render_body(self.body)
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "body_html", "places", "updated_at"}
         super().save(*args, **kwargs)

@@ -225,6 +225,12 @@ def render_markdown(text: str) -> str:
     return _cleaner.clean(_markdown.render(text))
 
 
+def render_body(text: str) -> tuple[str, list]:
+    """A post's body → (its HTML, the places in the paper it names): what every write of a body
+    stores with it (Post.save, writes.save_text, the importer)."""
+    return render_markdown(text), places_in(text)
+
+
 # Below this many texts (about a tenth of a second's rendering) a pool costs more than it saves.
 POOL_THRESHOLD = 1000
 
@@ -269,4 +275,4 @@ def _render_batch(texts) -> dict[str, str]:
 
 
 def _render_batch_with_places(texts) -> dict[str, tuple[str, list]]:
-    return {text: (render_markdown(text), places_in(text)) for text in dict.fromkeys(texts)}
+    return {text: render_body(text) for text in dict.fromkeys(texts)}

@@ -44,8 +44,8 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from discussions import attachments, importer, limits, lineage, repolayout, rules, sources, writes
-from discussions.models import Attachment, Paper, nfc, unique_slug
+from discussions import attachments, importer, limits, lineage, people, repolayout, rules, sources, writes
+from discussions.models import Attachment, Paper, unique_slug
 from discussions.reader import FormatError
 from discussions.writes.replay import adopt, write_past
 
@@ -178,13 +178,13 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
 
     # Before the files: a later-style file lists `이정훈` and may come before any file signed `정훈`.
     signers = {
-        nfc(post.author)
+        people.name(post.author)
         for pairs in readings.values()
         for _version, reading in pairs
         for post in repolayout.posts_of(reading)
         if post.author
     }
-    report.full_names = len(importer.give_full_names(readme.full_names, signers, only_signed=True))
+    report.full_names = len(people.give_full_names(readme.full_names, signers, only_signed=True))
 
     # As Paper.source_path holds them: the end of a path too long for the column names the file.
     paths = {
@@ -290,7 +290,7 @@ def _import(folder, shown_as, report, *, dry_run, skip_bad):
             reports[key].slides.append(name)
 
     # After the files: their signers are known then, so `이정훈` finds `정훈`.
-    report.full_names += len(importer.give_full_names(readme.full_names))
+    report.full_names += len(people.give_full_names(readme.full_names))
 
 
 def _keep_sources(folder, prefix, readings, reports):

@@ -493,9 +493,7 @@ def _new_post(request, context_post, title, write, *, posted, paper=None):
     form = new_post_form(request.user, request.POST or None, files=request.FILES or None)
     if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
         author = form.cleaned_data.get("author") or access.member_of(request.user)
-        where = paper or (
-            context_post.paper if isinstance(context_post, Question) else context_post.question.paper
-        )
+        where = paper or writes.paper_of(context_post)
         body = with_figure(form.cleaned_data["body"], form.cleaned_data["image"], where, request.user)
         try:
             post, created = write(author, body, form.cleaned_data["token"])
@@ -533,7 +531,7 @@ def edit_post(request, kind, pk):
         request.POST or None, request.FILES or None, initial={"body": post.body, "version": post.version}
     )
     if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
-        paper = post.paper if kind == "question" else post.question.paper
+        paper = writes.paper_of(post)
         body = with_figure(form.cleaned_data["body"], form.cleaned_data["image"], paper, request.user)
         try:
             writes.save_text(post, body, expected_version=form.cleaned_data["version"], user=request.user)
@@ -660,7 +658,7 @@ def form_page(request, form, context_post, title, target=None, paper=None, delet
     if request.method == "POST" and "preview" in request.POST and form.is_valid():
         preview = render_markdown(form.cleaned_data["body"])
     if paper is None:
-        paper = context_post.paper if isinstance(context_post, Question) else context_post.question.paper
+        paper = writes.paper_of(context_post)
     ctx = {
         "form": form,
         "context_post": context_post,
@@ -707,7 +705,7 @@ def conflict_page(request, post, my_text, conflict, filled_meanwhile=False):
 def refused_page(request, refusal, my_text, context_post, paper):
     """The post the writer wrote under (or edited) was removed meanwhile: say so, keep the text."""
     if paper is None and context_post is not None:
-        paper = context_post.paper if isinstance(context_post, Question) else context_post.question.paper
+        paper = writes.paper_of(context_post)
     ctx = {"message": str(refusal), "my_text": my_text, "paper": paper}
     return render(request, "discussions/refused.html", ctx, status=409)
 

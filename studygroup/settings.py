@@ -28,7 +28,7 @@ def envlist(name, default):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def envint(name, default, minimum=0):
+def envint(name, default, minimum=0, maximum=None):
     value = os.environ.get(name, default).strip()
     try:
         number = int(value)
@@ -36,6 +36,8 @@ def envint(name, default, minimum=0):
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
     if number < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfigured(f"{name} must be at most {maximum}, not {number}")
     return number
 
 
@@ -120,7 +122,7 @@ WSGI_APPLICATION = "studygroup.wsgi.application"
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_max_age=envint("CONN_MAX_AGE", "60"),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -205,7 +207,7 @@ else:
     CACHES = {
         "default": {
             "BACKEND": "studygroup.locmem.BoundedLocMemCache",
-            "OPTIONS": {"MAX_ENTRIES": 1000, "MAX_BYTES": int(os.environ.get("CACHE_MB", "32")) << 20},
+            "OPTIONS": {"MAX_ENTRIES": 1000, "MAX_BYTES": envint("CACHE_MB", "32", minimum=1) << 20},
         }
     }
 
@@ -232,7 +234,7 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Password-reset mail goes to the console until SMTP is configured.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_PORT = envint("EMAIL_PORT", "25", minimum=1, maximum=65535)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "0")

@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from discussions import reader
-from discussions.admin import UPLOAD_SESSION_KEY
 from discussions.importer import import_discussion
 from discussions.models import Answer, Paper, Participant, Question, Reference, Topic
+from discussions.uploads import UPLOAD_SESSION_KEY
 
 from .conftest import SEED
 

@@ -307,7 +307,7 @@ def test_importing_with_worker_processes_writes_the_same_rows(db, monkeypatch):
     def rendered_here(text):
         raise AssertionError("a new paper's bodies were to come rendered from the workers")
 
-    monkeypatch.setattr(imports, "render_markdown", rendered_here)
+    monkeypatch.setattr(imports, "render_body", rendered_here)
     import_discussions(readings, workers=2)
     assert archive_rows() == serial
     assert history_rows() - before == serial_history
@@ -342,3 +342,37 @@ def test_a_new_papers_people_are_those_listed_and_those_who_signed(db):
     text = "## 논문\n- 제목 : P\n## 참여자\n가, 나\n## 토론\nQ1 (나). 질문\nA1 (다). 답\n"
     paper = import_discussion(reader.read(text, "p.md"), filename="p.md").paper
     assert set(paper.participants.values_list("name", flat=True)) == {"가", "나", "다"}
+
+
+def test_a_decomposed_presenter_name_is_the_signer_not_a_second_participant(db):
+    """The reader composes what it reads; a reading made otherwise (a repository's README, a
+    test) still finds the signer: the importer composes names itself."""
+    import unicodedata
+
+    discussion = reader.read("## 토론\nQ1 (정훈). 질문\n", "nfd.md")
+    discussion.presenter = unicodedata.normalize("NFD", "정훈")
+    paper = import_discussion(discussion, filename="nfd.md").paper
+    assert list(Participant.objects.values_list("name", flat=True)) == ["정훈"]
+    assert paper.presenter.name == "정훈"
+
+
+def test_a_new_papers_file_may_tag_a_topic_no_one_has_made_yet(db):
+    text = "## 토론\nQ1 (가).\n<!-- tags: 아무도 안 만든 주제 -->\n질문\n"
+    paper = import_discussion(reader.read(text, "new.md"), filename="new.md").paper
+    question = paper.questions.get()
+    assert list(question.tags.names()) == ["아무도 안 만든 주제"]
+    assert Topic.objects.filter(name="아무도 안 만든 주제").count() == 1
+
+
+def test_a_new_papers_posts_are_numbered_from_one_in_the_files_order(make_paper):
+    paper = make_paper(questions=2, answers=4)
+    assert list(paper.questions.order_by("position").values_list("position", flat=True)) == [1, 2]
+    for question in paper.questions.all():
+        top = question.answers.filter(parent=None).order_by("position")
+        assert list(top.values_list("position", flat=True)) == [1, 2, 3, 4]
+        assert list(top.values_list("body", flat=True)) == [
+            answer.body
+            for answer in generated_discussion(questions=2, answers=4)
+            .questions[question.position - 1]
+            .answers
+        ]

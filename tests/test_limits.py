@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from discussions import caching, limits
-from discussions.admin import UPLOAD_SESSION_KEY
 from discussions.models import Paper, Participant
+from discussions.uploads import UPLOAD_SESSION_KEY
 from studygroup.locmem import BoundedLocMemCache
 from tests.conftest import SEED
 

@@ -231,3 +231,15 @@ def test_a_merge_writes_one_history_version_per_row_it_changes(twin, staff):
     merge_participants(twin, jeonghun, user=staff)
     for post in posts:
         assert post.history.count() == counts[post.pk] + 1
+
+
+def test_a_participant_merged_twice_keeps_every_old_name_leading_to_the_last(db):
+    from discussions.models import ParticipantAlias
+    from discussions.writes import merge_participants as merge
+
+    first, second, last = (Participant.objects.create(name=name) for name in ("정훈이", "이정훈", "정훈"))
+    merge(first, second)
+    merge(second, last)
+    aliases = dict(ParticipantAlias.objects.values_list("name", "participant__name"))
+    assert aliases == {"정훈이": "정훈"}  # the first name, moved on with the second merge
+    assert Participant.objects.get(name="정훈").full_name == "이정훈"

@@ -41,6 +41,35 @@ def test_a_bad_paper_address_is_refused_and_the_form_keeps_the_title(as_persona)
     assert not Paper.objects.filter(title="남는 제목").exists()
 
 
+@pytest.mark.parametrize(
+    "given",
+    [
+        "https://arxiv.org/abs/hep-th/9901001",
+        "https://arxiv.org/pdf/hep-th/9901001v2.pdf",
+        "arXiv:hep-th/9901001v2",
+        "hep-th/9901001",
+    ],
+)
+def test_the_session_form_takes_an_old_style_arxiv_id_in_any_of_its_forms(session, given):
+    from discussions.forms import SessionForm
+
+    data = {"title": session.title, "url": given, "version": session.version}
+    form = SessionForm(data, initial={"version": session.version})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["url"] == "https://arxiv.org/abs/hep-th/9901001"
+    writes.update_session(session, expected_version=session.version, user=None, url=form.cleaned_data["url"])
+    assert Paper.objects.get(pk=session.pk).arxiv_id == "hep-th/9901001"
+
+
+def test_an_old_style_arxiv_id_with_a_subject_class_is_one_paper_too(as_persona):
+    client = as_persona("alice")
+    for given in ("math.GT/0309136", "https://arxiv.org/pdf/math.GT/0309136v1.pdf"):
+        data = {"title": "Ricci flow", "url": given, "token": str(uuid.uuid4())}
+        client.post(reverse("discussions:propose"), data)
+    (paper,) = Paper.objects.filter(title="Ricci flow")
+    assert (paper.url, paper.arxiv_id) == ("https://arxiv.org/abs/math.GT/0309136", "math.GT/0309136")
+
+
 def test_the_presenter_completes_the_session(session, as_persona):
     client = as_persona("bob")
     url = reverse("discussions:edit_session", args=[session.slug])

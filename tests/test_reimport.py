@@ -394,3 +394,147 @@ def test_a_reference_added_in_the_app_survives_a_file_that_does_not_list_it(seed
     call_command("seed", stdout=StringIO())
     assert seeded.references.filter(url="https://example.org/added-in-the-app").exists()
     assert seeded.references.listed().count() == len(listed) + 1
+
+
+SIGNED = """\
+## 논문
+
+- 제목 : Signatures
+- 원본 : https://example.org/signatures
+
+## 토론
+
+Q1 (가). 질문
+
+A1 (나). 답
+"""
+
+
+def test_a_file_that_signs_a_post_with_another_name_gives_it_that_author(db):
+    reimport(SIGNED)
+    report = reimport(SIGNED.replace("A1 (나)", "A1 (다)"))
+    (answer,) = Answer.objects.all()
+    assert (answer.author.name, answer.body) == ("다", "답")
+    assert Question.objects.get().author.name == "가"
+    # Another signature is another post to the file (its key): the old one goes, the new one comes.
+    assert (report.counts["removed"], report.counts["added"]) == (1, 1)
+
+
+def test_the_files_signature_wins_over_an_author_changed_in_the_admin(db):
+    reimport(SIGNED)
+    answer = Answer.objects.get()
+    answer.author = Participant.objects.create(name="관리자가 고른 사람")
+    writes.admin_save(answer, user=None, created=False, changed_fields=["author"])
+    versions = history(answer)
+    report = reimport(SIGNED)
+    answer = Answer.objects.get(pk=answer.pk)
+    assert answer.author.name == "나"
+    assert history(answer) == versions + 1
+    assert report.counts["changed"] == 1
+
+
+def test_a_replayed_version_of_a_file_dates_its_rows_and_history_by_its_commit(db):
+    import datetime
+
+    from django.utils import timezone
+
+    from discussions.importer import import_discussions
+
+    reimport(SIGNED)
+    when = timezone.make_aware(datetime.datetime(2024, 3, 1, 12, 0))
+    changed = SIGNED.replace("A1 (나). 답", "A1 (나). 고친 답").replace("Signatures", "Signatures, again")
+    import_discussions([("p.md", reader.read(changed, "p.md"))], when=when)
+    answer = Answer.objects.get()
+    assert (answer.body, answer.updated_at) == ("고친 답", when)
+    assert answer.history.latest("history_id").history_date == when
+    paper = Paper.objects.get()
+    assert (paper.title, paper.updated_at) == ("Signatures, again", when)
+    assert paper.history.latest("history_id").history_date == when
+    # A post the version adds was written then, too.
+    added = changed + "\nA1 (다). 그때 더한 답\n"
+    import_discussions([("p.md", reader.read(added, "p.md"))], when=when)
+    assert Answer.objects.get(body="그때 더한 답").created_at == when
+
+
+def test_a_title_changed_in_the_app_survives_the_next_import(make_paper):
+    from tests.conftest import generated_discussion
+
+    url = "https://example.org/paper"
+    paper = make_paper(questions=2, url=url)
+    writes.update_session(paper, expected_version=paper.version, user=None, title="The presenter's title")
+    import_discussion(generated_discussion(questions=2, url=url), filename="generated.md")
+    assert Paper.objects.get().title == "The presenter's title"
+
+
+def test_a_url_changed_in_the_app_survives_the_next_import(make_paper):
+    from tests.conftest import generated_discussion
+
+    arxiv = "https://arxiv.org/abs/2101.00001"
+    paper = make_paper(questions=2, url=arxiv)
+    own = "https://openreview.net/forum?id=abc"
+    writes.update_session(paper, expected_version=paper.version, user=None, url=own)
+    # Still found by its arXiv id, which a paper keeps when its URL changes.
+    import_discussion(generated_discussion(questions=2, url=arxiv), filename="generated.md")
+    assert Paper.objects.get().url == own
+
+
+def test_the_imported_paper_carries_the_digest_of_the_file_just_read(db):
+    reimport(SIGNED)
+    changed = reader.read(
+        SIGNED.replace("A1 (나). 답", "A1 (나). 고친 답"), "p.md"
+    )  # the paper's own fields stay
+    report = import_discussion(changed, filename="p.md")
+    assert report.paper.source_digest == Paper.objects.get().source_digest == changed.digest
+
+
+def test_import_keys_stay_as_earlier_imports_stored_them(db):
+    """A re-import finds its rows by these keys: keys spelled another way would find none of an
+    archive imported before, and replace every post."""
+    reimport(SIGNED.replace("A1 (나). 답", "A1 (나). 답\n\n↳ A1 (가). 답글"))
+    assert Question.objects.get().import_key == "Q1|가|1"
+    keys = set(Answer.objects.values_list("import_key", flat=True))
+    assert keys == {"A1|나|1", "A1|나|1>A1|가|1"}
+
+
+def test_a_file_that_marks_a_question_discussed_marks_it_with_one_version(db):
+    reimport(SIGNED)
+    q = Question.objects.get()
+    versions = history(q)
+    report = reimport(SIGNED.replace("Q1 (가). 질문", "Q1 (가).\n<!-- discussed -->\n질문"))
+    q = Question.objects.get(pk=q.pk)
+    assert q.discussed and history(q) == versions + 1
+    assert q.history.latest("history_id").discussed
+    assert report.counts["changed"] == 1
+
+
+def test_a_key_as_long_as_the_column_is_kept_and_a_longer_one_becomes_its_digest():
+    from discussions import rules
+    from discussions.importer import answer_key
+
+    fits = "A1|가|1>" + "x" * (rules.IMPORT_KEY_LENGTH - len("A1|가|1>"))
+    assert answer_key("", fits) == fits
+    longer = answer_key("", fits + "x")
+    assert longer.startswith("#") and len(longer) <= rules.IMPORT_KEY_LENGTH
+    assert answer_key("", fits + "x") == longer  # the same every import
+
+
+def test_a_reply_chain_deeper_than_the_key_column_imports_and_reimports_unchanged(db):
+    author = "아주긴서명" * 8  # 40 characters a level: a dozen levels outgrow the column
+
+    def chain(depth):
+        reply = None
+        for level in reversed(range(depth)):
+            reply = reader.Answer(
+                label="A1", author=author, body=f"깊이 {level}", replies=[reply] if reply else []
+            )
+        return reply
+
+    def discussion():
+        question = reader.Question(label="Q1", author="가", body="질문", answers=[chain(20)])
+        return reader.Discussion(title="Deep", title_source="header", questions=[question])
+
+    import_discussion(discussion(), filename="deep.md")
+    keys = list(Answer.objects.order_by("pk").values_list("import_key", flat=True))
+    assert len(keys) == 20 and keys[-1].startswith("#")
+    report = import_discussion(discussion(), filename="deep.md")
+    assert (report.counts["changed"], report.counts["removed"], report.counts["added"]) == (0, 0, 0)

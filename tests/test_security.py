@@ -133,6 +133,11 @@ def test_every_environment_variable_the_settings_read_is_in_the_operations_table
         ("SECURE_HSTS_SECONDS", "a year", "SECURE_HSTS_SECONDS must be a whole number"),
         ("LOGIN_FAILURE_LIMIT", "0", "LOGIN_FAILURE_LIMIT must be at least 1, not 0"),
         ("SECURE_SSL_REDIRECT", "maybe", "SECURE_SSL_REDIRECT must be a boolean"),
+        ("CONN_MAX_AGE", "a minute", "CONN_MAX_AGE must be a whole number, not 'a minute'"),
+        ("CACHE_MB", "32MB", "CACHE_MB must be a whole number, not '32MB'"),
+        ("CACHE_MB", "0", "CACHE_MB must be at least 1, not 0"),
+        ("EMAIL_PORT", "smtp", "EMAIL_PORT must be a whole number, not 'smtp'"),
+        ("EMAIL_PORT", "70000", "EMAIL_PORT must be at most 65535, not 70000"),
         ("CSRF_TRUSTED_ORIGINS", "study.example.org", "CSRF_TRUSTED_ORIGINS must list origins such as"),
         (
             "CSRF_TRUSTED_ORIGINS",

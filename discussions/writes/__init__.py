@@ -3,7 +3,7 @@
 `core` holds what every write does: the version check's `Conflict`, the one helper that writes
 history (`record`), and the cache generations, moved for the pages worked out from the rows a write
 changed (`Write`). The other modules hold one kind of write each: `posts`, `sessions`, `people`
-(merging participants), `imports` (a file version's changes to a paper's rows), `restore` (a backup
+(merging participants), `imports` (a file version's changes to a paper's rows), `backups` (a backup
 into an empty archive) and `admin`. Callers use the names below: `writes.answer(...)`,
 `writes.Conflict`."""
 

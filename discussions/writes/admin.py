@@ -25,8 +25,7 @@ def admin_save(obj, *, user, created, changed_fields, expected_version=None):
         before = None if created else _locked(obj, expected_version)
         if isinstance(obj, Paper):
             # A title or URL given by hand wins over the file's on every later import.
-            obj.title_locked = obj.title_locked or "title" in changed_fields
-            obj.url_locked = obj.url_locked or "url" in changed_fields
+            obj.lock(changed_fields)
             if "session_date" in changed_fields:
                 obj.date_from_history = False  # a date staff gave, no longer the history's guess
         if isinstance(obj, Post):

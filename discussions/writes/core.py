@@ -197,7 +197,8 @@ def archive_write(paper_id=None, question_id=None):
 
 
 def paper_of(post):
-    return post.paper_id if isinstance(post, Question) else post.question.paper_id
+    """The paper whose thread a post is in (a question's own, an answer's question's)."""
+    return post.paper if isinstance(post, Question) else post.question.paper
 
 
 def question_of(post):
@@ -282,7 +283,6 @@ def _create(write, post, user):
     write.changed(post, None, user=user)
     if post.author_id:
         # Whoever writes in a session takes part in it, as a file's signers do.
-        paper = post.paper if isinstance(post, Question) else post.question.paper
-        paper.participants.add(post.author_id)
+        paper_of(post).participants.add(post.author_id)
     if post.body:  # an open answer (a claim) tells of itself through notify.after_request
         notify.after_post(post, user=user, created=True)

@@ -13,14 +13,14 @@ from collections import defaultdict
 from django.utils import timezone
 
 from discussions import reader
-from discussions.models import Answer, Question, Reference, nfc, places_in
-from discussions.rendering import render_markdown
+from discussions.models import Answer, Question, Reference, nfc
+from discussions.rendering import render_body
 
 
 def _rendered(body, rendered):
     """The body's HTML and places: from the workers when they rendered it (rendered_ahead), else now."""
     found = rendered.get(body)
-    return (render_markdown(body), places_in(body)) if found is None else found
+    return render_body(body) if found is None else found
 
 
 def _fill(post, parsed, people, rendered, when=None):

@@ -10,7 +10,7 @@ write's docstring says which rows it locks, after the archive's generation (writ
 import copy
 from dataclasses import dataclass
 
-from discussions.merging import full_name_for
+from discussions import people
 from discussions.models import Answer, Paper, Participant, ParticipantAlias, Question
 from discussions.writes.core import archive_write
 
@@ -97,7 +97,7 @@ def _merge(write, source, target, user):
         report.user = linked.get_username()
     before = copy.copy(target)
     if not target.full_name:
-        target.full_name = full_name_for(target, source)
+        target.full_name = people.full_name_for(target, source)
     target.save()
     write.changed(target, before, user=user, reason=reason)
 

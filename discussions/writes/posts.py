@@ -11,9 +11,8 @@ from discussions.models import (
     Answer,
     AuthorshipClaim,
     Question,
-    places_in,
 )
-from discussions.rendering import render_markdown
+from discussions.rendering import render_body
 from discussions.writes.core import (
     Conflict,
     Refused,
@@ -36,11 +35,11 @@ def save_text(post, body, *, expected_version, user, only_if_open=False):
     Markdown is rendered before the transaction, so locks are held briefly. Locks the post's row
     (its UPDATE), after its paper's and question's generations.
     """
-    html, now = render_markdown(body), timezone.now()
+    (html, places), now = render_body(body), timezone.now()
     model = type(post)
     previous = post.body  # as the writer saw it: what an edit newly mentions is told
     where = {"hidden_at__isnull": True, **({"body": ""} if only_if_open else {})}
-    with archive_write(paper_of(post), question_of(post)) as write:
+    with archive_write(paper_of(post).pk, question_of(post)) as write:
         saved = write.update(
             post,
             user=user,
@@ -48,7 +47,7 @@ def save_text(post, body, *, expected_version, user, only_if_open=False):
             where=where,
             body=body,
             body_html=html,
-            places=places_in(body),
+            places=places,
             written_in_app=True,
             updated_at=now,
         )
@@ -85,7 +84,7 @@ def remove(post, *, expected_version, user):
     refused.
     """
     model, now = type(post), timezone.now()
-    with archive_write(paper_of(post), question_of(post)) as write:
+    with archive_write(paper_of(post).pk, question_of(post)) as write:
         shown = {"hidden_at__isnull": True}
         if not write.update(post, user=user, expected_version=expected_version, where=shown, hidden_at=now):
             raise _conflict(model, post.pk)
@@ -107,7 +106,7 @@ def restore(post, *, expected_version, user):
     Locks, in the order every writer takes them: the question, the parent answer, the post, then
     the posts under it level by level. Returns the posts brought back with it."""
     model = type(post)
-    with archive_write(paper_of(post), question_of(post)) as write:
+    with archive_write(paper_of(post).pk, question_of(post)) as write:
         if isinstance(post, Answer):
             question = Question.objects.shown().select_for_update(no_key=True).filter(pk=post.question_id)
             parent = Answer.objects.shown().select_for_update(no_key=True).filter(pk=post.parent_id)
@@ -339,7 +338,7 @@ def claim_authorship(post, *, member, user):
     """A member says an unsigned post is theirs; staff decide (decide_authorship). Locks the post's
     row (no post changes: the claim is a row of its own, without history)."""
     field = "question" if isinstance(post, Question) else "answer"
-    with archive_write(paper_of(post)):
+    with archive_write(paper_of(post).pk):
         current = type(post).objects.shown().select_for_update(no_key=True).filter(pk=post.pk).first()
         if current is None or current.author_id is not None:
             raise Conflict(_("This post is signed already."), current)

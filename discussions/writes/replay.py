@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from discussions import importer, lineage
 from discussions.models import Answer, Paper, Participant, Question, nfc
 from discussions.rendering import render_markdown
-from discussions.writes.core import archive_write, record
+from discussions.writes.core import archive_write, create, record
 
 
 def write_past(paper, versions, followed):
@@ -165,8 +165,8 @@ def _answer_key(parent, key):
 
 def _people(names):
     """Everyone who signed a post in any version: those the archive knows, the rest made now."""
-    known = importer._known(names)
-    return {name: known.get(name) or Participant.objects.create(name=name) for name in sorted(names)}
+    known = people.known(names)
+    return {name: known.get(name) or create(Participant(name=name), user=None) for name in sorted(names)}
 
 
 def adopt(paper, questions, keys):

@@ -40,10 +40,9 @@ def propose(*, proposer, title, url="", session_date=None, user, token=None):
             session_date=session_date,
             presenter=proposer,
             proposed_by=proposer,
-            title_locked=True,
-            url_locked=bool(url),
             client_token=token or None,
         )
+        paper.lock({"title", "url"} if url else {"title"})
         paper.save()
         write.changed(paper, None, user=user)
         paper.participants.add(proposer)
@@ -69,9 +68,9 @@ def update_session(paper, *, expected_version, user, participants=None, **fields
             current.date_from_history = False  # a date someone gave, no longer the history's guess
         for name, value in fields.items():
             setattr(current, name, value)
-        # Set here by hand: a later import of the session's file keeps them.
-        current.title_locked = current.title_locked or "title" in fields
-        current.url_locked = current.url_locked or bool(fields.get("url"))
+        # Set here by hand: a later import of the session's file keeps them (a URL emptied is
+        # no URL given: the file's may fill it).
+        current.lock({name for name, value in fields.items() if value})
         current.version += 1
         current.save()
         write.changed(current, before, user=user)
