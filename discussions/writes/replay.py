@@ -19,7 +19,7 @@ file's. A paper that exists already gets its new versions through the importer, 
 import copy
 from collections import Counter, defaultdict
 
-from discussions import importer, lineage
+from discussions import importer, lineage, people
 from discussions.models import Answer, Paper, Participant, Question, nfc
 from discussions.rendering import render_markdown
 from discussions.writes.core import archive_write, create, record
