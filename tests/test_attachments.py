@@ -375,6 +375,25 @@ def test_a_backup_carries_the_files_and_restores_them(transactional_db, session,
     assert restored.history.count() == 1
 
 
+def test_a_restore_onto_storage_that_still_holds_the_files_stores_none_twice(
+    transactional_db, session, as_persona, media, tmp_path
+):
+    """A new database over the same bucket or folder: the bytes are there under their names (their
+    SHA-256), so the restore writes none of them again and the rows keep pointing at them."""
+    upload(as_persona("bob"), session, make_pdf(pages=2))
+    attachment = Attachment.objects.get()
+    out = StringIO()
+    call_command("backup", "-o", str(tmp_path / "backups"), stdout=out)
+    call_command("flush", interactive=False, verbosity=0)
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+    stored_before = sorted(path.name for path in media.rglob("*") if path.is_file())
+    call_command("restore", out.getvalue().strip(), stdout=StringIO())
+    assert sorted(path.name for path in media.rglob("*") if path.is_file()) == stored_before
+    assert Attachment.objects.get().file.name == attachment.file.name
+
+
 def test_a_restore_refuses_a_backup_that_lacks_a_file_its_rows_name(
     transactional_db, session, as_persona, tmp_path
 ):

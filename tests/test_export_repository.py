@@ -178,6 +178,8 @@ def test_what_was_changed_in_the_app_and_only_that_is_written_in_each_files_styl
     out, _err = run("export_repository", repo)
 
     after = files_of(repo)
+    # What was written is the version the archive now holds, as an import of it would leave it.
+    assert SourceFile.objects.get(paper=second).text.encode() == after["2. Another Paper"]
     before = {"1. Towards Some Paper.md": OLDER.encode(), "2. Another Paper": LATER.encode()}
     assert changed_lines(before["2. Another Paper"], after["2. Another Paper"]) == (
         [">- A1-1. 그렇군요."],
