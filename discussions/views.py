@@ -213,30 +213,26 @@ def mark_new_since_last_visit(user, paper, questions):
 
 def paper_download(request, slug):
     """The paper as a discussion file (FORMAT.md), with everything members wrote in the app."""
-    paper = get_object_or_404(Paper, slug=slug)
-    try:
-        text = discussion_file(paper)
-    except ExportError as error:
-        # A row stored before the rules (a topic with a comma in it): say which, not a 500.
-        ctx = {"paper": paper, "error": error}
-        return render(request, "discussions/download_refused.html", ctx, status=409)
-    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
-    # Slugs may be Korean: the header carries the name as RFC 6266's UTF-8 `filename*`.
-    response["Content-Disposition"] = content_disposition_header(True, filename_for(paper))
-    return response
+    return _download(request, slug, discussion_file, "text/markdown; charset=utf-8", filename_for)
 
 
 def paper_download_zip(request, slug):
     """The paper as its page shows it, to keep or import elsewhere (archive.paper_zip): the
     discussion file with its figures, slides and PDF, linked relatively (`img/plot.png`)."""
+    return _download(request, slug, paper_zip, "application/zip", zip_name_for)
+
+
+def _download(request, slug, make, content_type, name_for):
     paper = get_object_or_404(Paper, slug=slug)
     try:
-        data = paper_zip(paper)
+        data = make(paper)
     except ExportError as error:
+        # A row stored before the rules (a topic with a comma in it): say which, not a 500.
         ctx = {"paper": paper, "error": error}
         return render(request, "discussions/download_refused.html", ctx, status=409)
-    response = HttpResponse(data, content_type="application/zip")
-    response["Content-Disposition"] = content_disposition_header(True, zip_name_for(paper))
+    response = HttpResponse(data, content_type=content_type)
+    # Slugs may be Korean: the header carries the name as RFC 6266's UTF-8 `filename*`.
+    response["Content-Disposition"] = content_disposition_header(True, name_for(paper))
     return response
 
 
