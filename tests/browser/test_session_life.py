@@ -1,5 +1,6 @@
 """The whole life of a session in Chromium: proposed, prepared, asked, claimed, requested, filled,
-held from its agenda, then exported and imported into an empty archive unchanged."""
+held from its agenda, a removal that would take others' words refused, mail for a member who never
+opened Settings, then exported and imported into an empty archive unchanged."""
 
 import datetime
 import io
@@ -7,9 +8,11 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from discussions.models import Answer, Paper, Participant
+from discussions import mailing
+from discussions.models import Answer, Paper, Participant, Preference
 from tests.browser.helpers import log_in, log_out, screenshot, t
 from tests.test_planning import snapshot
 
@@ -18,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TITLE = "Attention Is All You Need"
 
 
-def test_a_session_from_proposal_to_archive(site, new_page, personas, tmp_path):
+def test_a_session_from_proposal_to_archive(site, new_page, personas, tmp_path, smtp):
     page = new_page()
     date = (datetime.date.today() + datetime.timedelta(days=7)).isoformat()
 
@@ -105,6 +108,27 @@ def test_a_session_from_proposal_to_archive(site, new_page, personas, tmp_path):
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 375  # nothing scrolls sideways on a phone
     screenshot(phone, "session-agenda-phone", full_page=True)
+
+    # 선민 would remove his question: 쯔위 answered it, so it stays, and the page says why.
+    log_out(page)
+    log_in(page, site, "bob", paper_url.removeprefix(site.base))
+    page.goto(site.url(f"/questions/{bobs.pk}/delete/"))
+    expect(page.locator(".removal-refused")).to_have_text(
+        t("Others answered this; you can edit it, or ask staff to remove it.")
+    )
+    expect(page.locator(".removal-list")).to_contain_text(claim.signature)
+    expect(page.get_by_role("button", name=t("Remove"))).to_have_count(0)
+    page.goto(paper_url)
+    expect(page.locator(f"#{claim.anchor} .prose")).to_contain_text("위치 인코딩")
+
+    # 정훈 never opened Settings: the daily digest is his default all the same, and tells him
+    # 선민 asked him to answer.
+    carol = personas["carol"]
+    type(carol).objects.filter(pk=carol.pk).update(email="jeonghun@example.com")
+    assert not Preference.objects.filter(user=carol).exists()
+    mailing.run(now=timezone.now() + datetime.timedelta(hours=25))
+    mails = [message for message in smtp.messages if message["To"] == "jeonghun@example.com"]
+    assert len(mails) == 1 and TITLE in mails[0].get_body(("plain",)).get_content()
 
     # Exported through the page's download link, then imported into an empty archive: the same.
     before = snapshot(paper)
