@@ -325,5 +325,9 @@ def compose_account_mail(mail) -> EmailMultiAlternatives:
             subject = _("[Study group] Confirm your new email address")
         text = render_to_string("mail/account.txt", ctx)
     return EmailMultiAlternatives(
-        subject, text, settings.DEFAULT_FROM_EMAIL, [mail.to], headers={"Message-ID": mail.message_id}
+        encoded_subject(subject),
+        text,
+        settings.DEFAULT_FROM_EMAIL,
+        [mail.to],
+        headers={"Message-ID": mail.message_id},
     )

@@ -221,3 +221,13 @@ def test_a_reminder_of_an_answer_written_before_the_run_is_not_mailed(jiseong, p
     writes.fill(slot, "다 썼습니다", expected_version=slot.version, user=jiseong)
     send()
     assert smtp.messages == []
+
+
+def test_an_account_mails_subject_starts_on_the_subject_line_too(seeded, smtp):
+    call_command("invite", "쯔위", "--email", "tzuyu@example.com", stdout=StringIO())
+    send()
+    (raw,) = smtp.raw
+    (line,) = [line for line in headers_of(raw) if line.lower().startswith(b"subject:")]
+    assert line.split(b":", 1)[1].strip()  # an encoded word, not an empty first line
+    subject = str(email.message_from_bytes(raw, policy=email.policy.default)["Subject"])
+    assert subject.startswith("[스터디] ")
