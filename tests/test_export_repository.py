@@ -389,12 +389,17 @@ def test_a_plain_folder_exported_and_imported_again_changes_nothing(db, repo, tm
     assert "4 session(s) in the folder" in out
 
 
-def test_import_discussion_keeps_the_file_it_read(db, tmp_path):
+def test_import_discussion_keeps_the_file_of_a_seasons_session_only(db, repo, tmp_path):
     path = tmp_path / "Some Paper.md"
-    path.write_bytes(OLDER.encode())
+    path.write_bytes(OLDER.replace("2101.00001", "2109.00009").encode())
     call_command("import_discussion", str(path), stdout=StringIO())
-    source = SourceFile.objects.get()
-    assert (source.season, source.path, source.text) == ("", "Some Paper.md", OLDER)
+    # In no season: no export writes it, so nothing is kept of it.
+    assert not SourceFile.objects.filter(paper__arxiv_id="2109.00009").exists()
+    run("import_repository", repo)
+    (repo / "1. Towards Some Paper.md").write_bytes(OLDER.encode())
+    call_command("import_discussion", str(repo / "1. Towards Some Paper.md"), stdout=StringIO())
+    source = SourceFile.objects.get(paper__arxiv_id="2101.00001")
+    assert (source.season, source.path, source.text) == ("season2", "1. Towards Some Paper.md", OLDER)
     assert [(span["label"], span["start"], span["end"]) for span in source.spans] == [
         ("Q1", 5, 7),
         ("A1", 10, 10),
