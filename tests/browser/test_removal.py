@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from discussions.models import Answer, Question
-from tests.browser.helpers import log_in, log_out, screenshot, t
+from tests.browser.helpers import html_errors, log_in, log_out, screenshot, t
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -54,11 +54,7 @@ def test_a_member_cannot_remove_a_question_others_answered_and_sees_why(site, ne
 
 
 def test_the_removal_pages_are_valid_html(client, personas, java, tmp_path):
-    import json
-    import subprocess
-
     from discussions import writes
-    from tests.browser.test_html_valid import vnu_jar
 
     q8 = Question.objects.get(author__name="선민", label="Q8")
     q1 = Question.objects.get(label="Q1")
@@ -72,23 +68,5 @@ def test_the_removal_pages_are_valid_html(client, personas, java, tmp_path):
     writes.remove(q1, expected_version=q1.version, user=None)
     files["history with restore"] = client.get(f"/questions/{q1.pk}/history/")
     files["removed meanwhile"] = client.post(f"/questions/{q1.pk}/edit/", {"body": "늦은 글", "version": 1})
-    paths = []
-    for i, (name, response) in enumerate(files.items()):
-        assert response.status_code in (200, 403, 409), name
-        path = tmp_path / f"page{i}.html"
-        path.write_bytes(response.content)
-        paths.append((name, path))
-    result = subprocess.run(
-        ["java", "-jar", str(vnu_jar()), "--errors-only", "--format", "json", *(str(p) for _, p in paths)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
-    by_file = {str(p): name for name, p in paths}
-    errors = [
-        f"{by_file.get(m.get('url', '').removeprefix('file:'))}:{m.get('lastLine')}: {m['message']}"
-        for m in messages
-        if m.get("type") in ("error", "non-document-error")
-    ]
+    errors = html_errors(files, tmp_path, statuses=(200, 403, 409))
     assert not errors, "\n".join(errors)
